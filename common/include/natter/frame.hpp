@@ -1,0 +1,56 @@
+#pragma once
+// Length-prefixed framing (docs/PROTOCOL.md §1): u32 big-endian body length, then the body.
+// Pure: no sockets. Bytes go in with feed(), whole frames come out of next().
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace natter {
+
+using bytes = std::vector<std::uint8_t>;
+
+inline constexpr std::size_t frame_header_size = 4;
+
+enum class decode_status {
+  frame,      // `body` holds the next frame's body
+  need_more,  // no whole frame buffered yet
+  too_large,  // a header announced more than the maximum; the stream is unusable
+  empty,      // a header announced a zero-length body; the stream is unusable
+};
+
+std::string_view to_string(decode_status status);
+
+// Reassembles frames from arbitrary chunks of a byte stream. A header is checked against the
+// maximum as soon as its 4 bytes are in, before any room for the body is taken, so a peer cannot
+// make the decoder allocate more than max_body + a read's worth of bytes.
+class frame_decoder {
+ public:
+  explicit frame_decoder(std::size_t max_body);
+
+  // Appends bytes read from the stream.
+  void feed(std::span<const std::uint8_t> chunk);
+
+  // Extracts the next frame if one is complete. Once an error is returned, every later call
+  // returns the same error: a stream with a bad header cannot be resynchronised.
+  [[nodiscard]] decode_status next(bytes& body);
+
+  // Bytes buffered but not yet returned as frames (a partial frame at end of stream).
+  [[nodiscard]] std::size_t buffered() const { return buffer_.size() - consumed_; }
+  [[nodiscard]] std::size_t max_body() const { return max_body_; }
+
+ private:
+  std::size_t max_body_;
+  bytes buffer_;
+  std::size_t consumed_ = 0;  // prefix of buffer_ already returned; compacted lazily
+  decode_status failure_ = decode_status::need_more;
+};
+
+// Appends the 4-byte length prefix for a body of `body_size` bytes.
+void append_frame_header(bytes& out, std::size_t body_size);
+
+// A whole frame (prefix + body) for `body`.
+[[nodiscard]] bytes make_frame(std::span<const std::uint8_t> body);
+
+}  // namespace natter

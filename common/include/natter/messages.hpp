@@ -1,0 +1,94 @@
+#pragma once
+// The JSON messages of docs/PROTOCOL.md §5 as plain structs. Parsing and building live in
+// message_parse.hpp and message_build.hpp; this header has no JSON dependency.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace natter {
+
+using request_ref = std::optional<std::uint64_t>;
+
+// ---- client -> server ------------------------------------------------------------------------
+struct join_request { std::string name; request_ref ref; };
+struct say_request { std::string text; request_ref ref; };
+struct whisper_request { std::string to; std::string text; request_ref ref; };
+struct users_request { request_ref ref; };
+struct whois_request { std::string name; request_ref ref; };
+struct ping_request { request_ref ref; };
+struct quit_request { std::string reason; };
+
+using client_message = std::variant<join_request, say_request, whisper_request, users_request,
+                                    whois_request, ping_request, quit_request>;
+
+// ---- server -> client ------------------------------------------------------------------------
+struct user_info {
+  std::string name;
+  std::string fingerprint;
+  std::int64_t since_ms = 0;
+};
+
+struct welcome_event {
+  std::string name;
+  std::vector<user_info> users;
+  std::string motd;
+  std::uint64_t max_frame = 0;
+  std::uint64_t max_text = 0;
+};
+struct ack_event { std::uint64_t ref = 0; std::uint64_t id = 0; std::int64_t ts_ms = 0; };
+struct chat_event {
+  std::uint64_t id = 0;
+  std::int64_t ts_ms = 0;
+  std::string from;
+  std::string to;      // empty for broadcasts
+  std::string text;
+  bool whisper = false;
+};
+struct presence_event {
+  bool joined = false;
+  std::string name;
+  std::string fingerprint;  // joined only
+  std::string reason;       // left only
+};
+struct users_event { request_ref ref; std::vector<user_info> users; };
+struct whois_event { request_ref ref; std::string name; std::string fingerprint; bool online = false; };
+struct pong_event { request_ref ref; };
+struct error_event { std::string code; std::string message; request_ref ref; };
+struct bye_event { std::string reason; std::string message; };
+
+using server_message = std::variant<welcome_event, ack_event, chat_event, presence_event,
+                                    users_event, whois_event, pong_event, error_event, bye_event>;
+
+// ---- errors ----------------------------------------------------------------------------------
+// Error codes carried in `error` messages (PROTOCOL.md §5, "Error codes").
+namespace errc {
+inline constexpr std::string_view bad_json = "bad_json";
+inline constexpr std::string_view bad_message = "bad_message";
+inline constexpr std::string_view unknown_type = "unknown_type";
+inline constexpr std::string_view bad_name = "bad_name";
+inline constexpr std::string_view bad_text = "bad_text";
+inline constexpr std::string_view not_joined = "not_joined";
+inline constexpr std::string_view already_joined = "already_joined";
+inline constexpr std::string_view name_in_use = "name_in_use";
+inline constexpr std::string_view name_taken = "name_taken";
+inline constexpr std::string_view unknown_user = "unknown_user";
+inline constexpr std::string_view rate_limited = "rate_limited";
+inline constexpr std::string_view too_many_batched = "too_many_batched";
+inline constexpr std::string_view internal = "internal";
+}  // namespace errc
+
+// A refusal of one message: becomes an `error` message to the peer, never a disconnect.
+struct message_error {
+  std::string code;
+  std::string message;
+  request_ref ref;
+};
+
+// Why a user left (the `reason` of `presence` and `bye`).
+enum class leave_reason { quit, dropped, kicked, timeout, too_slow, protocol_error, server_stopping };
+[[nodiscard]] std::string_view to_string(leave_reason reason);
+
+}  // namespace natter

@@ -1,0 +1,110 @@
+#include "natter/text.hpp"
+
+#include <cstdint>
+
+namespace natter {
+
+namespace {
+
+// Length of the UTF-8 sequence starting at s[i], or 0 if it is not well formed.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+  const std::uint8_t b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  std::uint8_t lo = 0x80, hi = 0xbf;  // allowed range of the second byte (Unicode Table 3-7)
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    len = 2;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    len = 3;
+    if (b0 == 0xe0) lo = 0xa0;   // overlong
+    if (b0 == 0xed) hi = 0x9f;   // surrogates
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    len = 4;
+    if (b0 == 0xf0) lo = 0x90;   // overlong
+    if (b0 == 0xf4) hi = 0x8f;   // above U+10FFFF
+  } else {
+    return 0;  // continuation byte, C0/C1 overlong lead, or F5..FF
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return len;
+}
+
+bool is_forbidden_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+// C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) include CSI, which some terminals obey.
+bool is_c1_control(std::string_view s, std::size_t i, std::size_t len) {
+  return len == 2 && static_cast<std::uint8_t>(s[i]) == 0xc2 &&
+         static_cast<std::uint8_t>(s[i + 1]) <= 0x9f;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_sequence_length(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string fold_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::optional<std::string_view> text_problem(std::string_view text, std::size_t max_bytes) {
+  if (text.empty()) return "text is empty";
+  if (text.size() > max_bytes) return "text is too long";
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) return "text is not valid UTF-8";
+    if ((len == 1 && is_forbidden_control(static_cast<unsigned char>(text[i]))) ||
+        is_c1_control(text, i, len)) {
+      return "text contains control characters";
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+std::string printable(std::string_view untrusted) {
+  static constexpr std::string_view replacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  out.reserve(untrusted.size());
+  for (std::size_t i = 0; i < untrusted.size();) {
+    const std::size_t len = utf8_sequence_length(untrusted, i);
+    if (len == 0) {
+      out += replacement;
+      ++i;
+    } else if ((len == 1 && is_forbidden_control(static_cast<unsigned char>(untrusted[i]))) ||
+               is_c1_control(untrusted, i, len)) {
+      out += replacement;
+      i += len;
+    } else {
+      out.append(untrusted.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+}  // namespace natter

@@ -1,0 +1,34 @@
+#pragma once
+// Opt-in session key log for traffic inspection (docs/PROTOCOL.md §8), the counterpart of TLS's
+// SSLKEYLOGFILE. One line per connection: the connection id (the client's key-exchange nonce,
+// visible on the wire) and that connection's session key. Long-term secrets are never written.
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include "natter/crypto/keys.hpp"
+
+namespace natter::crypto {
+
+// "NATTER_SESSION_KEY <48 hex> <64 hex>" (no newline).
+[[nodiscard]] std::string keylog_line(const nonce& connection_id, const shared_key& session_key);
+
+// Appends lines to a key log file, created 0600 if missing. Thread-safe. Throws key_file_error
+// from the constructor if the file cannot be opened.
+class keylog_writer {
+ public:
+  explicit keylog_writer(const std::filesystem::path& path);
+  ~keylog_writer();
+  keylog_writer(const keylog_writer&) = delete;
+  keylog_writer& operator=(const keylog_writer&) = delete;
+
+  void append(const nonce& connection_id, const shared_key& session_key);
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::mutex mutex_;
+};
+
+}  // namespace natter::crypto

@@ -1,0 +1,66 @@
+#pragma once
+// Sealing and opening session frames (docs/PROTOCOL.md §4) under the per-connection session key.
+//
+// One shared key serves both directions, so the nonce carries a direction byte: the two sides can
+// never produce the same nonce, and a frame reflected back to its sender is refused. Each side
+// counts its frames from 1; the receiver accepts only counters above the last one it accepted,
+// which refuses replays and reordering without keeping a window of seen nonces.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "natter/crypto/keys.hpp"
+
+namespace natter::crypto {
+
+enum class direction : std::uint8_t { client_to_server = 1, server_to_client = 2 };
+
+// Session frame body layout: nonce (24) | MAC (16) | ciphertext.
+inline constexpr std::size_t session_overhead = nonce_size + mac_size;
+
+enum class open_status {
+  ok,
+  too_short,        // shorter than nonce + MAC + 1 byte
+  wrong_direction,  // direction byte is ours: a reflected frame
+  bad_nonce,        // padding bytes not zero
+  replayed,         // counter not above the last accepted one
+  bad_mac,          // crypto_box_open_easy_afternm failed: forged or corrupted
+};
+[[nodiscard]] std::string_view to_string(open_status status);
+
+struct opened_frame {
+  open_status status = open_status::ok;
+  std::uint64_t counter = 0;
+  std::string plaintext;  // empty unless status == ok; never partial plaintext on failure
+};
+
+// Builds the nonce for `counter` in direction `dir`.
+[[nodiscard]] nonce session_nonce(direction dir, std::uint64_t counter);
+
+class session_cipher {
+ public:
+  session_cipher(shared_key key, direction outgoing);
+
+  // Appends a complete wire frame to `out`: 4-byte length prefix, nonce, MAC, ciphertext.
+  // Sealing writes straight into `out`, so a batch costs one allocation at most.
+  void seal_frame(std::string_view plaintext, std::vector<std::uint8_t>& out);
+
+  // Opens a frame body received from the peer. On success the receive counter advances.
+  [[nodiscard]] opened_frame open(std::span<const std::uint8_t> body);
+
+  [[nodiscard]] std::uint64_t frames_sent() const { return send_counter_; }
+  [[nodiscard]] std::uint64_t last_received_counter() const { return receive_counter_; }
+  [[nodiscard]] const shared_key& key() const { return key_; }
+  [[nodiscard]] direction outgoing() const { return outgoing_; }
+
+ private:
+  shared_key key_;
+  direction outgoing_;
+  direction incoming_;
+  std::uint64_t send_counter_ = 0;     // counter of the last frame sealed
+  std::uint64_t receive_counter_ = 0;  // counter of the last frame accepted
+};
+
+}  // namespace natter::crypto
