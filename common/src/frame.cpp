@@ -5,6 +5,10 @@
 
 namespace natter {
 
+namespace {
+constexpr std::size_t idle_capacity = 4096;
+}
+
 std::string_view to_string(decode_status status) {
   switch (status) {
     case decode_status::frame: return "frame";
@@ -45,7 +49,9 @@ decode_status frame_decoder::next(bytes& body) {
   body.assign(p + frame_header_size, p + frame_header_size + length);
   consumed_ += frame_header_size + length;
   if (consumed_ == buffer_.size()) {
-    buffer_.clear();
+    // Nothing pending: give a large buffer back, so an idle connection costs next to nothing.
+    if (buffer_.capacity() > idle_capacity) buffer_ = bytes{};
+    else buffer_.clear();
     consumed_ = 0;
   }
   return decode_status::frame;

@@ -59,7 +59,7 @@ std::string build(const server_message& message) {
       overloaded{
           [](const welcome_event& m) {
             json o{{"type", "welcome"}, {"name", m.name}, {"users", users_json(m.users)},
-                   {"max_frame", m.max_frame}, {"max_text", m.max_text}};
+                   {"user_count", m.user_count}, {"max_frame", m.max_frame}, {"max_text", m.max_text}};
             if (!m.motd.empty()) o["motd"] = m.motd;
             return o;
           },
@@ -79,7 +79,7 @@ std::string build(const server_message& message) {
             return o;
           },
           [](const users_event& m) {
-            json o{{"type", "users"}, {"users", users_json(m.users)}};
+            json o{{"type", "users"}, {"users", users_json(m.users)}, {"more", m.more}};
             put_ref(o, m.ref);
             return o;
           },

@@ -235,11 +235,18 @@ parsed_server_item parse_server_object(const json& object) {
     }
     if (!read_users(object, m.users)) return make_error(errc::bad_message, "bad users list", ref);
     read.optional_string("motd", m.motd);
+    m.user_count = m.users.size();
+    if (const auto count = object.find("user_count"); count != object.end() && count->is_number_unsigned()) {
+      m.user_count = count->get<std::uint64_t>();
+    }
     return server_message{std::move(m)};
   }
   if (type == "users") {
-    users_event m{ref, {}};
+    users_event m{ref, {}, false};
     if (!read_users(object, m.users)) return make_error(errc::bad_message, "bad users list", ref);
+    if (const auto more = object.find("more"); more != object.end() && more->is_boolean()) {
+      m.more = more->get<bool>();
+    }
     return server_message{std::move(m)};
   }
   if (type == "whois") {

@@ -34,6 +34,7 @@ struct user_info {
 struct welcome_event {
   std::string name;
   std::vector<user_info> users;
+  std::uint64_t user_count = 0;  // all online users; `users` holds at most max_users_per_message
   std::string motd;
   std::uint64_t max_frame = 0;
   std::uint64_t max_text = 0;
@@ -53,7 +54,8 @@ struct presence_event {
   std::string fingerprint;  // joined only
   std::string reason;       // left only
 };
-struct users_event { request_ref ref; std::vector<user_info> users; };
+// Long lists come in several `users` messages; all but the last have more = true.
+struct users_event { request_ref ref; std::vector<user_info> users; bool more = false; };
 struct whois_event { request_ref ref; std::string name; std::string fingerprint; bool online = false; };
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };

@@ -1,0 +1,72 @@
+#pragma once
+// Who owns which name. The first public key to join as a name owns it from then on; another key
+// asking for it is refused (name_taken). Names are compared case-insensitively (fold_name).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "natter/crypto/keys.hpp"
+
+struct sqlite3;
+
+namespace natter::server {
+
+struct registered_name {
+  std::string display;       // spelling used at first registration
+  crypto::public_key owner{};
+  std::int64_t registered_ms = 0;
+};
+
+enum class claim_result { claimed_new, owned_by_you, taken, storage_failed };
+
+// Interface so the router can be tested with an in-memory registry.
+class name_registry {
+ public:
+  virtual ~name_registry() = default;
+  // Registers `name` to `key` if free. Thread-safe.
+  [[nodiscard]] virtual claim_result claim(std::string_view name, const crypto::public_key& key,
+                                           std::int64_t now_ms) = 0;
+  [[nodiscard]] virtual std::optional<registered_name> lookup(std::string_view name) const = 0;
+};
+
+// Keeps everything in memory (tests, and `--ephemeral-names`).
+class memory_name_registry : public name_registry {
+ public:
+  claim_result claim(std::string_view name, const crypto::public_key& key, std::int64_t now_ms) override;
+  std::optional<registered_name> lookup(std::string_view name) const override;
+
+ protected:
+  // Called with the lock held for a new name; a persistent subclass writes it through.
+  virtual bool persist(const std::string& /*folded*/, const registered_name& /*entry*/) { return true; }
+  void load(std::string folded, registered_name entry) { names_.emplace(std::move(folded), std::move(entry)); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, registered_name> names_;  // key: folded name
+};
+
+// The server's registry: a SQLite database in the state directory, loaded into memory at start
+// so joins do not touch the disk; a new registration is written in its own transaction before
+// the join is accepted (so a crash never forgets an owner it told a client about).
+class sqlite_name_registry final : public memory_name_registry {
+ public:
+  // Throws std::runtime_error with a readable message if the database cannot be opened.
+  explicit sqlite_name_registry(const std::filesystem::path& database);
+  ~sqlite_name_registry() override;
+  sqlite_name_registry(const sqlite_name_registry&) = delete;
+  sqlite_name_registry& operator=(const sqlite_name_registry&) = delete;
+
+  [[nodiscard]] std::size_t size_at_open() const { return loaded_; }
+
+ private:
+  bool persist(const std::string& folded, const registered_name& entry) override;
+  sqlite3* db_ = nullptr;
+  std::size_t loaded_ = 0;
+};
+
+}  // namespace natter::server

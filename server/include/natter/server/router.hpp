@@ -1,0 +1,108 @@
+#pragma once
+// Who receives what. The router knows the online users and turns requests into deliveries:
+// a broadcast to everyone else, a whisper to exactly one user, presence notices, user lists.
+// It knows nothing of sockets or threads' executors: a participant is anything that can accept
+// a serialised message, so the router is tested with a fake that records what it was given.
+//
+// Concurrency: every method is thread-safe. The member table is guarded by one mutex that is
+// held only to look up or change membership; serialising JSON and handing messages to
+// participants happens outside it. Broadcasts walk an immutable snapshot of the members, rebuilt
+// lazily after a join or leave, so the delivery path takes no lock per recipient.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "natter/crypto/keys.hpp"
+#include "natter/messages.hpp"
+#include "natter/server/name_registry.hpp"
+
+namespace natter::server {
+
+using shared_message = std::shared_ptr<const std::string>;
+
+class participant {
+ public:
+  virtual ~participant() = default;
+  // Queues a serialised server message. Must be thread-safe and must not block on I/O.
+  virtual void deliver(shared_message message) = 0;
+  // Asks the participant to leave with `reason` (kick, server stop). Thread-safe.
+  virtual void disconnect(leave_reason reason, std::string message) = 0;
+};
+
+struct member {
+  std::string name;  // canonical spelling
+  std::string folded;
+  std::string fingerprint;
+  crypto::public_key key{};
+  std::string address;
+  std::int64_t since_ms = 0;
+  std::shared_ptr<participant> who;
+};
+
+struct joined {
+  std::string name;                                // canonical spelling
+  std::vector<shared_message> welcome_messages;    // welcome (+ users continuations)
+};
+
+// Answer to a say/whisper: an ack for the sender, or the error to send instead.
+using send_result = std::variant<ack_event, message_error>;
+
+class router {
+ public:
+  using clock = std::function<std::int64_t()>;  // milliseconds since the Unix epoch
+
+  router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text);
+
+  // Joins `who` as `name`. Refuses with name_taken (registered to another key), name_in_use
+  // (online elsewhere). On success the others get a presence notice.
+  [[nodiscard]] std::variant<joined, message_error> join(std::shared_ptr<participant> who,
+                                                         std::string_view name,
+                                                         const crypto::public_key& key,
+                                                         std::string address, request_ref ref);
+
+  // Removes `who` (if it is still the member under `name`) and tells the others why.
+  void leave(std::string_view name, const participant* who, leave_reason reason);
+
+  [[nodiscard]] send_result say(std::string_view from, const participant* sender,
+                                std::string text, request_ref ref);
+  [[nodiscard]] send_result whisper(std::string_view from, std::string_view to, std::string text,
+                                    request_ref ref);
+
+  // The `users` answer, split into messages of at most max_users_per_message entries.
+  [[nodiscard]] std::vector<shared_message> users(request_ref ref) const;
+  [[nodiscard]] std::variant<whois_event, message_error> whois(std::string_view name, request_ref ref) const;
+
+  // Operator actions. kick returns false if nobody by that name is online.
+  bool kick(std::string_view name, std::string_view why);
+  void disconnect_all(leave_reason reason, std::string_view message);
+
+  [[nodiscard]] std::vector<member> members() const;  // sorted by name
+  [[nodiscard]] std::size_t online() const;
+  [[nodiscard]] std::uint64_t messages_routed() const { return next_id_.load() - 1; }
+
+ private:
+  using snapshot = std::vector<std::shared_ptr<participant>>;
+  std::shared_ptr<const snapshot> recipients() const;
+  void broadcast_except(const participant* skip, const shared_message& message) const;
+  std::vector<user_info> user_list_locked() const;
+
+  name_registry& names_;
+  clock now_ms_;
+  std::uint64_t max_frame_;
+  std::uint64_t max_text_;
+  std::atomic<std::uint64_t> next_id_{1};
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, member> members_;            // key: folded name
+  mutable std::shared_ptr<const snapshot> snapshot_;           // null when stale
+};
+
+}  // namespace natter::server

@@ -1,0 +1,223 @@
+#include "natter/server/router.hpp"
+
+#include <algorithm>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "natter/limits.hpp"
+#include "natter/message_build.hpp"
+#include "natter/text.hpp"
+
+namespace natter::server {
+
+namespace {
+shared_message serialise(const server_message& message) {
+  return std::make_shared<const std::string>(build(message));
+}
+
+message_error refuse(std::string_view code, std::string text, request_ref ref) {
+  return {std::string(code), std::move(text), ref};
+}
+}  // namespace
+
+router::router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text)
+    : names_(names), now_ms_(std::move(now_ms)), max_frame_(max_frame), max_text_(max_text) {}
+
+std::vector<user_info> router::user_list_locked() const {
+  std::vector<user_info> list;
+  list.reserve(members_.size());
+  for (const auto& [folded, m] : members_) list.push_back({m.name, m.fingerprint, m.since_ms});
+  std::sort(list.begin(), list.end(), [](const user_info& a, const user_info& b) {
+    return fold_name(a.name) < fold_name(b.name);
+  });
+  return list;
+}
+
+std::variant<joined, message_error> router::join(std::shared_ptr<participant> who, std::string_view name,
+                                                 const crypto::public_key& key, std::string address,
+                                                 request_ref ref) {
+  const std::int64_t now = now_ms_();
+  std::string folded = fold_name(name);
+  {
+    // Cheap refusal first, so a name already online never touches the registry.
+    std::lock_guard lock(mutex_);
+    if (members_.count(folded)) {
+      return refuse(errc::name_in_use, "the name " + std::string(name) + " is already online", ref);
+    }
+  }
+  switch (names_.claim(name, key, now)) {
+    case claim_result::taken:
+      return refuse(errc::name_taken,
+                    "the name " + std::string(name) + " is registered to a different key", ref);
+    case claim_result::storage_failed:
+      return refuse(errc::internal, "the server could not record your name; try again", ref);
+    case claim_result::claimed_new:
+    case claim_result::owned_by_you:
+      break;
+  }
+  const auto registered = names_.lookup(name);
+  member entry{registered ? registered->display : std::string(name), folded, crypto::fingerprint(key),
+               key, std::move(address), now, std::move(who)};
+
+  welcome_event welcome;
+  std::vector<user_info> everyone;
+  {
+    std::lock_guard lock(mutex_);
+    // Re-check under the lock: two connections may have raced for the same free name.
+    if (members_.count(folded)) {
+      return refuse(errc::name_in_use, "the name " + std::string(name) + " is already online", ref);
+    }
+    members_.emplace(folded, entry);
+    snapshot_.reset();
+    everyone = user_list_locked();
+  }
+
+  joined result;
+  result.name = entry.name;
+  welcome.name = entry.name;
+  welcome.user_count = everyone.size();
+  welcome.max_frame = max_frame_;
+  welcome.max_text = max_text_;
+  const std::size_t first = std::min(everyone.size(), limits::max_users_per_message);
+  welcome.users.assign(everyone.begin(), everyone.begin() + static_cast<std::ptrdiff_t>(first));
+  result.welcome_messages.push_back(serialise(welcome));
+
+  presence_event presence{true, entry.name, entry.fingerprint, {}};
+  broadcast_except(entry.who.get(), serialise(presence));
+  return result;
+}
+
+void router::leave(std::string_view name, const participant* who, leave_reason reason) {
+  std::string canonical;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = members_.find(fold_name(name));
+    // A stale session must not remove a newer connection that took the name since.
+    if (it == members_.end() || it->second.who.get() != who) return;
+    canonical = it->second.name;
+    members_.erase(it);
+    snapshot_.reset();
+  }
+  presence_event presence{false, canonical, {}, std::string(to_string(reason))};
+  broadcast_except(nullptr, serialise(presence));
+}
+
+std::shared_ptr<const router::snapshot> router::recipients() const {
+  std::lock_guard lock(mutex_);
+  if (!snapshot_) {
+    auto fresh = std::make_shared<snapshot>();
+    fresh->reserve(members_.size());
+    for (const auto& [folded, m] : members_) fresh->push_back(m.who);
+    snapshot_ = std::move(fresh);
+  }
+  return snapshot_;
+}
+
+void router::broadcast_except(const participant* skip, const shared_message& message) const {
+  const auto targets = recipients();
+  for (const auto& target : *targets) {
+    if (target.get() != skip) target->deliver(message);
+  }
+}
+
+send_result router::say(std::string_view from, const participant* sender, std::string text,
+                        request_ref ref) {
+  chat_event event;
+  event.id = next_id_.fetch_add(1);
+  event.ts_ms = now_ms_();
+  event.from = std::string(from);
+  event.text = std::move(text);
+  // Serialised once; every recipient's session seals the same bytes with its own key.
+  broadcast_except(sender, serialise(event));
+  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+}
+
+send_result router::whisper(std::string_view from, std::string_view to, std::string text,
+                            request_ref ref) {
+  std::shared_ptr<participant> target;
+  std::string target_name;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = members_.find(fold_name(to)); it != members_.end()) {
+      target = it->second.who;
+      target_name = it->second.name;
+    }
+  }
+  if (!target) {
+    const bool registered = names_.lookup(to).has_value();
+    return refuse(errc::unknown_user,
+                  registered ? std::string(to) + " is not online" : "there is no user called " + std::string(to),
+                  ref);
+  }
+  chat_event event;
+  event.id = next_id_.fetch_add(1);
+  event.ts_ms = now_ms_();
+  event.from = std::string(from);
+  event.to = target_name;
+  event.text = std::move(text);
+  event.whisper = true;
+  target->deliver(serialise(event));
+  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+}
+
+std::vector<shared_message> router::users(request_ref ref) const {
+  std::vector<user_info> everyone;
+  {
+    std::lock_guard lock(mutex_);
+    everyone = user_list_locked();
+  }
+  std::vector<shared_message> out;
+  std::size_t start = 0;
+  do {
+    const std::size_t end = std::min(everyone.size(), start + limits::max_users_per_message);
+    users_event chunk{ref, {everyone.begin() + static_cast<std::ptrdiff_t>(start),
+                            everyone.begin() + static_cast<std::ptrdiff_t>(end)},
+                      end < everyone.size()};
+    out.push_back(serialise(chunk));
+    start = end;
+  } while (start < everyone.size());
+  return out;
+}
+
+std::variant<whois_event, message_error> router::whois(std::string_view name, request_ref ref) const {
+  bool online = false;
+  {
+    std::lock_guard lock(mutex_);
+    online = members_.count(fold_name(name)) > 0;
+  }
+  const auto registered = names_.lookup(name);
+  if (!registered) return refuse(errc::unknown_user, "there is no user called " + std::string(name), ref);
+  return whois_event{ref, registered->display, crypto::fingerprint(registered->owner), online};
+}
+
+bool router::kick(std::string_view name, std::string_view why) {
+  std::shared_ptr<participant> target;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = members_.find(fold_name(name)); it != members_.end()) target = it->second.who;
+  }
+  if (!target) return false;
+  target->disconnect(leave_reason::kicked, std::string(why));
+  return true;
+}
+
+void router::disconnect_all(leave_reason reason, std::string_view message) {
+  const auto targets = recipients();
+  for (const auto& target : *targets) target->disconnect(reason, std::string(message));
+}
+
+std::vector<member> router::members() const {
+  std::vector<member> list;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [folded, m] : members_) list.push_back(m);
+  }
+  std::sort(list.begin(), list.end(), [](const member& a, const member& b) { return a.folded < b.folded; });
+  return list;
+}
+
+std::size_t router::online() const {
+  std::lock_guard lock(mutex_);
+  return members_.size();
+}
+
+}  // namespace natter::server
