@@ -1,0 +1,109 @@
+#pragma once
+// Runs a client_session over a real connection on a background I/O thread. It glues the pure
+// pieces together: bytes from the connection go through a frame_decoder into the session; the
+// session's output goes to the connection; the session's events go to the UI's sink. It also
+// owns the pin check, the key log, keep-alive pings and the quit timeout.
+//
+// Threading: the io_context runs on one thread owned by the driver, and the session, decoder and
+// connection are only touched there (no strand needed). The public functions below are safe to
+// call from any thread: they post work to the I/O thread. The sink is called on the I/O thread,
+// so a UI typically pushes events into an event_queue.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <asio.hpp>
+
+#include "natter/client/client_events.hpp"
+#include "natter/client/client_session.hpp"
+#include "natter/client/connection.hpp"
+#include "natter/client/host_verifier.hpp"
+#include "natter/crypto/keylog.hpp"
+#include "natter/frame.hpp"
+
+namespace natter::client {
+
+// Outgoing bytes that may wait for the socket. Our own traffic is a few small frames, so hitting
+// this means the server stopped reading; we give up rather than grow without bound.
+inline constexpr std::size_t max_outgoing_bytes = 1024 * 1024;
+// How long to wait for the server's bye (or close) after sending quit.
+inline constexpr std::chrono::seconds quit_timeout{3};
+
+struct driver_config {
+  std::string host;
+  std::uint16_t port = 0;
+  std::size_t max_frame = 0;                // largest frame body accepted from the server
+  trust_policy trust;
+  std::filesystem::path known_hosts_path;
+  crypto::keylog_writer* keylog = nullptr;  // borrowed; may be null
+  session_settings session;
+  bool handle_signals = false;              // SIGINT/SIGTERM send quit
+};
+
+class client_driver {
+ public:
+  using event_sink = std::function<void(client_event)>;
+
+  // `identity` is borrowed and must outlive the driver.
+  client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink);
+  ~client_driver();  // closes the connection and joins the I/O thread
+  client_driver(const client_driver&) = delete;
+  client_driver& operator=(const client_driver&) = delete;
+
+  // Starts the I/O thread and connects.
+  void start();
+
+  // The user's answer to a trust_request_event.
+  void answer_trust(bool trusted);
+  // Sends a request (see client_session::send); a request that is not possible now is reported
+  // as a notice.
+  void submit(client_message message);
+  // Sends quit, then waits for the server's bye or close, at most quit_timeout.
+  void quit(std::string reason);
+  // Like quit(), but first waits until every say/whisper is acknowledged or refused.
+  void quit_when_acknowledged(std::string reason);
+  // Closes the connection now.
+  void stop();
+
+  // Snapshots for the UI thread.
+  [[nodiscard]] std::size_t unacknowledged() const { return unacknowledged_.load(); }
+  [[nodiscard]] std::size_t refused() const { return refused_.load(); }
+  [[nodiscard]] bool joined() const { return joined_.load(); }
+
+ private:
+  void on_connected();
+  void on_data(std::span<const std::uint8_t> data);
+  void on_closed(const std::string& reason, bool connect_failed);
+  void check_server_key();
+  void do_quit(std::string reason);
+  void arm_ping();
+  void pump();  // moves the session's output and events along; runs after every session call
+
+  const crypto::key_pair& identity_;
+  driver_config config_;
+  event_sink sink_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::shared_ptr<connection> connection_;
+  frame_decoder decoder_;
+  client_session session_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer quit_timer_;
+  asio::signal_set signals_;
+  bool verdict_pending_ = false;  // asked the user, waiting for answer_trust
+  bool keylogged_ = false;
+  bool closing_ = false;
+  std::optional<std::string> quit_after_acks_;
+  std::atomic<std::size_t> unacknowledged_{0};
+  std::atomic<std::size_t> refused_{0};
+  std::atomic<bool> joined_{false};
+};
+
+}  // namespace natter::client

@@ -1,0 +1,63 @@
+#pragma once
+// What the protocol layer tells a user interface. A UI (line mode today, full screen later)
+// consumes a stream of these and needs to know nothing about frames, keys or sockets.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "natter/messages.hpp"
+
+namespace natter::client {
+
+// One frame sent or received, for --trace: enough to match a terminal line with a Wireshark
+// frame (frame number per direction, including the plaintext handshake frames).
+struct trace_event {
+  bool outgoing = false;
+  std::uint64_t frame_number = 0;     // 1-based, per direction, handshake frames included
+  std::size_t length = 0;             // the frame's length field (body bytes)
+  std::string label;                  // "hello", "key exchange", "refusal", "session"
+  std::optional<std::uint64_t> counter;  // session frames: the nonce counter
+  std::size_t ciphertext_size = 0;    // session frames: bytes after nonce and MAC
+  std::string detail;                 // decrypted JSON, or a description of a handshake frame
+};
+
+// The handshake is complete; the session key exists.
+struct established_event {
+  std::string connection_id_hex;
+};
+
+// Local information worth showing (e.g. a server message this client does not understand).
+struct notice_event {
+  std::string text;
+};
+
+// The server's key is not pinned and the user has to decide (interactive mode only).
+struct trust_request_event {
+  std::string host;         // "host:port" as pinned
+  std::string fingerprint;  // of the offered key
+};
+
+enum class failure_kind {
+  runtime,       // exit 1: cannot connect, refused, protocol error, connection lost
+  key_mismatch,  // exit 3: the server key differs from the pinned or expected one
+};
+
+// The session cannot continue. The connection is (being) closed; a closed_event follows.
+struct failure_event {
+  failure_kind kind = failure_kind::runtime;
+  std::string message;
+};
+
+// The connection is gone. Always the last event.
+struct closed_event {
+  std::string reason;
+  bool after_quit = false;  // we had sent quit (a clean, expected end)
+  bool bye_received = false;
+};
+
+using client_event = std::variant<server_message, trace_event, established_event, notice_event,
+                                  trust_request_event, failure_event, closed_event>;
+
+}  // namespace natter::client

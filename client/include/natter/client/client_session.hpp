@@ -1,0 +1,107 @@
+#pragma once
+// The client side of the protocol as a pure object: frame bodies from the server go in, wire
+// bytes to send and events for the UI come out. No sockets and no clocks, so a whole session
+// (handshake included) can be run in memory against a server-role crypto::handshake.
+//
+// Lifecycle: awaiting_hello -> awaiting_verdict (caller checks the pin, then accept_server_key()
+// or abort()) -> handshaking -> joining (join sent) -> joined (welcome received) -> quitting
+// (quit sent) ; any fatal problem -> closed. The owner closes the socket once closed() is true
+// and the output is flushed.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "natter/client/client_events.hpp"
+#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/keys.hpp"
+#include "natter/crypto/session_cipher.hpp"
+#include "natter/frame.hpp"
+#include "natter/messages.hpp"
+
+namespace natter::client {
+
+struct session_settings {
+  std::string name;    // must satisfy is_valid_name
+  bool trace = false;  // emit a trace_event for every frame
+};
+
+class client_session {
+ public:
+  enum class phase { awaiting_hello, awaiting_verdict, handshaking, joining, joined, quitting, closed };
+
+  // `identity` is borrowed and must outlive the session.
+  client_session(const crypto::key_pair& identity, session_settings settings);
+
+  // One frame body received from the server.
+  void on_frame(std::span<const std::uint8_t> body);
+
+  // In awaiting_verdict: the server key is trusted; queues our hello and key exchange.
+  void accept_server_key();
+
+  // Ends the session without sending anything more (refused key, local error, lost connection).
+  void abort(failure_kind kind, std::string message);
+
+  // Queues a request. say/whisper/users/whois need a joined session; ping and quit work once the
+  // handshake is done. Requests that carry a `ref` get a fresh, strictly increasing one, which is
+  // returned. Returns nullopt (and sends nothing) if the request is not possible now.
+  std::optional<std::uint64_t> send(client_message message);
+
+  // The transport is gone (EOF or error). Emits the final closed_event.
+  void on_disconnected(const std::string& reason);
+
+  // Bytes to write to the socket, in order (whole frames with their length prefix).
+  [[nodiscard]] bytes take_output();
+  [[nodiscard]] std::vector<client_event> take_events();
+
+  [[nodiscard]] phase current() const { return phase_; }
+  [[nodiscard]] bool closed() const { return phase_ == phase::closed; }
+  [[nodiscard]] const crypto::public_key& server_key() const { return handshake_.peer_key(); }
+  // Valid once the handshake is established (for the key log).
+  [[nodiscard]] const crypto::nonce& connection_id() const { return handshake_.connection_id(); }
+  [[nodiscard]] const crypto::session_cipher* cipher() const { return cipher_ ? &*cipher_ : nullptr; }
+
+  // say/whisper requests the server has neither acknowledged nor refused yet.
+  [[nodiscard]] std::size_t unacknowledged() const { return pending_acks_.size(); }
+  // say/whisper requests the server refused with an error.
+  [[nodiscard]] std::size_t refused() const { return refused_; }
+  [[nodiscard]] bool bye_received() const { return bye_received_; }
+  [[nodiscard]] bool quit_sent() const { return quit_sent_; }
+  // Our name as the server spells it once joined (the requested one before).
+  [[nodiscard]] const std::string& name() const { return settings_.name; }
+  // The server's text limit once joined (limits::max_text before).
+  [[nodiscard]] std::size_t max_text() const { return max_text_; }
+
+ private:
+  void on_handshake_frame(std::span<const std::uint8_t> body);
+  void on_session_frame(std::span<const std::uint8_t> body);
+  void on_message(server_message message);
+  void send_handshake_frame(std::vector<std::uint8_t> body, std::string label);
+  void seal(const client_message& message);
+  void trace_received(std::span<const std::uint8_t> body, std::string label, std::string detail);
+  void fail(failure_kind kind, std::string message);
+
+  session_settings settings_;
+  crypto::handshake handshake_;
+  std::optional<crypto::session_cipher> cipher_;
+  phase phase_ = phase::awaiting_hello;
+  bytes output_;
+  std::vector<client_event> events_;
+
+  std::uint64_t next_ref_ = 1;
+  std::uint64_t join_ref_ = 0;
+  std::set<std::uint64_t> pending_acks_;
+  std::size_t refused_ = 0;
+  std::vector<user_info> partial_users_;  // a `users` answer split over several messages
+  std::size_t max_text_;
+  bool bye_received_ = false;
+  bool quit_sent_ = false;
+  bool close_reported_ = false;
+  std::uint64_t frames_sent_ = 0;      // all frames, handshake included (for --trace)
+  std::uint64_t frames_received_ = 0;
+};
+
+}  // namespace natter::client

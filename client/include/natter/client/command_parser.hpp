@@ -1,0 +1,37 @@
+#pragma once
+// What a typed line means (pure). Plain text is a `say`; lines starting with '/' are commands;
+// "//text" sends "/text". Everything is validated here, so a bad line is reported before anything
+// is sent.
+//
+//   /w NAME TEXT, /msg NAME TEXT   whisper       /users          list online users
+//   /whois NAME                    fingerprint   /fingerprint    your own fingerprint
+//   /help                          commands      /quit [REASON]  leave
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace natter::client {
+
+struct say_command { std::string text; };
+struct whisper_command { std::string to; std::string text; };
+struct users_command {};
+struct whois_command { std::string name; };
+struct fingerprint_command {};
+struct help_command {};
+struct quit_command { std::string reason; };
+struct empty_command {};  // a blank line: nothing to do
+// The line was refused; `message` says why and how to do it right.
+struct command_error { std::string message; };
+
+using command = std::variant<say_command, whisper_command, users_command, whois_command,
+                             fingerprint_command, help_command, quit_command, empty_command,
+                             command_error>;
+
+// `max_text` is the text limit in bytes (the server's, once known from `welcome`).
+[[nodiscard]] command parse_command(std::string_view line, std::size_t max_text);
+
+// The /help text, one command per line.
+[[nodiscard]] std::string_view command_help();
+
+}  // namespace natter::client

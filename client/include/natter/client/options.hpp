@@ -1,0 +1,63 @@
+#pragma once
+// Command-line parsing for `natter` (pure: the environment is passed in, nothing is printed).
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace natter::client {
+
+inline constexpr std::uint16_t default_port = 9900;
+inline constexpr std::string_view default_host = "127.0.0.1";
+
+// The parts of the environment the client reads.
+struct environment {
+  std::optional<std::string> xdg_config_home;
+  std::optional<std::string> home;
+  std::optional<std::string> user;          // $USER, the non-interactive default name
+  std::optional<std::string> keylog_file;   // $NATTER_KEYLOGFILE
+};
+
+[[nodiscard]] environment read_environment();
+
+struct client_options {
+  std::string host{default_host};
+  std::uint16_t port = default_port;
+  std::optional<std::string> name;            // --name, validated
+  std::filesystem::path identity;             // --identity or the default
+  std::filesystem::path known_hosts;          // --known-hosts or beside the default identity
+  bool print_fingerprint = false;             // --fingerprint
+  bool accept_new = false;                    // --accept-new
+  std::optional<std::string> expect_fingerprint;  // --expect-fingerprint, normalised
+  std::optional<std::filesystem::path> keylog;    // --keylog or $NATTER_KEYLOGFILE
+  bool trace = false;                         // --trace
+  std::size_t max_frame = 0;                  // --max-frame (0 = limits::default_max_frame)
+  std::optional<long> wait_ms;                // --wait-ms
+  bool stay = false;                          // --stay
+};
+
+struct parse_result {
+  enum class action { run, help, version, usage_error } what = action::run;
+  client_options options;
+  std::string error;  // usage_error: what was wrong
+};
+
+// `args` excludes the program name.
+[[nodiscard]] parse_result parse_options(std::span<const std::string_view> args, const environment& env);
+
+// Splits "HOST", "HOST:PORT", "[V6]:PORT", "[V6]" or a bare IPv6 literal. nullopt on error.
+struct address {
+  std::string host;
+  std::uint16_t port = default_port;
+};
+[[nodiscard]] std::optional<address> parse_address(std::string_view text);
+
+// Where the config directory is: $XDG_CONFIG_HOME/natter, else ~/.config/natter.
+[[nodiscard]] std::filesystem::path default_config_dir(const environment& env);
+
+[[nodiscard]] std::string usage_text();
+
+}  // namespace natter::client

@@ -1,0 +1,125 @@
+#include "natter/client/app.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "natter/client/line_ui.hpp"
+#include "natter/client/options.hpp"
+#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/key_file.hpp"
+#include "natter/crypto/keylog.hpp"
+#include "natter/text.hpp"
+
+#ifndef NATTER_VERSION
+#define NATTER_VERSION "unknown"
+#endif
+
+namespace natter::client {
+
+namespace {
+
+// Interactive: ask until a valid name is typed. nullopt at end of input.
+std::optional<std::string> prompt_name() {
+  for (;;) {
+    std::cerr << "Your name: " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    if (is_valid_name(line)) return line;
+    std::cerr << "A name is 1-32 characters of A-Z a-z 0-9 _ . - (no spaces).\n";
+  }
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  const environment env = read_environment();
+  const parse_result parsed = parse_options(args, env);
+  switch (parsed.what) {
+    case parse_result::action::help:
+      std::cout << usage_text();
+      return exit_ok;
+    case parse_result::action::version:
+      std::cout << "natter " NATTER_VERSION " (protocol version "
+                << static_cast<int>(crypto::protocol_version) << ")\n";
+      return exit_ok;
+    case parse_result::action::usage_error:
+      std::cerr << "natter: " << parsed.error << "\n(see natter --help)\n";
+      return exit_usage;
+    case parse_result::action::run:
+      break;
+  }
+  const client_options& o = parsed.options;
+  const bool interactive = ::isatty(STDIN_FILENO) == 1;
+
+  crypto::init_sodium();
+  auto identity = crypto::load_or_create_identity(o.identity);
+  const std::string own_fingerprint = crypto::fingerprint(identity.keys.public_key_bytes);
+  if (identity.created) {
+    std::cerr << "natter: created a new identity in " << o.identity.string() << "\n"
+              << "natter: your fingerprint is " << own_fingerprint << "\n";
+  }
+  if (o.print_fingerprint) {
+    std::cout << own_fingerprint << "\n";
+    return exit_ok;
+  }
+
+  std::string name;
+  if (o.name) {
+    name = *o.name;
+  } else if (interactive) {
+    auto typed = prompt_name();
+    if (!typed) return exit_usage;
+    name = *typed;
+  } else if (env.user && is_valid_name(*env.user)) {
+    name = *env.user;
+  } else {
+    std::cerr << "natter: --name NAME is required when stdin is not a terminal"
+                 " ($USER is unset or not a valid name)\n";
+    return exit_usage;
+  }
+
+  std::unique_ptr<crypto::keylog_writer> keylog;
+  if (o.keylog) {
+    keylog = std::make_unique<crypto::keylog_writer>(*o.keylog);
+    std::cerr << "natter: WARNING: writing session keys to " << o.keylog->string() << ";\n"
+              << "natter: anyone holding that file can decrypt the traffic of this session.\n";
+  }
+
+  // A peer that closes while we write must not kill us with SIGPIPE; Asio reports EPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  driver_config config;
+  config.host = o.host;
+  config.port = o.port;
+  config.max_frame = o.max_frame;
+  config.trust = {o.accept_new, o.expect_fingerprint, interactive};
+  config.known_hosts_path = o.known_hosts;
+  config.keylog = keylog.get();
+  config.session = {name, o.trace};
+
+  ui_settings ui;
+  ui.interactive = interactive;
+  ui.trace = o.trace;
+  ui.wait_ms = o.wait_ms;
+  ui.stay = o.stay;
+  ui.own_fingerprint = own_fingerprint;
+  return run_line_ui(identity.keys, std::move(config), ui);
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "natter: " << e.what() << "\n";
+    return exit_failure;
+  }
+}
+
+}  // namespace natter::client

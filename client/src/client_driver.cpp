@@ -1,0 +1,216 @@
+#include "natter/client/client_driver.hpp"
+
+#include <csignal>
+
+#include "natter/client/known_hosts.hpp"
+#include "natter/limits.hpp"
+
+namespace natter::client {
+
+client_driver::client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink)
+    : identity_(identity), config_(std::move(config)), sink_(std::move(sink)),
+      decoder_(config_.max_frame), session_(identity_, config_.session), ping_timer_(io_),
+      quit_timer_(io_), signals_(io_) {}
+
+client_driver::~client_driver() {
+  if (!thread_.joinable()) return;
+  // work_ belongs to the I/O thread once it runs, so it is released there too.
+  asio::post(io_, [this] {
+    if (connection_) connection_->close("closed");
+    work_.reset();
+  });
+  thread_.join();
+}
+
+void client_driver::start() {
+  work_.emplace(io_.get_executor());
+  if (config_.handle_signals) {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](const asio::error_code& ec, int) {
+      if (!ec) do_quit("interrupted");
+    });
+  }
+  connection_ = std::make_shared<connection>(
+      io_, max_outgoing_bytes,
+      connection::handlers{
+          [this] { on_connected(); },
+          [this](std::span<const std::uint8_t> data) { on_data(data); },
+          [this](const std::string& reason, bool connect_failed) { on_closed(reason, connect_failed); },
+      });
+  asio::post(io_, [this] { connection_->start(config_.host, config_.port); });
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void client_driver::on_connected() {
+  // The client speaks second: nothing to send until the server's hello arrives.
+}
+
+void client_driver::on_data(std::span<const std::uint8_t> data) {
+  decoder_.feed(data);
+  bytes body;
+  while (!session_.closed()) {
+    const auto status = decoder_.next(body);
+    if (status == decode_status::need_more) break;
+    if (status != decode_status::frame) {
+      session_.abort(failure_kind::runtime,
+                     "closing the connection: the server sent a bad frame header (" +
+                         std::string(to_string(status)) + ", limit " +
+                         std::to_string(decoder_.max_body()) + " bytes; see --max-frame)");
+      break;
+    }
+    session_.on_frame(body);
+    if (session_.current() == client_session::phase::awaiting_verdict && !verdict_pending_) {
+      check_server_key();
+    }
+  }
+  pump();
+}
+
+void client_driver::check_server_key() {
+  const std::string host = host_key(config_.host, config_.port);
+  known_hosts pins;
+  try {
+    pins = known_hosts::load(config_.known_hosts_path);
+  } catch (const known_hosts_error& e) {
+    session_.abort(failure_kind::runtime, e.what());
+    return;
+  }
+  const auto result = verify_server_key(pins, host, session_.server_key(), config_.trust,
+                                        config_.known_hosts_path.string());
+  switch (result.outcome) {
+    case verdict::trusted:
+      session_.accept_server_key();
+      return;
+    case verdict::pin_and_trust:
+      verdict_pending_ = true;
+      answer_trust(true);
+      return;
+    case verdict::ask_user:
+      verdict_pending_ = true;
+      sink_(trust_request_event{host, result.offered_fingerprint});
+      return;
+    case verdict::refuse_unknown:
+      session_.abort(failure_kind::runtime, result.message);
+      return;
+    case verdict::mismatch:
+      session_.abort(failure_kind::key_mismatch, result.message);
+      return;
+  }
+}
+
+void client_driver::answer_trust(bool trusted) {
+  asio::post(io_, [this, trusted] {
+    if (session_.current() != client_session::phase::awaiting_verdict) return;
+    if (!trusted) {
+      session_.abort(failure_kind::runtime, "server key not trusted; nothing was sent");
+    } else {
+      const std::string host = host_key(config_.host, config_.port);
+      try {
+        known_hosts::append(config_.known_hosts_path, host, session_.server_key());
+        sink_(notice_event{"pinned the key of " + host + " in " + config_.known_hosts_path.string()});
+      } catch (const known_hosts_error& e) {
+        // Trusting for this session is still what the user asked for; the pin is a convenience.
+        sink_(notice_event{std::string("could not save the pin: ") + e.what()});
+      }
+      session_.accept_server_key();
+    }
+    pump();
+  });
+}
+
+void client_driver::submit(client_message message) {
+  asio::post(io_, [this, message = std::move(message)]() mutable {
+    if (!session_.send(std::move(message))) {
+      sink_(notice_event{session_.closed() ? "not connected; nothing sent"
+                                           : "not possible now (not joined yet); nothing sent"});
+    }
+    pump();
+  });
+}
+
+void client_driver::quit(std::string reason) {
+  asio::post(io_, [this, reason = std::move(reason)]() mutable { do_quit(std::move(reason)); });
+}
+
+void client_driver::quit_when_acknowledged(std::string reason) {
+  asio::post(io_, [this, reason = std::move(reason)]() mutable {
+    quit_after_acks_ = std::move(reason);
+    pump();
+  });
+}
+
+void client_driver::do_quit(std::string reason) {
+  quit_after_acks_.reset();
+  if (closing_) return;
+  if (!session_.quit_sent() && session_.send(quit_request{std::move(reason)})) {
+    quit_timer_.expires_after(quit_timeout);
+    quit_timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec && connection_) connection_->close("no answer to quit; closed");
+    });
+    pump();
+    return;
+  }
+  // No session to say goodbye in (still connecting or handshaking): just close.
+  connection_->close("closed before the session was established");
+}
+
+void client_driver::stop() {
+  asio::post(io_, [this] {
+    if (connection_) connection_->close("closed");
+  });
+}
+
+void client_driver::arm_ping() {
+  ping_timer_.expires_after(limits::client_ping_interval);
+  ping_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || session_.closed()) return;
+    if (session_.current() == client_session::phase::joined) session_.send(ping_request{});
+    pump();
+    arm_ping();
+  });
+}
+
+void client_driver::on_closed(const std::string& reason, bool connect_failed) {
+  ping_timer_.cancel();
+  quit_timer_.cancel();
+  signals_.cancel();
+  if (connect_failed) session_.abort(failure_kind::runtime, reason);
+  session_.on_disconnected(reason);
+  pump();
+  work_.reset();  // let io_.run() return once the last handlers are done
+}
+
+void client_driver::pump() {
+  const bool was_joined = joined_.load();
+  if (!keylogged_ && session_.cipher() != nullptr) {
+    keylogged_ = true;
+    if (config_.keylog != nullptr) {
+      try {
+        config_.keylog->append(session_.connection_id(), session_.cipher()->key());
+      } catch (const std::exception& e) {
+        sink_(notice_event{std::string("key log: ") + e.what()});
+      }
+    }
+    arm_ping();
+  }
+  if (auto out = session_.take_output(); !out.empty() && !closing_) {
+    if (!connection_->send(std::move(out))) {
+      session_.abort(failure_kind::runtime, "the server is not reading (outgoing queue full); closing");
+    }
+  }
+  for (auto& event : session_.take_events()) sink_(std::move(event));
+
+  joined_ = session_.current() == client_session::phase::joined ||
+            (was_joined && session_.current() == client_session::phase::quitting);
+  unacknowledged_ = session_.unacknowledged();
+  refused_ = session_.refused();
+
+  if (quit_after_acks_ && session_.unacknowledged() == 0) do_quit(*quit_after_acks_);
+  if (session_.closed() && !closing_) {
+    closing_ = true;
+    connection_->close_after_writes("session ended");
+  }
+}
+
+}  // namespace natter::client

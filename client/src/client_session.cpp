@@ -1,0 +1,270 @@
+#include "natter/client/client_session.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "natter/limits.hpp"
+#include "natter/message_build.hpp"
+#include "natter/message_parse.hpp"
+#include "natter/text.hpp"
+
+namespace natter::client {
+
+namespace {
+
+template <typename... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string describe_hello(std::span<const std::uint8_t> body) {
+  if (body.size() != crypto::hello_size) return "malformed hello";
+  crypto::public_key key{};
+  std::copy(body.begin() + 8, body.end(), key.begin());
+  return "version " + std::to_string(body[4]) + ", role " + std::to_string(body[5]) +
+         ", key fingerprint " + crypto::fingerprint(key);
+}
+
+}  // namespace
+
+client_session::client_session(const crypto::key_pair& identity, session_settings settings)
+    : settings_(std::move(settings)), handshake_(crypto::role::client, identity),
+      max_text_(limits::max_text) {}
+
+void client_session::on_frame(std::span<const std::uint8_t> body) {
+  if (phase_ == phase::closed) return;
+  ++frames_received_;
+  if (cipher_) {
+    on_session_frame(body);
+  } else {
+    on_handshake_frame(body);
+  }
+}
+
+void client_session::on_handshake_frame(std::span<const std::uint8_t> body) {
+  const auto before = handshake_.current();
+  if (settings_.trace) {
+    if (auto refusal = crypto::decode_refusal(body)) {
+      trace_received(body, "refusal", "reason: " + printable(*refusal));
+    } else if (before == crypto::handshake::state::awaiting_hello) {
+      trace_received(body, "hello", describe_hello(body));
+    } else {
+      trace_received(body, "key exchange", "nonce (connection id) + sealed ephemeral key");
+    }
+  }
+  auto replies = handshake_.on_frame(body);  // a client never replies here; kept for symmetry
+  for (auto& reply : replies) send_handshake_frame(std::move(reply), "handshake");
+
+  switch (handshake_.current()) {
+    case crypto::handshake::state::failed:
+      fail(failure_kind::runtime, handshake_.refused_by_peer()
+                                      ? printable(handshake_.error())
+                                      : "handshake failed: " + printable(handshake_.error()));
+      return;
+    case crypto::handshake::state::awaiting_verdict:
+      phase_ = phase::awaiting_verdict;
+      return;
+    case crypto::handshake::state::established: {
+      cipher_.emplace(handshake_.take_cipher());
+      events_.push_back(established_event{crypto::to_hex(handshake_.connection_id())});
+      phase_ = phase::joining;
+      join_ref_ = next_ref_++;
+      seal(join_request{settings_.name, join_ref_});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void client_session::accept_server_key() {
+  if (phase_ != phase::awaiting_verdict) return;
+  auto frames = handshake_.accept_peer_key();
+  phase_ = phase::handshaking;
+  if (frames.size() == 2) {
+    send_handshake_frame(std::move(frames[0]), "hello");
+    send_handshake_frame(std::move(frames[1]), "key exchange");
+  }
+}
+
+void client_session::send_handshake_frame(std::vector<std::uint8_t> body, std::string label) {
+  ++frames_sent_;
+  if (settings_.trace) {
+    trace_event t;
+    t.outgoing = true;
+    t.frame_number = frames_sent_;
+    t.length = body.size();
+    t.detail = label == "hello" ? describe_hello(body)
+                                : "nonce (connection id " +
+                                      crypto::to_hex(std::span(body).first(crypto::nonce_size)) +
+                                      ") + sealed ephemeral key";
+    t.label = std::move(label);
+    events_.push_back(std::move(t));
+  }
+  append_frame_header(output_, body.size());
+  output_.insert(output_.end(), body.begin(), body.end());
+}
+
+void client_session::trace_received(std::span<const std::uint8_t> body, std::string label,
+                                    std::string detail) {
+  trace_event t;
+  t.outgoing = false;
+  t.frame_number = frames_received_;
+  t.length = body.size();
+  t.label = std::move(label);
+  t.detail = std::move(detail);
+  events_.push_back(std::move(t));
+}
+
+void client_session::seal(const client_message& message) {
+  const std::string plaintext = build(message);
+  const std::size_t start = output_.size();
+  cipher_->seal_frame(plaintext, output_);
+  ++frames_sent_;
+  if (settings_.trace) {
+    trace_event t;
+    t.outgoing = true;
+    t.frame_number = frames_sent_;
+    t.length = output_.size() - start - frame_header_size;
+    t.label = "session";
+    t.counter = cipher_->frames_sent();
+    t.ciphertext_size = t.length - crypto::session_overhead;
+    t.detail = plaintext;
+    events_.push_back(std::move(t));
+  }
+}
+
+void client_session::on_session_frame(std::span<const std::uint8_t> body) {
+  auto opened = cipher_->open(body);
+  if (opened.status != crypto::open_status::ok) {
+    if (settings_.trace) trace_received(body, "session", "NOT OPENED: " + std::string(to_string(opened.status)));
+    fail(failure_kind::runtime, "closing the connection: frame " + std::to_string(frames_received_) +
+                                    " from the server could not be opened (" +
+                                    std::string(to_string(opened.status)) + ")");
+    return;
+  }
+  if (settings_.trace) {
+    trace_event t;
+    t.outgoing = false;
+    t.frame_number = frames_received_;
+    t.length = body.size();
+    t.label = "session";
+    t.counter = opened.counter;
+    t.ciphertext_size = body.size() - crypto::session_overhead;
+    t.detail = printable(opened.plaintext);
+    events_.push_back(std::move(t));
+  }
+  for (auto& item : parse_server_frame(opened.plaintext)) {
+    if (phase_ == phase::closed) return;
+    if (auto* message = std::get_if<server_message>(&item)) {
+      on_message(std::move(*message));
+    } else {
+      const auto& error = std::get<message_error>(item);
+      // Not fatal (PROTOCOL.md §5): a newer server may send types this client does not know.
+      events_.push_back(notice_event{"ignored a message from the server: " + printable(error.code) +
+                                     ": " + printable(error.message)});
+    }
+  }
+}
+
+void client_session::on_message(server_message message) {
+  std::visit(
+      overloaded{
+          [this](welcome_event& m) {
+            if (phase_ == phase::joining) phase_ = phase::joined;
+            if (is_valid_name(m.name)) settings_.name = m.name;
+            if (m.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, m.max_text);
+          },
+          [this](ack_event& m) { pending_acks_.erase(m.ref); },
+          [this](error_event& m) {
+            // A refused join is handled below: without a name the session is useless.
+            if (m.ref && *m.ref == join_ref_ && phase_ == phase::joining) return;
+            if (m.ref && pending_acks_.erase(*m.ref) > 0) ++refused_;
+          },
+          [this](users_event& m) {
+            if (m.more) {
+              std::move(m.users.begin(), m.users.end(), std::back_inserter(partial_users_));
+              m.users.clear();
+            } else if (!partial_users_.empty()) {
+              std::move(m.users.begin(), m.users.end(), std::back_inserter(partial_users_));
+              m.users = std::exchange(partial_users_, {});
+            }
+          },
+          [this](bye_event&) { bye_received_ = true; },
+          [](auto&) {},
+      },
+      message);
+  if (const auto* users = std::get_if<users_event>(&message); users && users->more) return;
+  const auto* error = std::get_if<error_event>(&message);
+  const bool join_refused = error && error->ref && *error->ref == join_ref_ && phase_ == phase::joining;
+  events_.push_back(std::move(message));
+  if (join_refused) {
+    fail(failure_kind::runtime, "the server refused the name \"" + printable(settings_.name) + "\"");
+  }
+}
+
+std::optional<std::uint64_t> client_session::send(client_message message) {
+  const bool session_ready = cipher_ && phase_ != phase::closed && phase_ != phase::quitting;
+  const bool joined = phase_ == phase::joined;
+  std::optional<std::uint64_t> ref;
+  const bool ok = std::visit(
+      overloaded{
+          [&](join_request&) { return false; },  // the session joins by itself
+          [&](say_request& m) {
+            if (!joined) return false;
+            ref = m.ref = next_ref_++;
+            pending_acks_.insert(*ref);
+            return true;
+          },
+          [&](whisper_request& m) {
+            if (!joined) return false;
+            ref = m.ref = next_ref_++;
+            pending_acks_.insert(*ref);
+            return true;
+          },
+          [&](users_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
+          [&](whois_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
+          [&](ping_request& m) { if (!session_ready) return false; ref = m.ref = next_ref_++; return true; },
+          [&](quit_request&) {
+            if (!session_ready) return false;
+            phase_ = phase::quitting;
+            quit_sent_ = true;
+            ref = 0;
+            return true;
+          },
+      },
+      message);
+  if (!ok) return std::nullopt;
+  seal(message);
+  return ref;
+}
+
+void client_session::fail(failure_kind kind, std::string message) {
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
+  events_.push_back(failure_event{kind, std::move(message)});
+}
+
+void client_session::abort(failure_kind kind, std::string message) {
+  output_.clear();  // "send nothing more": drop whatever was queued
+  fail(kind, std::move(message));
+}
+
+void client_session::on_disconnected(const std::string& reason) {
+  if (close_reported_) return;
+  close_reported_ = true;
+  const bool expected = quit_sent_ || bye_received_ || phase_ == phase::closed;
+  if (!expected) {
+    fail(failure_kind::runtime, "connection lost: " + reason);
+  }
+  phase_ = phase::closed;
+  events_.push_back(closed_event{reason, quit_sent_, bye_received_});
+}
+
+bytes client_session::take_output() { return std::exchange(output_, {}); }
+
+std::vector<client_event> client_session::take_events() { return std::exchange(events_, {}); }
+
+}  // namespace natter::client

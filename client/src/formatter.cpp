@@ -1,0 +1,121 @@
+#include "natter/client/formatter.hpp"
+
+#include <ctime>
+
+#include "natter/text.hpp"
+
+namespace natter::client {
+
+namespace {
+
+template <typename... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string user_list(const std::vector<user_info>& users) {
+  std::string out;
+  for (const auto& u : users) {
+    if (!out.empty()) out += ", ";
+    out += printable(u.name);
+  }
+  return out.empty() ? "(nobody)" : out;
+}
+
+bool same_name(std::string_view a, std::string_view b) { return fold_name(a) == fold_name(b); }
+
+display_line chat(std::string text) { return {channel::chat, std::move(text)}; }
+display_line error(std::string text) { return {channel::error, std::move(text)}; }
+
+std::optional<display_line> format_server(const server_message& message, const format_options& options) {
+  return std::visit(
+      overloaded{
+          [&](const welcome_event& m) -> std::optional<display_line> {
+            std::string text = "* joined as " + printable(m.name) + "; online (" +
+                               std::to_string(m.user_count) + "): " + user_list(m.users);
+            if (m.user_count > m.users.size()) {
+              text += " and " + std::to_string(m.user_count - m.users.size()) + " more";
+            }
+            if (!m.motd.empty()) text += "\n* " + printable(m.motd);
+            return chat(std::move(text));
+          },
+          [](const ack_event&) -> std::optional<display_line> { return std::nullopt; },
+          [&](const chat_event& m) -> std::optional<display_line> {
+            const std::string clock = format_clock(m.ts_ms, options.utc);
+            if (!m.whisper) return chat(clock + " <" + printable(m.from) + "> " + printable(m.text));
+            if (same_name(m.from, options.own_name) && !same_name(m.to, options.own_name)) {
+              return chat(clock + " -> *" + printable(m.to) + "* " + printable(m.text));
+            }
+            return chat(clock + " *" + printable(m.from) + "* (whisper) " + printable(m.text));
+          },
+          [](const presence_event& m) -> std::optional<display_line> {
+            if (m.joined) {
+              return chat("* " + printable(m.name) + " joined (fingerprint " + printable(m.fingerprint) + ")");
+            }
+            return chat("* " + printable(m.name) + " left (" + printable(m.reason) + ")");
+          },
+          [](const users_event& m) -> std::optional<display_line> {
+            return chat("* online (" + std::to_string(m.users.size()) + "): " + user_list(m.users));
+          },
+          [](const whois_event& m) -> std::optional<display_line> {
+            return chat("* " + printable(m.name) + ": fingerprint " + printable(m.fingerprint) +
+                        (m.online ? " (online)" : " (offline)"));
+          },
+          [](const pong_event&) -> std::optional<display_line> { return std::nullopt; },
+          [](const error_event& m) -> std::optional<display_line> {
+            return error("! error " + printable(m.code) + ": " + printable(m.message));
+          },
+          [](const bye_event& m) -> std::optional<display_line> {
+            std::string text = "* the server is closing the connection (" + printable(m.reason) + ")";
+            if (!m.message.empty()) text += ": " + printable(m.message);
+            return error(std::move(text));
+          },
+      },
+      message);
+}
+
+std::string format_trace(const trace_event& t) {
+  std::string out = std::string("[trace] ") + (t.outgoing ? "-> sent" : "<- recv") + " frame #" +
+                    std::to_string(t.frame_number) + " " + t.label + " len=" + std::to_string(t.length);
+  if (t.counter) {
+    out += " counter=" + std::to_string(*t.counter) + " ciphertext=" + std::to_string(t.ciphertext_size);
+  }
+  if (!t.detail.empty()) out += " " + t.detail;
+  return out;
+}
+
+}  // namespace
+
+std::string format_clock(std::int64_t ts_ms, bool utc) {
+  const std::time_t seconds = static_cast<std::time_t>(ts_ms / 1000);
+  std::tm parts{};
+  if (utc) {
+    gmtime_r(&seconds, &parts);
+  } else {
+    localtime_r(&seconds, &parts);
+  }
+  char buffer[8];
+  std::strftime(buffer, sizeof buffer, "%H:%M", &parts);
+  return buffer;
+}
+
+std::optional<display_line> format_event(const client_event& event, const format_options& options) {
+  return std::visit(
+      overloaded{
+          [&](const server_message& m) { return format_server(m, options); },
+          [](const trace_event& t) -> std::optional<display_line> {
+            return display_line{channel::trace, format_trace(t)};
+          },
+          [](const established_event& e) -> std::optional<display_line> {
+            return display_line{channel::trace, "[trace] session established, connection id " +
+                                                    e.connection_id_hex};
+          },
+          [](const notice_event& n) -> std::optional<display_line> { return error("* " + n.text); },
+          [](const trust_request_event&) -> std::optional<display_line> { return std::nullopt; },
+          [](const failure_event& f) -> std::optional<display_line> { return error("natter: " + f.message); },
+          [](const closed_event&) -> std::optional<display_line> { return std::nullopt; },
+      },
+      event);
+}
+
+}  // namespace natter::client
