@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Checks what the natter dissector shows for a capture, using tshark. Works on the synthetic
+# capture from make_capture and on a live capture of the real server alike:
+#
+#   check_capture.sh --plugin natter.lua --pcap FILE [--keylog FILE] [--expect FILE]
+#                    [--fingerprint FP]... [--json JSON]... [--secret TEXT]... [--count N FILTER]...
+#
+#   --fingerprint FP   a hello with this fingerprint must be shown
+#   --json JSON        with the key log, this exact plaintext must be decrypted (MAC verified);
+#                      without it, it must not appear anywhere
+#   --secret TEXT      must never appear, with or without the key log (unlogged or tampered)
+#   --count N FILTER   with the key log, exactly N packets match the display filter FILTER
+#   --expect FILE      the same, one per line: "fingerprint FP", "json JSON", "secret TEXT",
+#                      "count N FILTER" ('#' lines are comments); make_capture writes one
+#
+# Always checked: no Lua error, and every TCP segment with payload is labelled natter (or is
+# part of a frame reassembled in a later packet). Exit 0 pass, 1 fail, 2 usage, 77 (the CTest
+# skip code) when tshark is not installed.
+set -u
+
+plugin="" pcap="" keylog=""
+fingerprints=() jsons=() secrets=() counts=()
+
+read_expect_file() {
+  local line kind rest
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" || "$line" == \#* ]] && continue
+    kind=${line%% *}
+    rest=${line#* }
+    case "$kind" in
+      fingerprint) fingerprints+=("$rest") ;;
+      json) jsons+=("$rest") ;;
+      secret) secrets+=("$rest") ;;
+      count) counts+=("$rest") ;;
+      *) echo "check_capture: unknown line in $1: $line" >&2; exit 2 ;;
+    esac
+  done <"$1"
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --plugin) plugin=$2; shift 2 ;;
+    --pcap) pcap=$2; shift 2 ;;
+    --keylog) keylog=$2; shift 2 ;;
+    --expect) read_expect_file "$2"; shift 2 ;;
+    --fingerprint) fingerprints+=("$2"); shift 2 ;;
+    --json) jsons+=("$2"); shift 2 ;;
+    --secret) secrets+=("$2"); shift 2 ;;
+    --count) counts+=("$2 $3"); shift 3 ;;
+    *) echo "check_capture: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+if [[ -z "$plugin" || -z "$pcap" ]]; then
+  echo "usage: $0 --plugin natter.lua --pcap FILE [--keylog FILE] [--expect FILE] ..." >&2
+  exit 2
+fi
+if ! command -v tshark >/dev/null 2>&1; then
+  echo "SKIP: tshark is not installed (Debian package: tshark)"
+  exit 77
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A private HOME keeps the user's own preferences and personal plugins (perhaps an installed
+# natter.lua, which would register the protocol twice) out of the test.
+mkdir -p "$work/home"
+export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config"
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# ts KEYLOG ARGS...: tshark with the plugin, two passes (so frames cut off by the end of the
+# capture are reported), the key log preference set to KEYLOG (may be empty).
+ts() {
+  local log=$1
+  shift
+  tshark -n -2 -r "$pcap" -X "lua_script:$plugin" -o "natter.keylog_file:$log" "$@" 2>>"$work/stderr"
+}
+
+count_packets() {  # count_packets KEYLOG FILTER
+  ts "$1" -Y "$2" -T fields -e frame.number | grep -c .
+}
+
+no_lua_errors() {  # no_lua_errors FILE WHAT
+  if grep -qi -e "lua error" -e "natter dissector error" "$1" "$work/stderr"; then
+    fail "$2: Lua errors:"
+    grep -i -e "lua error" -e "natter dissector error" "$1" "$work/stderr" | head -5
+  else
+    pass
+  fi
+}
+
+# ------------------------------------------------------------------------- without the key log
+ts "" -V >"$work/plain.txt"
+no_lua_errors "$work/plain.txt" "without key log"
+if ! grep -q "^natter encrypted chat" "$work/plain.txt"; then
+  fail "the dissector labelled nothing (is $plugin loaded?)"
+fi
+
+unlabelled=$(ts "" -Y 'tcp.len > 0 && !natter && !tcp.reassembled_in' -T fields -e frame.number |
+  tr '\n' ' ')
+if [[ -n "$unlabelled" ]]; then fail "TCP payload not labelled natter in frames: $unlabelled"; else pass; fi
+
+for fp in "${fingerprints[@]}"; do
+  if grep -qF "Fingerprint: $fp" "$work/plain.txt"; then pass; else fail "fingerprint $fp not shown"; fi
+done
+
+if grep -q "Plaintext:" "$work/plain.txt"; then fail "plaintext shown without a key log"; else pass; fi
+for text in "${jsons[@]}" "${secrets[@]}"; do
+  if grep -qF -- "$text" "$work/plain.txt"; then
+    fail "without the key log, plaintext appears: ${text:0:80}"
+  else
+    pass
+  fi
+done
+
+# ---------------------------------------------------------------------------- with the key log
+if [[ -n "$keylog" ]]; then
+  ts "$keylog" -V >"$work/keys.txt"
+  no_lua_errors "$work/keys.txt" "with key log"
+  # Field output holds each plaintext in full (-V cuts long labels); the frames of one packet
+  # are joined by an ASCII record separator, turned into one plaintext per line.
+  ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext |
+    tr '\036' '\n' >"$work/plaintexts.txt"
+  for text in "${jsons[@]}"; do
+    if grep -qxF -- "$text" "$work/plaintexts.txt"; then pass; else fail "not decrypted: ${text:0:80}"; fi
+  done
+  # One pass (plain `tshark -r`) must decrypt too, not only the two-pass run.
+  tshark -n -r "$pcap" -X "lua_script:$plugin" -o "natter.keylog_file:$keylog" \
+    -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext \
+    2>>"$work/stderr" | tr '\036' '\n' >"$work/plaintexts1.txt"
+  if cmp -s "$work/plaintexts.txt" "$work/plaintexts1.txt"; then pass; else
+    fail "one-pass and two-pass dissection decrypt differently"
+  fi
+
+  verified=$(ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.mac_ok |
+    tr '\036' '\n' | grep -c -x -e 1 -e True)
+  if [[ "$verified" -eq "${#jsons[@]}" ]]; then pass; else
+    fail "$verified frames with a verified MAC, expected ${#jsons[@]}"
+  fi
+
+  for text in "${secrets[@]}"; do
+    if grep -qF -- "$text" "$work/keys.txt" "$work/plaintexts.txt"; then
+      fail "secret appears with the key log: $text"
+    else
+      pass
+    fi
+  done
+
+  if [[ ${#jsons[@]} -gt 0 ]]; then
+    n=$(count_packets "$keylog" json)
+    if [[ "$n" -gt 0 ]]; then pass; else fail "the JSON dissector was not given the plaintext"; fi
+  fi
+fi
+
+for spec in "${counts[@]}"; do
+  want=${spec%% *}
+  filter=${spec#* }
+  got=$(count_packets "$keylog" "$filter")
+  if [[ "$got" -eq "$want" ]]; then pass; else fail "$got packets match '$filter', expected $want"; fi
+done
+
+echo "check_capture: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

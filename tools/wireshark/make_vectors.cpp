@@ -1,0 +1,177 @@
+// make_vectors: prints test vectors for the Wireshark dissector's pure-Lua crypto, computed by
+// libsodium on fresh random inputs. test_crypto.lua reads them and checks the Lua code byte for
+// byte. Random (not fixed) inputs mean every run exercises new keys, nonces and carries; the
+// lengths are chosen around the 16-byte Poly1305 block and the 64-byte Salsa20 block edges.
+//
+// Output format, one vector per line, fields separated by one space, byte strings in lowercase
+// hex, "-" for an empty byte string, '#' lines are comments:
+//   sha256      MSG DIGEST
+//   fingerprint PK FINGERPRINT
+//   hsalsa20    KEY IN16 OUT32                       crypto_core_hsalsa20 (standard constants)
+//   beforenm    SHARED K                              K = crypto_box_beforenm(pk, sk),
+//                                                     SHARED = crypto_scalarmult(sk, pk)
+//   stream      KEY NONCE OUT                         crypto_stream_xsalsa20
+//   onetimeauth KEY MSG TAG                           crypto_onetimeauth (Poly1305)
+//   box         KEY NONCE MSG BOX                     crypto_box_easy_afternm
+//
+// Usage: make_vectors [OUTPUT_FILE]   (stdout without an argument)
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using bytes = std::vector<unsigned char>;
+
+bytes random_bytes(std::size_t n) {
+  bytes b(n);
+  if (n > 0) randombytes_buf(b.data(), n);
+  return b;
+}
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  if (n == 0) return "-";
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), p, n);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
+std::string hex(const bytes& b) { return hex(b.data(), b.size()); }
+
+// Message lengths: empty, around the Poly1305 block (16) and Salsa20 block (64), and large.
+constexpr std::array message_lengths{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65,
+                                     100, 127, 128, 129, 255, 1000, 4096, 5000};
+
+// The nonce natter uses for session frames (docs/PROTOCOL.md §4).
+bytes session_nonce(unsigned char direction, std::uint64_t counter) {
+  bytes n(crypto_box_NONCEBYTES, 0);
+  n[0] = direction;
+  for (int i = 0; i < 8; ++i) n[23 - i] = static_cast<unsigned char>(counter >> (8 * i));
+  return n;
+}
+
+void emit_box(std::ostream& out, const bytes& key, const bytes& nonce, const bytes& msg) {
+  bytes box(crypto_box_MACBYTES + msg.size());
+  if (crypto_box_easy_afternm(box.data(), msg.data(), msg.size(), nonce.data(), key.data()) != 0) {
+    throw std::runtime_error("crypto_box_easy_afternm failed");
+  }
+  out << "box " << hex(key) << ' ' << hex(nonce) << ' ' << hex(msg) << ' ' << hex(box) << '\n';
+}
+
+void emit_onetimeauth(std::ostream& out, const bytes& key, const bytes& msg) {
+  std::array<unsigned char, crypto_onetimeauth_BYTES> tag{};
+  crypto_onetimeauth(tag.data(), msg.data(), msg.size(), key.data());
+  out << "onetimeauth " << hex(key) << ' ' << hex(msg) << ' ' << hex(tag.data(), tag.size())
+      << '\n';
+}
+
+void generate(std::ostream& out) {
+  out << "# natter dissector crypto vectors from libsodium " << sodium_version_string() << '\n';
+
+  // SHA-256 over lengths around the 55/56/64-byte padding edges, and fingerprints of keys.
+  for (std::size_t n : {0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 1000}) {
+    const bytes msg = random_bytes(n);
+    std::array<unsigned char, crypto_hash_sha256_BYTES> d{};
+    crypto_hash_sha256(d.data(), msg.data(), msg.size());
+    out << "sha256 " << hex(msg) << ' ' << hex(d.data(), d.size()) << '\n';
+  }
+  for (int i = 0; i < 16; ++i) {
+    bytes pk(crypto_box_PUBLICKEYBYTES), sk(crypto_box_SECRETKEYBYTES);
+    crypto_box_keypair(pk.data(), sk.data());
+    std::array<unsigned char, crypto_hash_sha256_BYTES> d{};
+    crypto_hash_sha256(d.data(), pk.data(), pk.size());
+    // Format exactly as natter prints it: 8 groups of 4 hex digits of the first 16 bytes.
+    const std::string h = hex(d.data(), 16);
+    std::string fp;
+    for (std::size_t g = 0; g < 8; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
+    out << "fingerprint " << hex(pk) << ' ' << fp << '\n';
+  }
+
+  for (int i = 0; i < 8; ++i) {
+    const bytes key = random_bytes(crypto_core_hsalsa20_KEYBYTES);
+    const bytes in = random_bytes(crypto_core_hsalsa20_INPUTBYTES);
+    bytes o(crypto_core_hsalsa20_OUTPUTBYTES);
+    crypto_core_hsalsa20(o.data(), in.data(), key.data(), nullptr);
+    out << "hsalsa20 " << hex(key) << ' ' << hex(in) << ' ' << hex(o) << '\n';
+  }
+
+  // crypto_box_beforenm = HSalsa20(X25519(sk, pk), 0): checks the Lua HSalsa20 against the
+  // real session-key derivation, and gives real session keys for the box cases below.
+  std::vector<bytes> session_keys;
+  for (int i = 0; i < 6; ++i) {
+    bytes pk(crypto_box_PUBLICKEYBYTES), sk(crypto_box_SECRETKEYBYTES);
+    bytes peer_pk(crypto_box_PUBLICKEYBYTES), peer_sk(crypto_box_SECRETKEYBYTES);
+    crypto_box_keypair(pk.data(), sk.data());
+    crypto_box_keypair(peer_pk.data(), peer_sk.data());
+    bytes shared(crypto_scalarmult_BYTES), k(crypto_box_BEFORENMBYTES);
+    if (crypto_scalarmult(shared.data(), sk.data(), peer_pk.data()) != 0 ||
+        crypto_box_beforenm(k.data(), peer_pk.data(), sk.data()) != 0) {
+      throw std::runtime_error("key agreement failed");
+    }
+    out << "beforenm " << hex(shared) << ' ' << hex(k) << '\n';
+    session_keys.push_back(k);
+  }
+
+  for (std::size_t n : {0, 1, 63, 64, 65, 200}) {
+    const bytes key = random_bytes(crypto_stream_xsalsa20_KEYBYTES);
+    const bytes nonce = random_bytes(crypto_stream_xsalsa20_NONCEBYTES);
+    bytes s(n);
+    crypto_stream_xsalsa20(s.data(), s.size(), nonce.data(), key.data());
+    out << "stream " << hex(key) << ' ' << hex(nonce) << ' ' << hex(s) << '\n';
+  }
+
+  // Poly1305: random keys, plus extreme keys and messages that maximise carries (all 0xff),
+  // the inputs where a limb implementation is most likely to overflow or mis-reduce.
+  for (int n : message_lengths) emit_onetimeauth(out, random_bytes(32), random_bytes(n));
+  const bytes ones_key(32, 0xff);
+  for (int n : {0, 1, 16, 17, 64, 1000}) {
+    emit_onetimeauth(out, ones_key, bytes(n, 0xff));
+    emit_onetimeauth(out, random_bytes(32), bytes(n, 0xff));
+    emit_onetimeauth(out, ones_key, random_bytes(n));
+  }
+
+  // Boxes: random keys and nonces, and real session keys with natter's session nonces.
+  for (int n : message_lengths) emit_box(out, random_bytes(32), random_bytes(24), random_bytes(n));
+  std::uint64_t counter = 1;
+  for (const bytes& k : session_keys) {
+    for (int n : {0, 1, 16, 17, 64, 65, 300}) {
+      const auto direction = static_cast<unsigned char>(counter % 2 ? 1 : 2);
+      emit_box(out, k, session_nonce(direction, counter), random_bytes(n));
+      ++counter;
+    }
+  }
+  emit_box(out, session_keys[0], session_nonce(2, 0xfffffffffffffffeULL),
+           bytes{'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', 'p', 'o', 'n', 'g', '"', '}'});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::cerr << "make_vectors: sodium_init failed\n";
+    return 1;
+  }
+  try {
+    if (argc > 1) {
+      std::ofstream file(argv[1]);
+      if (!file) {
+        std::cerr << "make_vectors: cannot write " << argv[1] << '\n';
+        return 1;
+      }
+      generate(file);
+    } else {
+      generate(std::cout);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "make_vectors: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,915 @@
+-- natter.lua — Wireshark dissector for natter, the encrypted chat (docs/PROTOCOL.md).
+--
+-- Install: copy this ONE file into Wireshark's personal Lua plugins folder
+-- (Help › About Wireshark › Folders › "Personal Lua Plugins"), or load it for one run with
+-- `tshark -X lua_script:natter.lua`. See docs/WIRESHARK.md.
+--
+-- What it shows: the length prefix of every frame; the plaintext hello (magic, version, role,
+-- long-term public key and its fingerprint as natter prints it); the key exchange frames
+-- (sealed under the long-term keys, which the dissector never has; the client's nonce is the
+-- connection id); and session frames (direction, counter, MAC, ciphertext). With the
+-- "Key log file" preference pointing at a file written by `natter --keylog`, session frames
+-- are opened, their MAC verified, and the JSON handed to Wireshark's JSON dissector.
+--
+-- Requires Wireshark 4.0 or newer (Lua 5.2 with bit32; a shim covers Lua 5.3/5.4 builds).
+-- Loaded by a plain Lua interpreter (where `Proto` does not exist) the file returns its crypto
+-- table instead of registering a dissector: that is how test_crypto.lua tests it.
+
+-- ===========================================================================================
+-- Crypto: SHA-256 (fingerprints), HSalsa20/Salsa20/XSalsa20 and Poly1305 (opening session
+-- frames), in pure Lua 5.2 on byte strings.
+--
+-- Why this exists: Wireshark's Lua API offers no XSalsa20-Poly1305, and a C plugin would have
+-- to be compiled for every Wireshark version and OS. Pure Lua runs wherever Wireshark does.
+-- This is the one place in natter where crypto is written by hand; it only ever *reads*
+-- captures (it never protects anything), and tests/test_crypto.lua checks it byte for byte
+-- against libsodium on random inputs (make_vectors.cpp).
+--
+-- Everything here works on Lua strings of raw bytes and uses bit32 for 32-bit words. Numbers
+-- are doubles, so every intermediate value is kept below 2^53 (see poly1305 below).
+-- ===========================================================================================
+local crypto = {}
+do
+  -- Wireshark 4.0 embeds Lua 5.2, which has bit32. Newer Wireshark builds use Lua 5.3/5.4,
+  -- which dropped bit32; there we build the few functions we need from the native integer
+  -- operators. The shim is compiled from a string so this file still *parses* under Lua 5.2,
+  -- where those operators do not exist.
+  local bit = bit32
+  if bit == nil then
+    bit = load([[
+      local M = 0xffffffff
+      return {
+        band = function(a, b) return (a & b) & M end,
+        bor = function(a, b) return (a | b) & M end,
+        bxor = function(a, b) return (a ~ b) & M end,
+        bnot = function(a) return (~a) & M end,
+        rshift = function(a, n) return (a & M) >> n end,
+        lshift = function(a, n) return (a << n) & M end,
+        lrotate = function(a, n) a = a & M; return ((a << n) | (a >> (32 - n))) & M end,
+        rrotate = function(a, n) a = a & M; return ((a >> n) | (a << (32 - n))) & M end,
+      }]])()
+  end
+  local band, bxor, bnot, rshift = bit.band, bit.bxor, bit.bnot, bit.rshift
+  local lrotate, rrotate = bit.lrotate, bit.rrotate
+  local byte, char, concat, floor = string.byte, string.char, table.concat, math.floor
+  local TWO32 = 4294967296
+
+  function crypto.tohex(s)
+    return (s:gsub(".", function(c) return string.format("%02x", byte(c)) end))
+  end
+
+  -- Returns nil for anything that is not an even number of hex digits.
+  function crypto.fromhex(h)
+    if #h % 2 ~= 0 or h:find("[^%x]") then return nil end
+    return (h:gsub("%x%x", function(x) return char(tonumber(x, 16)) end))
+  end
+
+  -- Little-endian 32-bit word at byte index i (1-based) of s.
+  local function le32(s, i)
+    local a, b, c, d = byte(s, i, i + 3)
+    return a + b * 256 + c * 65536 + d * 16777216
+  end
+
+  local function le32_bytes(w)
+    return char(w % 256, floor(w / 256) % 256, floor(w / 65536) % 256, floor(w / 16777216))
+  end
+
+  -- ----------------------------------------------------------------------------- SHA-256
+  local K256 = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  }
+
+  function crypto.sha256(msg)
+    local h0, h1, h2, h3 = 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a
+    local h4, h5, h6, h7 = 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+    -- Padding: 0x80, zeros to 56 mod 64, then the bit length as a 64-bit big-endian number.
+    local bits = #msg * 8
+    local pad = (55 - #msg) % 64
+    local lenbytes = {}
+    for i = 7, 0, -1 do lenbytes[#lenbytes + 1] = char(floor(bits / 2 ^ (8 * i)) % 256) end
+    msg = msg .. "\128" .. string.rep("\0", pad) .. concat(lenbytes)
+    local w = {}
+    for chunk = 1, #msg, 64 do
+      for i = 0, 15 do
+        local a, b, c, d = byte(msg, chunk + 4 * i, chunk + 4 * i + 3)
+        w[i] = ((a * 256 + b) * 256 + c) * 256 + d
+      end
+      for i = 16, 63 do
+        local x, y = w[i - 15], w[i - 2]
+        local s0 = bxor(rrotate(x, 7), rrotate(x, 18), rshift(x, 3))
+        local s1 = bxor(rrotate(y, 17), rrotate(y, 19), rshift(y, 10))
+        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) % TWO32
+      end
+      local a, b, c, d, e, f, g, h = h0, h1, h2, h3, h4, h5, h6, h7
+      for i = 0, 63 do
+        local S1 = bxor(rrotate(e, 6), rrotate(e, 11), rrotate(e, 25))
+        local ch = bxor(band(e, f), band(bnot(e), g))
+        local t1 = (h + S1 + ch + K256[i + 1] + w[i]) % TWO32
+        local S0 = bxor(rrotate(a, 2), rrotate(a, 13), rrotate(a, 22))
+        local maj = bxor(band(a, b), band(a, c), band(b, c))
+        local t2 = (S0 + maj) % TWO32
+        h, g, f, e, d, c, b, a = g, f, e, (d + t1) % TWO32, c, b, a, (t1 + t2) % TWO32
+      end
+      h0, h1, h2, h3 = (h0 + a) % TWO32, (h1 + b) % TWO32, (h2 + c) % TWO32, (h3 + d) % TWO32
+      h4, h5, h6, h7 = (h4 + e) % TWO32, (h5 + f) % TWO32, (h6 + g) % TWO32, (h7 + h) % TWO32
+    end
+    local out = {}
+    for _, v in ipairs({ h0, h1, h2, h3, h4, h5, h6, h7 }) do
+      out[#out + 1] = char(floor(v / 16777216), floor(v / 65536) % 256, floor(v / 256) % 256, v % 256)
+    end
+    return concat(out)
+  end
+
+  -- docs/PROTOCOL.md §7: first 16 bytes of SHA-256(public key), 8 groups of 4 hex digits.
+  function crypto.fingerprint(public_key)
+    local hex = crypto.tohex(crypto.sha256(public_key):sub(1, 16))
+    local groups = {}
+    for i = 1, 32, 4 do groups[#groups + 1] = hex:sub(i, i + 3) end
+    return concat(groups, "-")
+  end
+
+  -- -------------------------------------------------------------------------- Salsa20 family
+  -- The 4x4 state is x[0..15]; constants "expand 32-byte k" on the diagonal (0, 5, 10, 15),
+  -- key in 1..4 and 11..14, the 16-byte input (nonce/counter) in 6..9.
+  local SIGMA = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 }
+
+  local function salsa_state(key, input16)
+    local x = {}
+    x[0], x[5], x[10], x[15] = SIGMA[1], SIGMA[2], SIGMA[3], SIGMA[4]
+    for i = 0, 3 do
+      x[1 + i] = le32(key, 1 + 4 * i)
+      x[11 + i] = le32(key, 17 + 4 * i)
+      x[6 + i] = le32(input16, 1 + 4 * i)
+    end
+    return x
+  end
+
+  -- 20 rounds (10 column+row double rounds) in place on x.
+  local function salsa_rounds(x)
+    local function qr(a, b, c, d)
+      x[b] = bxor(x[b], lrotate((x[a] + x[d]) % TWO32, 7))
+      x[c] = bxor(x[c], lrotate((x[b] + x[a]) % TWO32, 9))
+      x[d] = bxor(x[d], lrotate((x[c] + x[b]) % TWO32, 13))
+      x[a] = bxor(x[a], lrotate((x[d] + x[c]) % TWO32, 18))
+    end
+    for _ = 1, 10 do
+      qr(0, 4, 8, 12); qr(5, 9, 13, 1); qr(10, 14, 2, 6); qr(15, 3, 7, 11)  -- columns
+      qr(0, 1, 2, 3); qr(5, 6, 7, 4); qr(10, 11, 8, 9); qr(15, 12, 13, 14)  -- rows
+    end
+  end
+
+  -- HSalsa20(key 32, input 16) -> 32 bytes: the rounds without the final addition, output
+  -- words 0, 5, 10, 15, 6, 7, 8, 9. Used for the XSalsa20 subkey and by crypto_box_beforenm.
+  function crypto.hsalsa20(key, input16)
+    local x = salsa_state(key, input16)
+    salsa_rounds(x)
+    local out = {}
+    for _, i in ipairs({ 0, 5, 10, 15, 6, 7, 8, 9 }) do out[#out + 1] = le32_bytes(x[i]) end
+    return concat(out)
+  end
+
+  -- Salsa20 keystream of `len` bytes for an 8-byte nonce, block counter starting at 0.
+  local function salsa20_stream(key, nonce8, len)
+    local out, counter = {}, 0
+    while #out * 64 < len do
+      local input = nonce8 .. le32_bytes(counter % TWO32) .. le32_bytes(floor(counter / TWO32))
+      local x = salsa_state(key, input)
+      local y = {}
+      for i = 0, 15 do y[i] = x[i] end
+      salsa_rounds(x)
+      local block = {}
+      for i = 0, 15 do block[#block + 1] = le32_bytes((x[i] + y[i]) % TWO32) end
+      out[#out + 1] = concat(block)
+      counter = counter + 1
+    end
+    return concat(out):sub(1, len)
+  end
+
+  -- XSalsa20 keystream: Salsa20 under HSalsa20(key, nonce[1..16]) with nonce[17..24].
+  function crypto.xsalsa20_stream(key, nonce24, len)
+    return salsa20_stream(crypto.hsalsa20(key, nonce24:sub(1, 16)), nonce24:sub(17, 24), len)
+  end
+
+  local function xor_strings(a, b)  -- #b >= #a
+    local out = {}
+    for i = 1, #a do out[i] = char(bxor(byte(a, i), byte(b, i))) end
+    return concat(out)
+  end
+
+  -- ------------------------------------------------------------------------------ Poly1305
+  -- After tweetnacl: the 130-bit accumulator is 17 limbs of 8 bits. A product term is at most
+  -- about 2^9 * 320 * 2^8 < 2^27, and 17 of them stay far below 2^53, so plain double
+  -- arithmetic is exact. (Larger limbs would overflow a double's 53-bit mantissa.)
+  local function add1305(h, c)
+    local u = 0
+    for j = 0, 16 do
+      u = u + h[j] + c[j]
+      h[j] = u % 256
+      u = floor(u / 256)
+    end
+  end
+
+  local MINUS_P = { [0] = 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 252 }
+
+  function crypto.poly1305(msg, key32)
+    local r, h, c, x = {}, {}, {}, {}
+    for j = 0, 16 do r[j], h[j] = 0, 0 end
+    for j = 0, 15 do r[j] = byte(key32, j + 1) end
+    -- Clamp r (RFC 8439 §2.5.1).
+    r[3], r[7], r[11], r[15] = r[3] % 16, r[7] % 16, r[11] % 16, r[15] % 16
+    r[4], r[8], r[12] = band(r[4], 252), band(r[8], 252), band(r[12], 252)
+    local pos, n = 1, #msg
+    while pos <= n do
+      for j = 0, 16 do c[j] = 0 end
+      local take = math.min(16, n - pos + 1)
+      for j = 0, take - 1 do c[j] = byte(msg, pos + j) end
+      c[take] = 1  -- the 2^(8*len) bit that ends each block
+      pos = pos + take
+      add1305(h, c)
+      -- h = h * r mod p, p = 2^130 - 5. A product landing in limb i + 17 weighs
+      -- 2^136 * 2^(8i), and 2^136 = 2^130 * 64 = 5 * 64 = 320 (mod p): fold it into limb i.
+      for i = 0, 16 do
+        local s = 0
+        for j = 0, 16 do
+          if j <= i then s = s + h[j] * r[i - j] else s = s + h[j] * 320 * r[i + 17 - j] end
+        end
+        x[i] = s
+      end
+      for i = 0, 16 do h[i] = x[i] end
+      local u = 0
+      for j = 0, 15 do
+        u = u + h[j]; h[j] = u % 256; u = floor(u / 256)
+      end
+      u = u + h[16]; h[16] = u % 4
+      u = 5 * floor(u / 4)
+      for j = 0, 15 do
+        u = u + h[j]; h[j] = u % 256; u = floor(u / 256)
+      end
+      h[16] = u + h[16]
+    end
+    -- Final reduction: if h - p is non-negative use it, else keep h.
+    local g = {}
+    for j = 0, 16 do g[j] = h[j] end
+    add1305(h, MINUS_P)
+    if h[16] >= 128 then  -- negative: h < p
+      for j = 0, 16 do h[j] = g[j] end
+    end
+    for j = 0, 15 do c[j] = byte(key32, 17 + j) end
+    c[16] = 0
+    add1305(h, c)
+    local out = {}
+    for j = 0, 15 do out[j + 1] = char(h[j]) end
+    return concat(out)
+  end
+
+  -- Constant-time comparison is pointless in a passive dissector; a plain compare is fine.
+  local function verify16(a, b) return a == b end
+
+  -- --------------------------------------------------------------- crypto_box *_afternm
+  -- crypto_box_easy_afternm(m, n, k): keystream = XSalsa20(k, n); bytes 1..32 are the
+  -- one-time Poly1305 key, the rest encrypts m; output is MAC(16) || ciphertext.
+  function crypto.box_seal_afternm(m, nonce24, key32)
+    local ks = crypto.xsalsa20_stream(key32, nonce24, 32 + #m)
+    local ct = xor_strings(m, ks:sub(33))
+    return crypto.poly1305(ct, ks:sub(1, 32)) .. ct
+  end
+
+  -- Returns the plaintext, or nil if the box is too short or its MAC does not verify.
+  function crypto.box_open_afternm(box, nonce24, key32)
+    if #box < 16 or #nonce24 ~= 24 or #key32 ~= 32 then return nil end
+    local mac, ct = box:sub(1, 16), box:sub(17)
+    local ks = crypto.xsalsa20_stream(key32, nonce24, 32 + #ct)
+    if not verify16(crypto.poly1305(ct, ks:sub(1, 32)), mac) then return nil end
+    return xor_strings(ct, ks:sub(33))
+  end
+
+  -- crypto_box_beforenm(pk, sk) = HSalsa20(X25519(sk, pk), 16 zero bytes). X25519 itself is
+  -- not needed by the dissector (session keys come from the key log); the tests use this to
+  -- check HSalsa20 against libsodium's beforenm.
+  function crypto.beforenm_from_shared(shared32)
+    return crypto.hsalsa20(shared32, string.rep("\0", 16))
+  end
+end
+
+if Proto == nil then
+  return crypto  -- plain Lua (the tests): no Wireshark API, only the crypto.
+end
+
+-- ===========================================================================================
+-- Dissector
+-- ===========================================================================================
+local natter = Proto("natter", "natter encrypted chat")
+
+local HEADER_LEN = 4      -- u32 BE body length
+local HELLO_LEN = 40      -- docs/PROTOCOL.md §2
+local KX_LEN = 72         -- §3: nonce 24 + box 48
+local NONCE_LEN = 24
+local MAC_LEN = 16
+local SESSION_MIN = NONCE_LEN + MAC_LEN
+local REFUSAL_MAX_REASON = 512
+local INFO_JSON_MAX = 60  -- bytes of plaintext shown in the Info column
+
+local role_names = { [1] = "client", [2] = "server" }
+local direction_bytes = { [1] = "client → server", [2] = "server → client" }
+local arrows = { c2s = "C→S", s2c = "S→C" }
+
+local f = {
+  length = ProtoField.uint32("natter.length", "Length", base.DEC, nil, nil,
+    "Body length in bytes (the 4-byte prefix is not counted)"),
+  kind = ProtoField.string("natter.kind", "Frame kind"),
+  direction = ProtoField.string("natter.direction", "Direction"),
+  index = ProtoField.uint32("natter.index", "Frame number in this direction"),
+  magic = ProtoField.string("natter.magic", "Magic"),
+  version = ProtoField.uint8("natter.version", "Version"),
+  role = ProtoField.uint8("natter.hello.role", "Role", base.DEC, role_names),
+  reserved = ProtoField.uint16("natter.hello.reserved", "Reserved", base.HEX),
+  public_key = ProtoField.bytes("natter.hello.public_key", "Long-term public key"),
+  fingerprint = ProtoField.string("natter.hello.fingerprint", "Fingerprint", base.ASCII,
+    "First 16 bytes of SHA-256(public key), as natter prints it"),
+  reason = ProtoField.string("natter.refusal.reason", "Reason", base.UNICODE),
+  kx_nonce = ProtoField.bytes("natter.kx.nonce", "Nonce (random)"),
+  kx_box = ProtoField.bytes("natter.kx.box",
+    "Box (ephemeral public key, sealed under the long-term keys)"),
+  connection_id = ProtoField.bytes("natter.connection_id", "Connection id",
+    base.NONE, "The client's key exchange nonce; names the connection in key logs"),
+  nonce = ProtoField.bytes("natter.session.nonce", "Nonce"),
+  nonce_direction = ProtoField.uint8("natter.session.direction", "Direction byte", base.HEX,
+    direction_bytes),
+  padding = ProtoField.bytes("natter.session.padding", "Padding (must be zero)"),
+  counter = ProtoField.uint64("natter.session.counter", "Counter"),
+  mac = ProtoField.bytes("natter.session.mac", "MAC (Poly1305)"),
+  ciphertext = ProtoField.bytes("natter.session.ciphertext", "Ciphertext (XSalsa20)"),
+  ciphertext_length = ProtoField.uint32("natter.session.ciphertext_length", "Ciphertext length"),
+  mac_ok = ProtoField.bool("natter.session.mac_ok", "MAC verified"),
+  plaintext = ProtoField.string("natter.session.plaintext", "Plaintext", base.UNICODE),
+  message_type = ProtoField.string("natter.message.type", "Message type"),
+  data = ProtoField.bytes("natter.data", "Data"),
+}
+natter.fields = {
+  f.length, f.kind, f.direction, f.index, f.magic, f.version, f.role, f.reserved,
+  f.public_key, f.fingerprint, f.reason, f.kx_nonce, f.kx_box, f.connection_id, f.nonce,
+  f.nonce_direction, f.padding, f.counter, f.mac, f.ciphertext, f.ciphertext_length, f.mac_ok,
+  f.plaintext, f.message_type, f.data,
+}
+
+local MALFORMED, ERROR, WARN, NOTE = expert.group.MALFORMED, expert.severity.ERROR,
+    expert.severity.WARN, expert.severity.NOTE
+local DECRYPTION = expert.group.DECRYPTION or expert.group.SECURITY
+local e = {
+  bad_length = ProtoExpert.new("natter.bad_length", "Frame length out of range", MALFORMED, ERROR),
+  truncated = ProtoExpert.new("natter.truncated", "Frame truncated", MALFORMED, ERROR),
+  bad_size = ProtoExpert.new("natter.bad_size", "Wrong frame size", MALFORMED, ERROR),
+  unexpected = ProtoExpert.new("natter.unexpected", "Unexpected frame", expert.group.PROTOCOL, ERROR),
+  bad_field = ProtoExpert.new("natter.bad_field", "Invalid field value", expert.group.PROTOCOL, ERROR),
+  bad_nonce = ProtoExpert.new("natter.bad_nonce", "Malformed session nonce", expert.group.PROTOCOL, ERROR),
+  replay = ProtoExpert.new("natter.replay", "Counter not increasing", expert.group.SEQUENCE, ERROR),
+  mac_failed = ProtoExpert.new("natter.mac_failed", "MAC check failed", DECRYPTION, ERROR),
+  no_key = ProtoExpert.new("natter.no_key", "No session key for this connection", DECRYPTION, NOTE),
+  refusal = ProtoExpert.new("natter.refused", "Server refused the client", expert.group.RESPONSE_CODE, WARN),
+  after_error = ProtoExpert.new("natter.after_error", "Bytes after a fatal framing error", MALFORMED, WARN),
+  internal = ProtoExpert.new("natter.internal", "natter dissector error", expert.group.UNDECODED, ERROR),
+}
+natter.experts = {
+  e.bad_length, e.truncated, e.bad_size, e.unexpected, e.bad_field, e.bad_nonce, e.replay,
+  e.mac_failed, e.no_key, e.refusal, e.after_error, e.internal,
+}
+
+natter.prefs.port = Pref.uint("TCP port", 9900,
+  "TCP port dissected as natter (other ports are found by the heuristic dissector)")
+natter.prefs.max_frame = Pref.uint("Maximum frame size", 65536,
+  "Largest frame body accepted; longer length prefixes are flagged as fatal (server --max-frame)")
+natter.prefs.keylog_file = Pref.string("Key log file", "",
+  "File of NATTER_SESSION_KEY lines written by natter --keylog / NATTER_KEYLOGFILE; " ..
+  "session frames of the logged connections are decrypted")
+
+-- ------------------------------------------------------------------------------------ state
+-- Wireshark dissects every packet once in order (pinfo.visited false), then again, in any
+-- order, whenever a packet is shown or filtered. So the order-dependent decisions (which frame
+-- of a direction this is, hello/kx/session, the connection id, where framing was lost) are made
+-- on the first dissection and stored per frame; later dissections only read them back.
+local convs       -- conversation key -> { server = endpoint, dirs = {c2s, s2c}, conn_id }
+local records     -- frame key -> what the frame is (see classify)
+local lengths     -- get_len call key -> PDU length decided on the first pass
+local dead        -- conversation key ">" source endpoint -> true once framing is lost
+local pending     -- conversation key ">" source endpoint -> frame started but not completed
+local plaintexts  -- frame key -> { key = session key, plain = string or false }
+local keylog = { path = nil, size = nil, keys = {} }
+
+local function reset_state()
+  convs, records, lengths, dead, pending, plaintexts = {}, {}, {}, {}, {}, {}
+  keylog = { path = nil, size = nil, keys = {} }
+end
+reset_state()
+
+-- Called when a capture is opened or re-dissected from scratch.
+function natter.init()
+  reset_state()
+end
+
+-- -------------------------------------------------------------------------------- key log
+local function read_keylog(path)
+  local fh = io.open(path, "rb")
+  if not fh then return {}, nil end
+  local content = fh:read("*a") or ""
+  fh:close()
+  local keys = {}
+  for line in content:gmatch("[^\r\n]+") do
+    local id, key = line:match("^%s*NATTER_SESSION_KEY%s+(%x+)%s+(%x+)%s*$")
+    if id and #id == 2 * NONCE_LEN and #key == 64 then
+      keys[id:lower()] = crypto.fromhex(key)
+    end
+  end
+  return keys, #content
+end
+
+local function file_size(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local size = fh:seek("end")
+  fh:close()
+  return size
+end
+
+-- Returns the 32-byte session key for a connection id (hex), or nil. natter appends one line
+-- per connection, so on a miss the file is re-read if its size changed: a capture opened while
+-- the chat is still running picks up new connections without touching the preference.
+local function session_key_for(conn_id_hex)
+  local path = natter.prefs.keylog_file
+  if path == nil or path == "" or conn_id_hex == nil then return nil end
+  if keylog.path ~= path then keylog = { path = path, size = nil, keys = {} } end
+  local key = keylog.keys[conn_id_hex]
+  if key then return key end
+  local size = file_size(path)
+  if size ~= keylog.size then
+    keylog.keys, keylog.size = read_keylog(path)
+  end
+  return keylog.keys[conn_id_hex]
+end
+
+-- -------------------------------------------------------------------------- conversations
+local f_tcp_stream = Field.new("tcp.stream")
+
+local function endpoint(addr, port) return tostring(addr) .. "/" .. tostring(port) end
+local function source(pinfo) return endpoint(pinfo.src, pinfo.src_port) end
+
+-- tcp.stream tells reused port pairs apart; the sorted address pair is a fallback.
+local function conversation_key(pinfo)
+  local streams = { f_tcp_stream() }
+  local last = streams[#streams]
+  if last then return "tcp" .. tostring(last.value) end
+  local a, b = source(pinfo), endpoint(pinfo.dst, pinfo.dst_port)
+  if a > b then a, b = b, a end
+  return a .. "|" .. b
+end
+
+local function new_direction()
+  return { phase = "hello", count = 0, last_counter = 0 }
+end
+
+local function get_conv(key)
+  local conv = convs[key]
+  if not conv then
+    conv = { dirs = { c2s = new_direction(), s2c = new_direction() } }
+    convs[key] = conv
+  end
+  return conv
+end
+
+local function looks_like_session(body)
+  if body:len() < SESSION_MIN then return false end
+  local d = body:range(0, 1):uint()
+  if d ~= 1 and d ~= 2 then return false end
+  return body:range(1, 15):raw() == string.rep("\0", 15)
+end
+
+-- Which side is the server is learnt from the first frame seen: a hello names its role, the
+-- server is the one that refuses, a session nonce names its direction. Without any of those
+-- (capture started mid-handshake) the configured port decides, else the sender of the first
+-- frame, since the natter server speaks first.
+local function learn_server(conv, pinfo, body)
+  if conv.server then return end
+  local src, dst = source(pinfo), endpoint(pinfo.dst, pinfo.dst_port)
+  local magic = body and body:len() >= 6 and body:range(0, 4):string() or ""
+  if magic == "NATR" then
+    conv.server = body:range(5, 1):uint() == 1 and dst or src
+  elseif magic == "NATE" then
+    conv.server = src
+  elseif body and looks_like_session(body) then
+    conv.server = body:range(0, 1):uint() == 1 and dst or src
+  elseif pinfo.dst_port == natter.prefs.port then
+    conv.server = dst
+  else
+    conv.server = src
+  end
+end
+
+-- --------------------------------------------------------------------------- classification
+-- Decides once, in capture order, what a complete PDU (4-byte prefix + body) is. The first
+-- frame in each direction is a hello, the second a key exchange (or a refusal from the server),
+-- every later one a session frame. The two directions are counted apart because the client's
+-- hello comes after the server's.
+local function classify(tvb, pinfo, ckey)
+  local conv = get_conv(ckey)
+  local flow = ckey .. ">" .. source(pinfo)
+  local declared = tvb:range(0, HEADER_LEN):uint()
+  local complete = declared >= 1 and tvb:len() == HEADER_LEN + declared
+  local body = complete and tvb:range(HEADER_LEN) or nil
+  learn_server(conv, pinfo, body)
+  local dir = source(pinfo) == conv.server and "s2c" or "c2s"
+  local d = conv.dirs[dir]
+  local rec = { dir = dir, declared = declared }
+  pending[flow] = nil  -- an earlier incomplete frame of this flow has been completed
+  if d.dead then
+    rec.kind = "after_error"
+    return rec
+  end
+  d.count = d.count + 1
+  rec.index = d.count
+  if declared == 0 then
+    rec.kind = "empty"  -- fatal for a receiver, but the framing itself is intact
+    return rec
+  end
+  if declared > natter.prefs.max_frame or not complete then
+    rec.kind = "too_long"
+    d.dead = true
+    return rec
+  end
+  local magic = body:len() >= 4 and body:range(0, 4):string() or ""
+  if d.phase == "hello" then
+    if magic == "NATR" then
+      rec.kind, d.phase = "hello", "kx"
+    elseif magic == "NATE" then
+      rec.kind, d.phase = "refusal", "closed"
+    elseif looks_like_session(body) then
+      rec.kind, d.phase, rec.midstream = "session", "session", true
+    else
+      rec.kind, d.phase = "unexpected", "kx"
+      rec.expected = "a hello"
+    end
+  elseif d.phase == "kx" then
+    if magic == "NATE" then
+      rec.kind, d.phase = "refusal", "closed"
+    else
+      rec.kind, d.phase = "kx", "session"
+      if dir == "c2s" and body:len() >= NONCE_LEN then
+        conv.conn_id = crypto.tohex(body:range(0, NONCE_LEN):raw())
+      end
+    end
+  elseif d.phase == "session" then
+    rec.kind = "session"
+  else
+    rec.kind, rec.expected = "unexpected", "nothing after a refusal"
+  end
+  if rec.kind == "session" then
+    rec.conn_id = conv.conn_id
+    if body:len() >= SESSION_MIN then
+      local counter = body:range(16, 4):uint() * 4294967296 + body:range(20, 4):uint()
+      rec.counter_ok = counter > d.last_counter
+      rec.previous_counter = d.last_counter
+      if rec.counter_ok then d.last_counter = counter end
+    end
+  end
+  return rec
+end
+
+-- ------------------------------------------------------------------------------ rendering
+-- Cuts s to at most n bytes without splitting a UTF-8 sequence.
+local function utf8_prefix(s, n)
+  if #s <= n then return s end
+  local cut = n
+  while cut > 0 and bit32.band(s:byte(cut + 1), 0xC0) == 0x80 do cut = cut - 1 end
+  return s:sub(1, cut) .. "…"
+end
+
+local function safe_tostring(column)
+  local ok, text = pcall(tostring, column)
+  return ok and text or ""
+end
+
+local function set_info(pinfo, first, text)
+  if first then
+    pinfo.cols.protocol = "natter"
+    pinfo.cols.info = text
+  else
+    pinfo.cols.protocol = "natter"
+    pinfo.cols.info:append(" | " .. text)
+  end
+end
+
+local function add_generated(tree, field, value)
+  local item = tree:add(field, value)
+  item:set_generated()
+  return item
+end
+
+local function dissect_hello(body, root, pinfo, rec)
+  root:add(f.magic, body:range(0, 4))
+  if body:len() ~= HELLO_LEN then
+    root:add_proto_expert_info(e.bad_size,
+      string.format("Hello must be %d bytes, not %d", HELLO_LEN, body:len()))
+    if body:len() > 4 then root:add(f.data, body:range(4)) end
+    return "Hello (wrong size)"
+  end
+  local version_item = root:add(f.version, body:range(4, 1))
+  if body:range(4, 1):uint() ~= 1 then
+    version_item:add_proto_expert_info(e.bad_field, "This dissector knows protocol version 1")
+  end
+  local role = body:range(5, 1):uint()
+  local role_item = root:add(f.role, body:range(5, 1))
+  if role ~= 1 and role ~= 2 then
+    role_item:add_proto_expert_info(e.bad_field, "Role must be 1 (client) or 2 (server)")
+  elseif (role == 2) ~= (rec.dir == "s2c") then
+    role_item:add_proto_expert_info(e.bad_field, "Role does not match the side that sent it")
+  end
+  root:add(f.reserved, body:range(6, 2))
+  root:add(f.public_key, body:range(8, 32))
+  local fp = crypto.fingerprint(body:range(8, 32):raw())
+  add_generated(root, f.fingerprint, fp)
+  return string.format("Hello (%s) fp %s", role_names[role] or "role " .. role, fp)
+end
+
+local function dissect_refusal(body, root)
+  root:add(f.magic, body:range(0, 4))
+  if body:len() < 5 then
+    root:add_proto_expert_info(e.bad_size, "Refusal must hold at least magic and version")
+    return "Refusal (too short)"
+  end
+  root:add(f.version, body:range(4, 1))
+  local reason = body:len() > 5 and body:range(5):raw() or ""
+  if #reason > 0 then root:add(f.reason, body:range(5), reason) end
+  if #reason > REFUSAL_MAX_REASON then
+    root:add_proto_expert_info(e.bad_size, "Refusal reason is longer than 512 bytes")
+  end
+  root:add_proto_expert_info(e.refusal, "Server refused: " .. reason)
+  return "Refusal: " .. utf8_prefix(reason, INFO_JSON_MAX)
+end
+
+local function dissect_kx(body, root, rec)
+  if body:len() ~= KX_LEN then
+    root:add_proto_expert_info(e.bad_size,
+      string.format("Key exchange must be %d bytes, not %d", KX_LEN, body:len()))
+    root:add(f.data, body)
+    return "Key exchange (wrong size)"
+  end
+  root:add(f.kx_nonce, body:range(0, NONCE_LEN))
+  root:add(f.kx_box, body:range(NONCE_LEN))
+  if rec.dir == "c2s" then
+    add_generated(root, f.connection_id, body:range(0, NONCE_LEN):raw())
+    return "Key exchange (client) conn " .. crypto.tohex(body:range(0, 8):raw()) .. "…"
+  end
+  return "Key exchange (server)"
+end
+
+-- Opens a session frame with the logged key; cached per frame and key, since Wireshark
+-- re-dissects a packet every time it is shown.
+local function open_session(fkey, rec, body)
+  local key = session_key_for(rec.conn_id)
+  if not key then return nil end
+  local cached = plaintexts[fkey]
+  if cached and cached.key == key then return cached.plain end
+  local plain = crypto.box_open_afternm(body:range(NONCE_LEN):raw(),
+    body:range(0, NONCE_LEN):raw(), key) or false
+  plaintexts[fkey] = { key = key, plain = plain }
+  return plain
+end
+
+local function show_plaintext(root, plain)
+  local ptvb = ByteArray.new(plain, true):tvb("natter plaintext")
+  root:add(f.plaintext, ptvb:range(), plain)
+  local message_type = plain:match('^%s*{.-"type"%s*:%s*"([^"]*)"')
+  if message_type then add_generated(root, f.message_type, message_type) end
+  return ptvb
+end
+
+-- Hands the plaintext to Wireshark's own JSON dissector, so every member is browsable and
+-- filterable (json.member_with_value etc.). It writes its own text into the columns: a fence
+-- keeps natter's Info text, and whatever JSON appended after it is cut off again.
+local function call_json(ptvb, pinfo, root)
+  local json = Dissector.get("json")
+  if not json then return end
+  pinfo.cols.info:fence()
+  pcall(json.call, json, ptvb, pinfo, root)
+  pinfo.cols.info = ""
+  pinfo.cols.protocol = "natter"
+end
+
+local function dissect_session(body, root, pinfo, rec, fkey)
+  local arrow = arrows[rec.dir]
+  if body:len() < SESSION_MIN then
+    root:add_proto_expert_info(e.bad_size,
+      string.format("Session frame must be at least %d bytes, not %d", SESSION_MIN, body:len()))
+    root:add(f.data, body)
+    return "Session " .. arrow .. " (too short)"
+  end
+  local nonce_item = root:add(f.nonce, body:range(0, NONCE_LEN))
+  local dir_byte = body:range(0, 1):uint()
+  local dir_item = nonce_item:add(f.nonce_direction, body:range(0, 1))
+  if dir_byte ~= 1 and dir_byte ~= 2 then
+    dir_item:add_proto_expert_info(e.bad_nonce, "Direction byte must be 0x01 or 0x02")
+  elseif (dir_byte == 1) ~= (rec.dir == "c2s") then
+    dir_item:add_proto_expert_info(e.bad_nonce,
+      "Direction byte is the receiver's own: a reflected frame, which the receiver rejects")
+  end
+  local pad_item = nonce_item:add(f.padding, body:range(1, 15))
+  if body:range(1, 15):raw() ~= string.rep("\0", 15) then
+    pad_item:add_proto_expert_info(e.bad_nonce, "Nonce padding must be 15 zero bytes")
+  end
+  local counter = body:range(16, 8):uint64()
+  local counter_item = nonce_item:add(f.counter, body:range(16, 8))
+  if rec.counter_ok == false then
+    counter_item:add_proto_expert_info(e.replay, string.format(
+      "Counter not greater than the previous one (%d) in this direction: replayed or reordered",
+      rec.previous_counter))
+  end
+  root:add(f.mac, body:range(NONCE_LEN, MAC_LEN))
+  local ct_len = body:len() - SESSION_MIN
+  if ct_len > 0 then root:add(f.ciphertext, body:range(SESSION_MIN)) end
+  add_generated(root, f.ciphertext_length, ct_len)
+  if rec.conn_id then
+    add_generated(root, f.connection_id, crypto.fromhex(rec.conn_id))
+  end
+
+  local head = string.format("Session %s #%s", arrow, tostring(counter))
+  local plain = open_session(fkey, rec, body)
+  if plain then
+    add_generated(root, f.mac_ok, true)
+    return head .. " " .. utf8_prefix(plain, INFO_JSON_MAX), show_plaintext(root, plain)
+  elseif plain == false then
+    local item = add_generated(root, f.mac_ok, false)
+    item:add_proto_expert_info(e.mac_failed, "MAC check failed: the frame was altered, or the " ..
+      "logged key is not this connection's")
+    return head .. " [MAC check failed]"
+  end
+  local path = natter.prefs.keylog_file
+  if path ~= nil and path ~= "" then
+    root:add_proto_expert_info(e.no_key, rec.conn_id
+      and "No key for connection " .. rec.conn_id .. " in the key log"
+      or "Connection id unknown (the client's key exchange was not captured)")
+  end
+  return string.format("%s [%d bytes encrypted]", head, ct_len)
+end
+
+local kind_names = {
+  hello = "hello", refusal = "refusal", kx = "key exchange", session = "session",
+  empty = "empty frame", too_long = "over-long frame", unexpected = "unexpected frame",
+  after_error = "data after a framing error",
+}
+
+local function dissect_pdu_unprotected(tvb, pinfo, tree)
+  local first = safe_tostring(pinfo.cols.protocol) ~= "natter"
+  local ckey = conversation_key(pinfo)
+  -- Identifies this PDU across re-dissections: the packet, and where the PDU's bytes sit
+  -- (a packet can hold the end of one reassembled frame followed by whole frames).
+  local fkey = table.concat({ pinfo.number, tvb:offset(), tvb:len() }, ":")
+  local rec = records[fkey]
+  if not rec then
+    rec = classify(tvb, pinfo, ckey)
+    records[fkey] = rec
+  end
+
+  local root = tree:add(natter, tvb:range())
+  add_generated(root, f.kind, kind_names[rec.kind])
+  add_generated(root, f.direction, rec.dir == "c2s" and "client → server" or "server → client")
+  if rec.index then add_generated(root, f.index, rec.index) end
+
+  local info, plaintext_tvb
+  if rec.kind == "after_error" then
+    root:add(f.data, tvb:range())
+    root:add_proto_expert_info(e.after_error,
+      "Framing was lost earlier in this direction; these bytes are not parsed")
+    info = "Data after a framing error"
+  else
+    local length_item = root:add(f.length, tvb:range(0, HEADER_LEN))
+    if rec.kind == "empty" then
+      length_item:add_proto_expert_info(e.bad_length,
+        "Empty frame (length 0): a fatal protocol error, the receiver closes")
+      info = "Empty frame"
+    elseif rec.kind == "too_long" then
+      length_item:add_proto_expert_info(e.bad_length, string.format(
+        "Length %d exceeds the maximum frame size %d: a fatal protocol error, " ..
+        "the receiver closes without reading the body", rec.declared, natter.prefs.max_frame))
+      if tvb:len() > HEADER_LEN then root:add(f.data, tvb:range(HEADER_LEN)) end
+      info = string.format("Frame length %d too long", rec.declared)
+    else
+      local body = tvb:range(HEADER_LEN)
+      if rec.kind == "hello" then
+        info = dissect_hello(body, root, pinfo, rec)
+      elseif rec.kind == "refusal" then
+        info = dissect_refusal(body, root)
+      elseif rec.kind == "kx" then
+        info = dissect_kx(body, root, rec)
+      elseif rec.kind == "session" then
+        info, plaintext_tvb = dissect_session(body, root, pinfo, rec, fkey)
+      else
+        root:add(f.data, body)
+        root:add_proto_expert_info(e.unexpected, "Expected " .. rec.expected)
+        info = "Unexpected frame"
+      end
+    end
+  end
+  root:append_text(", " .. info)
+  set_info(pinfo, first, info)
+  if plaintext_tvb then call_json(plaintext_tvb, pinfo, root) end
+end
+
+local function dissect_pdu(tvb, pinfo, tree)
+  -- Malformed input must never abort dissection of the rest of the capture: any Lua error is
+  -- shown as an expert item on this frame instead.
+  local ok, err = pcall(dissect_pdu_unprotected, tvb, pinfo, tree)
+  if not ok then
+    tree:add_proto_expert_info(e.internal, "natter dissector error: " .. tostring(err))
+  end
+  return tvb:len()
+end
+
+-- Length of the PDU at `offset`: prefix + body. An out-of-range length cannot be trusted to
+-- frame anything, so the rest of the segment is taken as one (flagged) PDU instead of asking
+-- TCP to reassemble up to 4 GiB; after that the flow is unframed ("dead").
+local function get_len(tvb, pinfo, offset)
+  local lkey = table.concat({ pinfo.number, tvb:offset(), tvb:len(), offset }, ":")
+  local cached = lengths[lkey]
+  if cached then return cached end
+  local flow = conversation_key(pinfo) .. ">" .. source(pinfo)
+  local declared = tvb:range(offset, HEADER_LEN):uint()
+  local len = HEADER_LEN + declared
+  if dead[flow] or declared > natter.prefs.max_frame then
+    len = tvb:len() - offset
+    dead[flow] = true
+  end
+  if not pinfo.visited then
+    lengths[lkey] = len
+    if offset + len > tvb:len() then
+      -- Not complete yet; cleared by classify when it is. What is left at the end of the
+      -- capture never completed, and is reported when the packet is shown again.
+      pending[flow] = { number = pinfo.number, offset = offset, tvb_len = tvb:len(),
+        have = tvb:len() - offset, total = len }
+    end
+  end
+  return len
+end
+
+function natter.dissector(tvb, pinfo, tree)
+  dissect_tcp_pdus(tvb, tree, HEADER_LEN, get_len, dissect_pdu, true)
+  return tvb:len()
+end
+
+-- A frame still incomplete when the capture ends is never handed back by TCP, not even when
+-- the packet is dissected again, so a post-dissector reports it: on any dissection after the
+-- first pass (the GUI, `tshark -2`) the frames still pending are known to be truncated.
+local natter_end = Proto("natter_end", "natter frames cut off by the end of the capture")
+local f_tcp_payload = Field.new("tcp.payload")
+
+function natter_end.dissector(tvb, pinfo, tree)
+  if not pinfo.visited or next(pending) == nil then return end
+  local p = pending[conversation_key(pinfo) .. ">" .. source(pinfo)]
+  if not p or p.number ~= pinfo.number then return end
+  local payloads = { f_tcp_payload() }
+  local payload = payloads[#payloads]
+  local start = payload and payload.offset + p.offset or tvb:len() - p.have
+  if start < 0 or start + p.have > tvb:len() then start = 0 end
+  local root = tree:add(natter, tvb:range(start, p.have))
+  root:add(f.length, tvb:range(start, HEADER_LEN))
+  root:add_proto_expert_info(e.truncated, string.format(
+    "Frame truncated: the capture ends before the %d bytes of this frame (%d in this segment)",
+    p.total, p.have))
+  root:append_text(", truncated frame")
+  pinfo.cols.protocol = "natter"
+  pinfo.cols.info = "Truncated frame"
+end
+register_postdissector(natter_end)
+
+-- A natter connection starts with the server's 40-byte hello, or a refusal.
+local function heuristic(tvb, pinfo, tree)
+  if tvb:len() < HEADER_LEN + 6 then return false end
+  local declared = tvb:range(0, HEADER_LEN):uint()
+  local magic = tvb:range(4, 4):string()
+  local role = tvb:range(9, 1):uint()
+  local hello = magic == "NATR" and declared == HELLO_LEN and (role == 1 or role == 2)
+  local refusal = magic == "NATE" and declared >= 5 and declared <= 5 + REFUSAL_MAX_REASON
+  if not hello and not refusal then return false end
+  pinfo.conversation = natter  -- the rest of this TCP connection comes straight here
+  natter.dissector(tvb, pinfo, tree)
+  return true
+end
+natter:register_heuristic("tcp", heuristic)
+
+local registered_port
+local function register_port()
+  local tcp_port = DissectorTable.get("tcp.port")
+  if registered_port and registered_port ~= 0 then tcp_port:remove(registered_port, natter) end
+  registered_port = natter.prefs.port
+  if registered_port ~= 0 then tcp_port:add(registered_port, natter) end
+end
+register_port()
+
+function natter.prefs_changed()
+  register_port()
+  keylog = { path = nil, size = nil, keys = {} }
+end

@@ -1,0 +1,87 @@
+-- Checks the dissector's pure-Lua crypto against vectors that libsodium computed
+-- (make_vectors.cpp). Runs under a plain Lua 5.2 interpreter, outside Wireshark:
+--
+--   lua5.2 test_crypto.lua path/to/natter.lua path/to/vectors.txt
+--
+-- natter.lua returns its crypto table when loaded where Wireshark's `Proto` does not exist,
+-- so the single plugin file is what gets tested, not a copy.
+local plugin_path, vectors_path = arg[1], arg[2]
+if not plugin_path or not vectors_path then
+  io.stderr:write("usage: lua5.2 test_crypto.lua NATTER_LUA VECTORS_FILE\n")
+  os.exit(2)
+end
+
+local crypto = dofile(plugin_path)
+assert(type(crypto) == "table" and crypto.box_open_afternm, "natter.lua did not return its crypto")
+
+local passed, failed = 0, 0
+local function check(ok, what)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write("FAIL: " .. what .. "\n")
+  end
+end
+
+local function unhex(h)
+  if h == "-" then return "" end
+  local b = crypto.fromhex(h)
+  assert(b, "bad hex in vectors: " .. h:sub(1, 40))
+  return b
+end
+
+local function flip(s, i)  -- flips the low bit of byte i (1-based)
+  return s:sub(1, i - 1) .. string.char(bit32.bxor(s:byte(i), 1)) .. s:sub(i + 1)
+end
+
+local counts = {}
+local lineno = 0
+for line in io.lines(vectors_path) do
+  lineno = lineno + 1
+  if line ~= "" and line:sub(1, 1) ~= "#" then
+    local f = {}
+    for w in line:gmatch("%S+") do f[#f + 1] = w end
+    local kind = f[1]
+    local where = kind .. " (line " .. lineno .. ")"
+    counts[kind] = (counts[kind] or 0) + 1
+    if kind == "sha256" then
+      check(crypto.tohex(crypto.sha256(unhex(f[2]))) == f[3], where)
+    elseif kind == "fingerprint" then
+      check(crypto.fingerprint(unhex(f[2])) == f[3], where)
+    elseif kind == "hsalsa20" then
+      check(crypto.tohex(crypto.hsalsa20(unhex(f[2]), unhex(f[3]))) == f[4], where)
+    elseif kind == "beforenm" then
+      check(crypto.tohex(crypto.beforenm_from_shared(unhex(f[2]))) == f[3], where)
+    elseif kind == "stream" then
+      local want = unhex(f[4])
+      check(crypto.xsalsa20_stream(unhex(f[2]), unhex(f[3]), #want) == want, where)
+    elseif kind == "onetimeauth" then
+      check(crypto.tohex(crypto.poly1305(unhex(f[3]), unhex(f[2]))) == f[4], where)
+    elseif kind == "box" then
+      local key, nonce, msg, box = unhex(f[2]), unhex(f[3]), unhex(f[4]), unhex(f[5])
+      check(crypto.box_seal_afternm(msg, nonce, key) == box, where .. " seal")
+      check(crypto.box_open_afternm(box, nonce, key) == msg, where .. " open")
+      -- Tamper checks, as in libsodium's own box_easy test: any flipped bit must fail to open.
+      check(crypto.box_open_afternm(flip(box, 1), nonce, key) == nil, where .. " tampered MAC")
+      check(crypto.box_open_afternm(flip(box, 16), nonce, key) == nil, where .. " tampered MAC end")
+      if #box > 16 then
+        check(crypto.box_open_afternm(flip(box, #box), nonce, key) == nil,
+          where .. " tampered ciphertext")
+      end
+      check(crypto.box_open_afternm(box, flip(nonce, 24), key) == nil, where .. " wrong nonce")
+      check(crypto.box_open_afternm(box, nonce, flip(key, 1)) == nil, where .. " wrong key")
+      check(crypto.box_open_afternm(box:sub(1, 15), nonce, key) == nil, where .. " short box")
+    else
+      check(false, "unknown vector kind " .. where)
+    end
+  end
+end
+
+-- A vectors file that lost its content must not pass quietly.
+for _, kind in ipairs({ "sha256", "fingerprint", "hsalsa20", "beforenm", "stream", "onetimeauth", "box" }) do
+  check((counts[kind] or 0) > 0, "no " .. kind .. " vectors in " .. vectors_path)
+end
+
+print(string.format("%d passed, %d failed", passed, failed))
+os.exit(failed == 0 and 0 or 1)
