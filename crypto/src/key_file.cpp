@@ -41,9 +41,11 @@ void write_all(int fd, const char* data, std::size_t size, const std::filesystem
 void create_identity_file(const std::filesystem::path& path, const key_pair& keys) {
   if (path.has_parent_path()) {
     std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
+    const bool created = std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) throw key_file_error("cannot create " + path.parent_path().string() + ": " + ec.message());
-    ::chmod(path.parent_path().c_str(), 0700);
+    // Only a directory made here is narrowed to 0700; an existing one (".", a home directory)
+    // keeps the mode its owner chose.
+    if (created) ::chmod(path.parent_path().c_str(), 0700);
   }
   // O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the first byte on.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
