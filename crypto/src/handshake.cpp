@@ -56,8 +56,9 @@ std::vector<handshake::frame_body> handshake::fail(std::string reason,
   error_ = std::move(reason);
   ephemeral_.secret.wipe();
   long_term_shared_.reset();
-  // Only a server explains itself in plaintext; a client simply closes.
-  if (refusal && role_ == role::server) return {encode_refusal(*refusal)};
+  // Only a server explains itself in plaintext, a client simply closes; and only in place of its
+  // key exchange frame (PROTOCOL.md §2): once that is sent, the client expects sealed frames.
+  if (refusal && role_ == role::server && !sent_key_exchange_) return {encode_refusal(*refusal)};
   return {};
 }
 
