@@ -12,13 +12,15 @@
 #   --count N FILTER   with the key log, exactly N packets match the display filter FILTER
 #   --expect FILE      the same, one per line: "fingerprint FP", "json JSON", "secret TEXT",
 #                      "count N FILTER" ('#' lines are comments); make_capture writes one
+#   --robustness       for damaged captures (make_capture --mutate): only check that the
+#                      dissector neither raises a Lua error nor gives up on a frame
 #
 # Always checked: no Lua error, and every TCP segment with payload is labelled natter (or is
 # part of a frame reassembled in a later packet). Exit 0 pass, 1 fail, 2 usage, 77 (the CTest
 # skip code) when tshark is not installed.
 set -u
 
-plugin="" pcap="" keylog=""
+plugin="" pcap="" keylog="" robustness=0
 fingerprints=() jsons=() secrets=() counts=()
 
 read_expect_file() {
@@ -47,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --json) jsons+=("$2"); shift 2 ;;
     --secret) secrets+=("$2"); shift 2 ;;
     --count) counts+=("$2 $3"); shift 3 ;;
+    --robustness) robustness=1; shift ;;
     *) echo "check_capture: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -90,6 +93,17 @@ no_lua_errors() {  # no_lua_errors FILE WHAT
     pass
   fi
 }
+
+if [[ $robustness -eq 1 ]]; then
+  ts "$keylog" -V >"$work/robust.txt"
+  no_lua_errors "$work/robust.txt" "$(basename "$pcap")"
+  if grep -q "^natter encrypted chat" "$work/robust.txt"; then pass; else
+    fail "$(basename "$pcap"): nothing labelled natter"
+  fi
+  echo "check_capture: $passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+  exit
+fi
 
 # ------------------------------------------------------------------------- without the key log
 ts "" -V >"$work/plain.txt"

@@ -2,7 +2,10 @@
 // sockets, no capture privileges) but sealed with real libsodium crypto exactly as
 // docs/PROTOCOL.md specifies. It lets the dissector be tested without a running server.
 //
-//   make_capture PREFIX   ->  PREFIX.pcap, PREFIX.keylog, PREFIX.expect
+//   make_capture PREFIX [--mutate N]
+//     writes PREFIX.pcap, PREFIX.keylog, PREFIX.expect; with --mutate also N copies of the same
+//     exchange, PREFIX-mutated-I.pcap + .keylog, where random payload bytes (length prefixes,
+//     magics, nonces, MACs...) were flipped: the dissector must survive them without a Lua error.
 //
 // The capture exercises what a dissector gets wrong most easily:
 //   1. port 9900, full exchange: the client's hello and key exchange coalesced in one segment,
@@ -17,6 +20,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -97,6 +101,19 @@ std::uint16_t checksum(const bytes& data, std::uint32_t sum = 0) {
 
 constexpr unsigned char FIN = 0x01, SYN = 0x02, PSH = 0x08, ACK = 0x10;
 
+// Percentage of payload segments that get 1-3 random bytes flipped (--mutate); 0 = none.
+unsigned mutation_percent = 0;
+
+void maybe_mutate(bytes& payload) {
+  if (mutation_percent == 0 || payload.empty() || randombytes_uniform(100) >= mutation_percent) {
+    return;
+  }
+  for (std::uint32_t i = 0, n = 1 + randombytes_uniform(3); i < n; ++i) {
+    const auto at = randombytes_uniform(static_cast<std::uint32_t>(payload.size()));
+    payload[at] = static_cast<unsigned char>(payload[at] ^ (1 + randombytes_uniform(255)));
+  }
+}
+
 // One TCP connection; keeps both sides' sequence numbers so every segment is consistent.
 class tcp_connection {
  public:
@@ -110,7 +127,8 @@ class tcp_connection {
   }
 
   // side 0 = client, 1 = server.
-  void send(int side, const bytes& payload, unsigned char flags = PSH | ACK) {
+  void send(int side, bytes payload, unsigned char flags = PSH | ACK) {
+    maybe_mutate(payload);
     const int peer = 1 - side;
     bytes tcp;
     put_u16(tcp, port_[side]);
@@ -384,11 +402,34 @@ void malformed_connection(pcap_writer& pcap, expectations& expect) {
   tcp.send(1, slice(cut, 0, 50));  // the capture ends here
 }
 
+void write_capture(const std::string& prefix) {
+  pcap_writer pcap(prefix + ".pcap");
+  std::ofstream keylog(prefix + ".keylog");
+  expectations expect{std::ofstream(prefix + ".expect")};
+  if (!keylog || !expect.out) throw std::runtime_error("cannot write " + prefix + ".*");
+  const std::string name = prefix.substr(prefix.find_last_of('/') + 1);
+  expect.out << "# what check_capture.sh must find in " << name << ".pcap (make_capture)\n";
+  main_connection(pcap, keylog, expect);
+  heuristic_connection(pcap, keylog, expect);
+  unlogged_connection(pcap, expect);
+  refused_connection(pcap, expect);
+  malformed_connection(pcap, expect);
+  expect.count("natter.mac_failed", 1);
+  expect.count("natter.bad_length", 2);
+  expect.count("natter.truncated", 1);
+  expect.count("natter.after_error", 1);
+  expect.count("natter.refused", 1);
+  expect.count("natter.no_key", 2);
+  expect.count("natter.internal", 0);
+  expect.count("natter.kind == \"hello\"", 10);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: make_capture PREFIX   (writes PREFIX.pcap, PREFIX.keylog, PREFIX.expect)\n";
+  const std::string usage = "usage: make_capture PREFIX [--mutate N]\n";
+  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--mutate")) {
+    std::cerr << usage;
     return 2;
   }
   if (sodium_init() < 0) {
@@ -397,25 +438,13 @@ int main(int argc, char** argv) {
   }
   const std::string prefix = argv[1];
   try {
-    pcap_writer pcap(prefix + ".pcap");
-    std::ofstream keylog(prefix + ".keylog");
-    expectations expect{std::ofstream(prefix + ".expect")};
-    if (!keylog || !expect.out) throw std::runtime_error("cannot write " + prefix + ".*");
-    const std::string name = prefix.substr(prefix.find_last_of('/') + 1);
-    expect.out << "# what check_capture.sh must find in " << name << ".pcap (make_capture)\n";
-    main_connection(pcap, keylog, expect);
-    heuristic_connection(pcap, keylog, expect);
-    unlogged_connection(pcap, expect);
-    refused_connection(pcap, expect);
-    malformed_connection(pcap, expect);
-    expect.count("natter.mac_failed", 1);
-    expect.count("natter.bad_length", 2);
-    expect.count("natter.truncated", 1);
-    expect.count("natter.after_error", 1);
-    expect.count("natter.refused", 1);
-    expect.count("natter.no_key", 2);
-    expect.count("natter.internal", 0);
-    expect.count("natter.kind == \"hello\"", 10);
+    write_capture(prefix);
+    const int mutated = argc == 4 ? std::stoi(argv[3]) : 0;
+    for (int i = 1; i <= mutated; ++i) {
+      mutation_percent = 25;
+      write_capture(prefix + "-mutated-" + std::to_string(i));
+      std::remove((prefix + "-mutated-" + std::to_string(i) + ".expect").c_str());
+    }
   } catch (const std::exception& e) {
     std::cerr << "make_capture: " << e.what() << '\n';
     return 1;

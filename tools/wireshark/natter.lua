@@ -22,7 +22,7 @@
 -- Why this exists: Wireshark's Lua API offers no XSalsa20-Poly1305, and a C plugin would have
 -- to be compiled for every Wireshark version and OS. Pure Lua runs wherever Wireshark does.
 -- This is the one place in natter where crypto is written by hand; it only ever *reads*
--- captures (it never protects anything), and tests/test_crypto.lua checks it byte for byte
+-- captures (it never protects anything), and test_crypto.lua beside it checks it byte for byte
 -- against libsodium on random inputs (make_vectors.cpp).
 --
 -- Everything here works on Lua strings of raw bytes and uses bit32 for 32-bit words. Numbers
@@ -33,15 +33,16 @@ do
   -- Wireshark 4.0 embeds Lua 5.2, which has bit32. Newer Wireshark builds use Lua 5.3/5.4,
   -- which dropped bit32; there we build the few functions we need from the native integer
   -- operators. The shim is compiled from a string so this file still *parses* under Lua 5.2,
-  -- where those operators do not exist.
+  -- where those operators do not exist. Like bit32's, bxor/band/bor take up to three operands
+  -- here (SHA-256 needs three).
   local bit = bit32
   if bit == nil then
     bit = load([[
       local M = 0xffffffff
       return {
-        band = function(a, b) return (a & b) & M end,
-        bor = function(a, b) return (a | b) & M end,
-        bxor = function(a, b) return (a ~ b) & M end,
+        band = function(a, b, c) return (a & b & (c or M)) & M end,
+        bor = function(a, b, c) return (a | b | (c or 0)) & M end,
+        bxor = function(a, b, c) return (a ~ b ~ (c or 0)) & M end,
         bnot = function(a) return (~a) & M end,
         rshift = function(a, n) return (a & M) >> n end,
         lshift = function(a, n) return (a << n) & M end,
@@ -49,6 +50,7 @@ do
         rrotate = function(a, n) a = a & M; return ((a >> n) | (a << (32 - n))) & M end,
       }]])()
   end
+  crypto.bit = bit  -- for the dissector below, which must not assume bit32 either
   local band, bxor, bnot, rshift = bit.band, bit.bxor, bit.bnot, bit.rshift
   local lrotate, rrotate = bit.lrotate, bit.rrotate
   local byte, char, concat, floor = string.byte, string.char, table.concat, math.floor
@@ -584,7 +586,7 @@ end
 local function utf8_prefix(s, n)
   if #s <= n then return s end
   local cut = n
-  while cut > 0 and bit32.band(s:byte(cut + 1), 0xC0) == 0x80 do cut = cut - 1 end
+  while cut > 0 and crypto.bit.band(s:byte(cut + 1), 0xC0) == 0x80 do cut = cut - 1 end
   return s:sub(1, cut) .. "…"
 end
 

@@ -1,5 +1,5 @@
 -- Checks the dissector's pure-Lua crypto against vectors that libsodium computed
--- (make_vectors.cpp). Runs under a plain Lua 5.2 interpreter, outside Wireshark:
+-- (make_vectors.cpp). Runs under a plain Lua 5.2 interpreter (5.3/5.4 too), outside Wireshark:
 --
 --   lua5.2 test_crypto.lua path/to/natter.lua path/to/vectors.txt
 --
@@ -32,7 +32,8 @@ local function unhex(h)
 end
 
 local function flip(s, i)  -- flips the low bit of byte i (1-based)
-  return s:sub(1, i - 1) .. string.char(bit32.bxor(s:byte(i), 1)) .. s:sub(i + 1)
+  local b = s:byte(i)
+  return s:sub(1, i - 1) .. string.char(b % 2 == 0 and b + 1 or b - 1) .. s:sub(i + 1)
 end
 
 local counts = {}
