@@ -1,0 +1,119 @@
+// The opt-in session key log (docs/PROTOCOL.md §8).
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <array>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/key_file.hpp"
+#include "natter/crypto/keylog.hpp"
+#include "test_support.hpp"
+
+using natter::test::temp_dir;
+
+namespace {
+
+std::vector<std::string> read_lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+natter::crypto::nonce counting_nonce() {
+  natter::crypto::nonce n{};
+  for (std::size_t i = 0; i < n.size(); ++i) n[i] = static_cast<std::uint8_t>(i);
+  return n;
+}
+
+natter::crypto::shared_key counting_key(std::uint8_t start) {
+  std::array<std::uint8_t, 32> raw{};
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(start + i);
+  return natter::crypto::shared_key::from_bytes(raw);
+}
+
+}  // namespace
+
+TEST_CASE("a key log line has the documented format") {
+  const std::string line = natter::crypto::keylog_line(counting_nonce(), counting_key(0xe0));
+  CHECK(line ==
+        "NATTER_SESSION_KEY "
+        "000102030405060708090a0b0c0d0e0f1011121314151617 "
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  CHECK(std::regex_match(line, std::regex("^NATTER_SESSION_KEY [0-9a-f]{48} [0-9a-f]{64}$")));
+}
+
+TEST_CASE("the key log file is created 0600 and appended to, one line per connection") {
+  temp_dir tmp;
+  const auto path = tmp / "keys.log";
+  {
+    natter::crypto::keylog_writer log(path);
+    CHECK(log.path() == path);
+    log.append(counting_nonce(), counting_key(0));
+    log.append(counting_nonce(), counting_key(1));
+  }
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777u) == 0600u);
+  {
+    natter::crypto::keylog_writer again(path);  // a second run must not truncate
+    again.append(counting_nonce(), counting_key(2));
+  }
+  const auto lines = read_lines(path);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == natter::crypto::keylog_line(counting_nonce(), counting_key(0)));
+  CHECK(lines[1] == natter::crypto::keylog_line(counting_nonce(), counting_key(1)));
+  CHECK(lines[2] == natter::crypto::keylog_line(counting_nonce(), counting_key(2)));
+}
+
+TEST_CASE("an unopenable key log is a key_file_error") {
+  temp_dir tmp;
+  CHECK_THROWS_AS(natter::crypto::keylog_writer(tmp / "no" / "such" / "dir.log"), natter::crypto::key_file_error);
+}
+
+TEST_CASE("a logged session key opens that connection's frames") {
+  using natter::crypto::handshake;
+  using natter::crypto::role;
+  const auto client_id = natter::crypto::key_pair::generate();
+  const auto server_id = natter::crypto::key_pair::generate();
+  handshake client(role::client, client_id);
+  handshake server(role::server, server_id);
+  REQUIRE(client.on_frame(server.start().at(0)).empty());
+  const auto opening = client.accept_peer_key();
+  const auto server_kx = server.on_frame(opening.at(0));
+  REQUIRE(server.on_frame(opening.at(1)).empty());
+  REQUIRE(client.on_frame(server_kx.at(0)).empty());
+  auto cipher = client.take_cipher();
+
+  temp_dir tmp;
+  const auto path = tmp / "keys.log";
+  {
+    natter::crypto::keylog_writer log(path);
+    log.append(client.connection_id(), cipher.key());
+  }
+  const auto lines = read_lines(path);
+  REQUIRE(lines.size() == 1);
+  const std::smatch fields = [&] {
+    std::smatch m;
+    REQUIRE(std::regex_match(lines[0], m, std::regex("^NATTER_SESSION_KEY ([0-9a-f]{48}) ([0-9a-f]{64})$")));
+    return m;
+  }();
+  // The connection id in the log is the nonce at the start of the client's key exchange frame.
+  CHECK(fields[1].str() == natter::test::hex_of(std::span(opening.at(1)).first(24)));
+
+  // What an inspection tool would do: rebuild the key from the log and open a sniffed frame.
+  const auto raw = natter::crypto::public_key_from_hex(fields[2].str());  // 32 bytes of hex
+  REQUIRE(raw.has_value());
+  natter::crypto::session_cipher observer(natter::crypto::shared_key::from_bytes(*raw),
+                                          natter::crypto::direction::server_to_client);
+  std::vector<std::uint8_t> wire;
+  cipher.seal_frame(R"({"type":"say","text":"hello"})", wire);
+  const auto opened = observer.open(std::span(wire).subspan(4));
+  CHECK(opened.status == natter::crypto::open_status::ok);
+  CHECK(opened.plaintext == R"({"type":"say","text":"hello"})");
+}
