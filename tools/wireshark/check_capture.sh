@@ -85,10 +85,11 @@ count_packets() {  # count_packets KEYLOG FILTER
   ts "$1" -Y "$2" -T fields -e frame.number | grep -c .
 }
 
+# Lua errors, errors the dissector caught itself, and fields added without a value.
 no_lua_errors() {  # no_lua_errors FILE WHAT
-  if grep -qi -e "lua error" -e "natter dissector error" "$1" "$work/stderr"; then
+  if grep -qi -e "lua error" -e "natter dissector error" -e "<MISSING>" "$1" "$work/stderr"; then
     fail "$2: Lua errors:"
-    grep -i -e "lua error" -e "natter dissector error" "$1" "$work/stderr" | head -5
+    grep -i -e "lua error" -e "natter dissector error" -e "<MISSING>" "$1" "$work/stderr" | head -5
   else
     pass
   fi

@@ -663,7 +663,7 @@ local function dissect_kx(body, root, rec)
   root:add(f.kx_nonce, body:range(0, NONCE_LEN))
   root:add(f.kx_box, body:range(NONCE_LEN))
   if rec.dir == "c2s" then
-    add_generated(root, f.connection_id, body:range(0, NONCE_LEN):raw())
+    root:add(f.connection_id, body:range(0, NONCE_LEN)):set_generated()
     return "Key exchange (client) conn " .. crypto.tohex(body:range(0, 8):raw()) .. "…"
   end
   return "Key exchange (server)"
@@ -735,7 +735,9 @@ local function dissect_session(body, root, pinfo, rec, fkey)
   if ct_len > 0 then root:add(f.ciphertext, body:range(SESSION_MIN)) end
   add_generated(root, f.ciphertext_length, ct_len)
   if rec.conn_id then
-    add_generated(root, f.connection_id, crypto.fromhex(rec.conn_id))
+    -- A bytes field takes its length from the range, so the (generated) id is attached to
+    -- this frame's nonce, which has the same 24-byte size.
+    root:add(f.connection_id, body:range(0, NONCE_LEN), crypto.fromhex(rec.conn_id)):set_generated()
   end
 
   local head = string.format("Session %s #%s", arrow, tostring(counter))
