@@ -245,6 +245,14 @@ TEST_CASE("hostile nesting is refused quickly as bad_json") {
   CHECK(elapsed < std::chrono::seconds(2));  // a linear scan, not a recursive descent
 }
 
+TEST_CASE("a well-formed message nested deeper than max_json_depth is refused as bad_json") {
+  CHECK(natter::limits::max_json_depth == 8);
+  // object + 8 arrays = depth 9; without the depth limit this would parse as a ping.
+  CHECK(frame_error(R"({"type":"ping","x":[[[[[[[[1]]]]]]]],"ref":1})").code == natter::errc::bad_json);
+  // object + 7 arrays = depth 8 is still fine.
+  CHECK(message_of<natter::ping_request>(parse_one(R"({"type":"ping","x":[[[[[[[1]]]]]]],"ref":1})")).ref == 1u);
+}
+
 TEST_CASE("nesting within the limit is accepted and brackets inside strings do not count") {
   // object + 4 arrays = depth 5
   CHECK(message_of<natter::ping_request>(parse_one(R"({"type":"ping","x":[[[[1]]]]})")).ref == std::nullopt);
