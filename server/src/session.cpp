@@ -42,25 +42,31 @@ struct overloaded : Ts... {
 void session_set::add(std::uint64_t id, const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
   sessions_.emplace(id, s);
+  // Drop entries of ended sessions now and then, so the map tracks the live count.
+  if (sessions_.size() >= 2 * live_at_last_prune_ + 64) {
+    std::erase_if(sessions_, [](const auto& entry) { return entry.second.expired(); });
+    live_at_last_prune_ = sessions_.size();
+  }
 }
 
-void session_set::remove(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  sessions_.erase(id);
-}
-
-std::vector<std::shared_ptr<session>> session_set::all() const {
+std::vector<std::shared_ptr<session>> session_set::all() {
   std::vector<std::shared_ptr<session>> out;
   std::lock_guard lock(mutex_);
-  for (const auto& [id, weak] : sessions_) {
-    if (auto s = weak.lock()) out.push_back(std::move(s));
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (auto s = it->second.lock()) {
+      out.push_back(std::move(s));
+      ++it;
+    } else {
+      it = sessions_.erase(it);
+    }
   }
   return out;
 }
 
-std::size_t session_set::size() const {
-  std::lock_guard lock(mutex_);
-  return sessions_.size();
+std::size_t session_set::size() {
+  // Counting prunes: sessions do not deregister themselves, so that a session destroyed late
+  // (during shutdown) never touches state that may already be gone.
+  return all().size();
 }
 
 // ---- session -----------------------------------------------------------------------------------
@@ -77,7 +83,7 @@ session::session(asio::ip::tcp::socket socket, shared_state& state,
       handshake_(crypto::role::server, state.identity),
       rate_(state.settings.rate_per_second, state.settings.rate_burst) {}
 
-session::~session() { state_.sessions.remove(id_); }
+session::~session() = default;
 
 void session::start() {
   std::error_code ec;
@@ -315,15 +321,17 @@ void session::append_sealed(std::vector<shared_message>& batch) {
 void session::do_write() {
   if (write_in_flight_ || socket_closed_) return;
   std::vector<shared_message> batch;
+  bool idle = false;
   {
     std::lock_guard lock(queue_mutex_);
     batch.swap(pending_);
     pending_bytes_ = 0;
-    if (batch.empty() && raw_out_.empty()) {
-      write_scheduled_ = false;
-      if (close_after_flush_) hard_close();
-      return;
-    }
+    idle = batch.empty() && raw_out_.empty();
+    if (idle) write_scheduled_ = false;
+  }
+  if (idle) {
+    if (close_after_flush_) hard_close();  // everything, the goodbye included, is written
+    return;
   }
   write_buffer_.clear();
   write_buffer_.swap(raw_out_);
@@ -378,7 +386,7 @@ void session::on_timer(std::error_code ec) {
       break;
     case phase::closing:
       log_debug("closing ", who(), ": goodbye not flushed in time");
-      hard_close();
+      hard_close(/*abort=*/true);
       break;
   }
 }
@@ -424,11 +432,14 @@ void session::close(leave_reason reason, std::string message, bool say_bye) {
   if (post_write) do_write();
 }
 
-void session::hard_close() {
+void session::hard_close(bool abort) {
   if (socket_closed_) return;
   socket_closed_ = true;
   std::error_code ec;
   timer_.cancel();
+  // A peer that would not read its goodbye in time gets a reset: the kernel must not keep
+  // megabytes of unsent backlog alive for it.
+  if (abort) socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   {

@@ -42,14 +42,16 @@ class server {
   void read_console();
   void run_console_command(const std::string& line);
 
+  // Declaration order is destruction order reversed, and it matters: io_ is destroyed before the
+  // state its pending handlers (sessions) refer to, and after the I/O objects that belong to it.
   server_options options_;
-  asio::io_context io_;
   crypto::key_pair identity_;
   std::unique_ptr<name_registry> names_;
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;
   std::unique_ptr<shared_state> state_;
   std::shared_ptr<connection_limits> admission_;
+  asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   std::optional<asio::posix::stream_descriptor> console_;

@@ -48,13 +48,13 @@ class session;
 class session_set {
  public:
   void add(std::uint64_t id, const std::shared_ptr<session>& s);
-  void remove(std::uint64_t id);
-  [[nodiscard]] std::vector<std::shared_ptr<session>> all() const;
-  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::vector<std::shared_ptr<session>> all();
+  [[nodiscard]] std::size_t size();
 
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions_;
+  std::size_t live_at_last_prune_ = 0;
 };
 
 // What all sessions share, owned by the server and outliving every session.
@@ -100,7 +100,7 @@ class session final : public participant, public std::enable_shared_from_this<se
   void arm_timer(std::chrono::steady_clock::time_point when);
   void on_timer(std::error_code ec);
   void close(leave_reason reason, std::string message, bool say_bye);
-  void hard_close();
+  void hard_close(bool abort = false);
   [[nodiscard]] std::string who() const;
 
   asio::ip::tcp::socket socket_;

@@ -1,0 +1,87 @@
+// Server identity, key files, key log, and orderly shutdown.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "server_process.hpp"
+#include "test_peer.hpp"
+
+using namespace natter;
+using namespace natter::test;
+
+namespace {
+std::string run_and_capture(const std::string& command) {
+  std::string output;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  char buffer[256];
+  while (pipe && std::fgets(buffer, sizeof buffer, pipe.get())) output += buffer;
+  return output;
+}
+}  // namespace
+
+TEST_CASE("the server key is created 0600, kept across restarts, and its fingerprint is what clients see") {
+  temp_dir state;
+  std::string first_fp;
+  {
+    server_process server({}, state.path() / "s");
+    test_peer peer(server.port());
+    REQUIRE(peer.handshake());
+    first_fp = crypto::fingerprint(peer.server_key());
+    CHECK(server.log().find("server key fingerprint: " + first_fp) != std::string::npos);
+  }
+  struct stat st {};
+  REQUIRE(::stat((state.path() / "s" / "server.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  const std::string printed =
+      run_and_capture(server_binary() + " --fingerprint --state-dir " + (state.path() / "s").string());
+  CHECK(printed == first_fp + "\n");
+
+  server_process again({}, state.path() / "s");
+  test_peer peer(again.port());
+  REQUIRE(peer.handshake());
+  CHECK(crypto::fingerprint(peer.server_key()) == first_fp);
+}
+
+TEST_CASE("SIGTERM tells every client, closes cleanly and exits 0") {
+  server_process server;
+  test_peer alice(server.port()), bob(server.port());
+  REQUIRE(alice.join("alice"));
+  REQUIRE(bob.join("bob"));
+  test_peer pending(server.port());  // connected, not joined
+  const int status = server.stop();
+  INFO(server.log());
+  CHECK(status == 0);
+  for (test_peer* peer : {&alice, &bob}) {
+    const auto bye = peer->wait_for_type<bye_event>();
+    REQUIRE(bye);
+    CHECK(bye->reason == "server_stopping");
+    CHECK(peer->wait_closed());
+  }
+  CHECK(pending.wait_closed());
+  CHECK(server.log().find("stopped") != std::string::npos);
+}
+
+TEST_CASE("the key log, when asked for, holds the session key of each connection, 0600") {
+  temp_dir dir;
+  const auto keylog = dir.path() / "keys.log";
+  server_process server({"--keylog", keylog.string()});
+  CHECK(server.log().find("KEY LOG ENABLED") != std::string::npos);
+  test_peer peer(server.port());
+  REQUIRE(peer.join("logged"));
+  std::ifstream in(keylog);
+  std::string tag, id, key;
+  in >> tag >> id >> key;
+  REQUIRE(in.good());
+  CHECK(tag == "NATTER_SESSION_KEY");
+  CHECK(id.size() == 48);
+  // The logged key is the very key this connection uses.
+  CHECK(key == crypto::to_hex(std::span<const std::uint8_t>(peer.cipher().key().data(), 32)));
+  struct stat st {};
+  REQUIRE(::stat(keylog.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}

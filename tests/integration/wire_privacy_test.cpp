@@ -1,0 +1,48 @@
+// The wire check: record every byte between clients and the server and make sure nothing typed
+// after the handshake (names, message text) crosses it in clear.
+#include <doctest/doctest.h>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "recording_proxy.hpp"
+#include "server_process.hpp"
+#include "test_peer.hpp"
+
+using namespace natter;
+using namespace natter::test;
+
+TEST_CASE("no name or message text appears in clear on the wire") {
+  server_process server;
+  recording_proxy tap(server.port());
+  test_peer watched(tap.port());
+  test_peer other(server.port());
+  REQUIRE(other.join("Quetzalcoatl"));
+  REQUIRE(watched.join("Xylophonist"));
+  const std::string secret_broadcast = "the eagle lands at midnight";
+  const std::string secret_whisper = "the vault code is 8841";
+  watched.send(say_request{secret_broadcast, 1});
+  watched.send(whisper_request{"Quetzalcoatl", secret_whisper, 2});
+  REQUIRE(watched.wait_for_type<ack_event>());
+  REQUIRE(watched.wait_for_type<ack_event>());
+  other.send(say_request{"reply in the open? never", 3});
+  other.send(whisper_request{"Xylophonist", "whispered back", 4});
+  REQUIRE(watched.wait_for([](const server_message& m) {
+    const auto* c = std::get_if<chat_event>(&m);
+    return c && c->whisper;
+  }));
+
+  const std::string up = tap.to_server();
+  const std::string down = tap.to_client();
+  REQUIRE(up.size() > 100);
+  REQUIRE(down.size() > 100);
+  for (const std::string& needle : {std::string("Xylophonist"), std::string("Quetzalcoatl"), secret_broadcast,
+                                    secret_whisper, std::string("whispered back"), std::string("reply in the open"),
+                                    std::string("\"type\""), std::string("eagle")}) {
+    CAPTURE(needle);
+    CHECK(up.find(needle) == std::string::npos);
+    CHECK(down.find(needle) == std::string::npos);
+  }
+  // What is visible: the hellos with both public keys, as the protocol says.
+  const auto& server_key = watched.server_key();
+  CHECK(down.find(std::string(server_key.begin(), server_key.end())) != std::string::npos);
+  CHECK(up.substr(4, 4) == "NATR");
+}
