@@ -1,0 +1,215 @@
+// The router without sockets: participants are fakes that record what they are given.
+#include <doctest/doctest.h>
+
+#include <sodium.h>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "natter/message_parse.hpp"
+#include "natter/server/router.hpp"
+
+using namespace natter;
+using namespace natter::server;
+
+namespace {
+
+struct recording_participant : participant {
+  std::vector<std::string> received;
+  std::vector<leave_reason> disconnects;
+  void deliver(shared_message message) override { received.push_back(*message); }
+  void disconnect(leave_reason reason, std::string) override { disconnects.push_back(reason); }
+
+  // The parsed messages received so far.
+  std::vector<server_message> messages() const {
+    std::vector<server_message> out;
+    for (const auto& text : received) {
+      for (auto& item : parse_server_frame(text)) out.push_back(std::get<server_message>(item));
+    }
+    return out;
+  }
+  template <typename T>
+  std::vector<T> of_type() const {
+    std::vector<T> out;
+    for (auto& m : messages()) {
+      if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+    }
+    return out;
+  }
+};
+
+crypto::public_key random_key() {
+  return crypto::key_pair::generate().public_key_bytes;
+}
+
+struct fixture {
+  fixture() { REQUIRE(sodium_init() >= 0); }
+  memory_name_registry names;
+  std::int64_t now = 1'700'000'000'000;
+  router routes{names, [this] { return now; }, 65536, 4096};
+
+  std::shared_ptr<recording_participant> join(const std::string& name, crypto::public_key key = random_key()) {
+    auto p = std::make_shared<recording_participant>();
+    auto result = routes.join(p, name, key, "127.0.0.1:1", 1);
+    REQUIRE(std::holds_alternative<joined>(result));
+    for (const auto& m : std::get<joined>(result).welcome_messages) p->deliver(m);
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture, "join welcomes with the user list and tells the others") {
+  auto alice = join("alice");
+  const auto key = random_key();
+  auto bob = join("Bob", key);
+  const auto welcomes = bob->of_type<welcome_event>();
+  REQUIRE(welcomes.size() == 1);
+  CHECK(welcomes[0].name == "Bob");
+  CHECK(welcomes[0].user_count == 2);
+  REQUIRE(welcomes[0].users.size() == 2);
+  CHECK(welcomes[0].users[0].name == "alice");
+  const auto presence = alice->of_type<presence_event>();
+  REQUIRE(presence.size() == 1);
+  CHECK(presence[0].joined);
+  CHECK(presence[0].name == "Bob");
+  CHECK(presence[0].fingerprint == crypto::fingerprint(key));
+  CHECK(bob->of_type<presence_event>().empty());  // no notice about oneself
+}
+
+TEST_CASE_FIXTURE(fixture, "say reaches everyone but the sender, stamped by the server") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  auto carol = join("carol");
+  now += 5;
+  const auto result = routes.say("alice", alice.get(), "hi all", 42);
+  REQUIRE(std::holds_alternative<ack_event>(result));
+  const auto ack = std::get<ack_event>(result);
+  CHECK(ack.ref == 42);
+  CHECK(ack.ts_ms == now);
+  for (auto* p : {bob.get(), carol.get()}) {
+    const auto chats = p->of_type<chat_event>();
+    REQUIRE(chats.size() == 1);
+    CHECK(chats[0].from == "alice");
+    CHECK(chats[0].id == ack.id);
+    CHECK(chats[0].ts_ms == now);
+  }
+  CHECK(alice->of_type<chat_event>().empty());
+  // Ids strictly increase.
+  const auto second = std::get<ack_event>(routes.say("bob", bob.get(), "again", 43));
+  CHECK(second.id > ack.id);
+}
+
+TEST_CASE_FIXTURE(fixture, "a broadcast is serialised once and shared by all recipients") {
+  struct pointer_participant : participant {
+    const std::string* last = nullptr;
+    void deliver(shared_message m) override { keep = m; last = m.get(); }
+    void disconnect(leave_reason, std::string) override {}
+    shared_message keep;
+  };
+  auto a = std::make_shared<pointer_participant>();
+  auto b = std::make_shared<pointer_participant>();
+  auto sender = std::make_shared<pointer_participant>();
+  REQUIRE(std::holds_alternative<joined>(routes.join(a, "a", random_key(), "x", {})));
+  REQUIRE(std::holds_alternative<joined>(routes.join(b, "b", random_key(), "x", {})));
+  REQUIRE(std::holds_alternative<joined>(routes.join(sender, "s", random_key(), "x", {})));
+  (void)routes.say("s", sender.get(), "one copy", {});
+  CHECK(a->last == b->last);
+}
+
+TEST_CASE_FIXTURE(fixture, "whisper reaches exactly its target, case-insensitively") {
+  auto alice = join("alice");
+  auto bob = join("Bob");
+  auto carol = join("carol");
+  const auto result = routes.whisper("alice", "BOB", "psst", 3);
+  REQUIRE(std::holds_alternative<ack_event>(result));
+  const auto chats = bob->of_type<chat_event>();
+  REQUIRE(chats.size() == 1);
+  CHECK(chats[0].whisper);
+  CHECK(chats[0].to == "Bob");
+  CHECK(carol->of_type<chat_event>().empty());
+  CHECK(alice->of_type<chat_event>().empty());
+
+  const auto missing = routes.whisper("alice", "nobody", "psst", 4);
+  REQUIRE(std::holds_alternative<message_error>(missing));
+  CHECK(std::get<message_error>(missing).code == "unknown_user");
+  CHECK(std::get<message_error>(missing).ref == 4u);
+}
+
+TEST_CASE_FIXTURE(fixture, "names: online twice refused, pinned to the first key") {
+  const auto key = random_key();
+  auto first = join("alice", key);
+  auto other = std::make_shared<recording_participant>();
+  auto result = routes.join(other, "ALICE", key, "x", 9);
+  REQUIRE(std::holds_alternative<message_error>(result));
+  CHECK(std::get<message_error>(result).code == "name_in_use");
+
+  routes.leave("alice", first.get(), leave_reason::quit);
+  result = routes.join(other, "alice", random_key(), "x", 9);
+  REQUIRE(std::holds_alternative<message_error>(result));
+  CHECK(std::get<message_error>(result).code == "name_taken");
+  CHECK(std::get<message_error>(result).ref == 9u);
+
+  result = routes.join(other, "alice", key, "x", 9);  // the owner comes back
+  CHECK(std::holds_alternative<joined>(result));
+}
+
+TEST_CASE_FIXTURE(fixture, "leave tells the others why, and a stale session cannot remove a newer one") {
+  auto alice = join("alice");
+  const auto key = random_key();
+  auto bob = join("bob", key);
+  routes.leave("bob", bob.get(), leave_reason::too_slow);
+  const auto presence = alice->of_type<presence_event>();
+  REQUIRE(presence.size() == 2);
+  CHECK_FALSE(presence[1].joined);
+  CHECK(presence[1].reason == "too_slow");
+
+  auto bob_again = join("bob", key);
+  routes.leave("bob", bob.get(), leave_reason::dropped);  // the old session, late
+  CHECK(routes.online() == 2);
+}
+
+TEST_CASE_FIXTURE(fixture, "users lists come in chunks that always fit a frame") {
+  std::vector<std::shared_ptr<recording_participant>> crowd;
+  for (int i = 0; i < 600; ++i) crowd.push_back(join("user" + std::to_string(i)));
+  const auto chunks = routes.users(7);
+  REQUIRE(chunks.size() == 3);
+  std::size_t listed = 0;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    CHECK(chunks[i]->size() < 65536 - 40);
+    auto parsed = parse_server_frame(*chunks[i]);
+    const auto& users = std::get<users_event>(std::get<server_message>(parsed[0]));
+    CHECK(users.more == (i + 1 < chunks.size()));
+    CHECK(users.ref == 7u);
+    listed += users.users.size();
+  }
+  CHECK(listed == 600);
+  // The last joiner's welcome holds a first page and the full count.
+  const auto welcome = crowd.back()->of_type<welcome_event>();
+  REQUIRE(welcome.size() == 1);
+  CHECK(welcome[0].user_count == 600);
+  CHECK(welcome[0].users.size() == 256);
+}
+
+TEST_CASE_FIXTURE(fixture, "whois works for online and offline registered users") {
+  const auto key = random_key();
+  auto alice = join("alice", key);
+  auto answer = routes.whois("ALICE", 1);
+  REQUIRE(std::holds_alternative<whois_event>(answer));
+  CHECK(std::get<whois_event>(answer).fingerprint == crypto::fingerprint(key));
+  CHECK(std::get<whois_event>(answer).online);
+  routes.leave("alice", alice.get(), leave_reason::quit);
+  answer = routes.whois("alice", 1);
+  REQUIRE(std::holds_alternative<whois_event>(answer));
+  CHECK_FALSE(std::get<whois_event>(answer).online);
+  CHECK(std::holds_alternative<message_error>(routes.whois("ghost", 2)));
+}
+
+TEST_CASE_FIXTURE(fixture, "kick and disconnect_all ask participants to leave") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  CHECK(routes.kick("ALICE", "spam"));
+  CHECK_FALSE(routes.kick("nobody", "x"));
+  REQUIRE(alice->disconnects.size() == 1);
+  CHECK(alice->disconnects[0] == leave_reason::kicked);
+  routes.disconnect_all(leave_reason::server_stopping, "bye");
+  CHECK(bob->disconnects.back() == leave_reason::server_stopping);
+}
