@@ -12,6 +12,9 @@ template <typename... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+// C++20 deduces this itself, but clang before 17 (the fuzz build uses clang) needs the guide.
+template <typename... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 // error_handler_t::replace: invalid UTF-8 becomes U+FFFD instead of an exception. Inputs are
 // validated before they get here; this is the second line of defence.
