@@ -10,7 +10,8 @@ namespace natter::client {
 client_driver::client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink)
     : identity_(identity), config_(std::move(config)), sink_(std::move(sink)),
       decoder_(config_.max_frame), session_(identity_, config_.session), ping_timer_(io_),
-      quit_timer_(io_), signals_(io_) {}
+      quit_timer_(io_), handshake_timer_(io_),
+      signals_(io_) {}
 
 client_driver::~client_driver() {
   if (!thread_.joinable()) return;
@@ -43,7 +44,20 @@ void client_driver::start() {
 }
 
 void client_driver::on_connected() {
-  // The client speaks second: nothing to send until the server's hello arrives.
+  // The client speaks second: nothing to send until the server's hello arrives. A server that
+  // never answers must not leave a script hanging, so the join has a deadline; it is suspended
+  // while the user is asked about the server key.
+  handshake_timer_.expires_after(join_timeout);
+  handshake_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || session_.closed() || verdict_pending_) return;
+    if (session_.current() == client_session::phase::joined ||
+        session_.current() == client_session::phase::quitting) {
+      return;
+    }
+    session_.abort(failure_kind::runtime, "the server did not complete the handshake and join within " +
+                                              std::to_string(join_timeout.count()) + " s");
+    pump();
+  });
 }
 
 void client_driver::on_data(std::span<const std::uint8_t> data) {
@@ -115,6 +129,9 @@ void client_driver::answer_trust(bool trusted) {
       }
       session_.accept_server_key();
     }
+    verdict_pending_ = false;
+    // The user may have taken a while to answer: give the handshake a fresh deadline.
+    on_connected();
     pump();
   });
 }
@@ -174,6 +191,7 @@ void client_driver::arm_ping() {
 void client_driver::on_closed(const std::string& reason, bool connect_failed) {
   ping_timer_.cancel();
   quit_timer_.cancel();
+  handshake_timer_.cancel();
   signals_.cancel();
   if (connect_failed) session_.abort(failure_kind::runtime, reason);
   session_.on_disconnected(reason);

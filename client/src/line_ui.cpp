@@ -91,6 +91,10 @@ class line_ui {
       // the expected end for a --stay receiver.
       if (closed->bye_received && !closed->after_quit && !settings_.stay) exit_code_ = std::max(exit_code_, 1);
     }
+    // Our own quit's "bye" needs no announcement.
+    if (const auto* m = std::get_if<server_message>(&event); m && quitting_) {
+      if (const auto* bye = std::get_if<bye_event>(m); bye && bye->reason == "quit") return;
+    }
     if (auto line = format_event(event, format_)) {
       if (line->where == channel::trace && !settings_.trace) return;
       print(line->where, line->text);

@@ -26,6 +26,7 @@
 #include "natter/client/host_verifier.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/frame.hpp"
+#include "natter/limits.hpp"
 
 namespace natter::client {
 
@@ -34,6 +35,9 @@ namespace natter::client {
 inline constexpr std::size_t max_outgoing_bytes = 1024 * 1024;
 // How long to wait for the server's bye (or close) after sending quit.
 inline constexpr std::chrono::seconds quit_timeout{3};
+// How long the handshake and join may take after connecting before we give up. The server
+// allows the same (limits::handshake_timeout), so waiting longer could not help.
+inline constexpr std::chrono::seconds join_timeout = limits::handshake_timeout;
 
 struct driver_config {
   std::string host;
@@ -96,6 +100,7 @@ class client_driver {
   client_session session_;
   asio::steady_timer ping_timer_;
   asio::steady_timer quit_timer_;
+  asio::steady_timer handshake_timer_;
   asio::signal_set signals_;
   bool verdict_pending_ = false;  // asked the user, waiting for answer_trust
   bool keylogged_ = false;
