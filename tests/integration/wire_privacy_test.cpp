@@ -41,6 +41,11 @@ TEST_CASE("no name or message text appears in clear on the wire") {
     CHECK(up.find(needle) == std::string::npos);
     CHECK(down.find(needle) == std::string::npos);
   }
+  // The server's log names who joined, never what they said.
+  const std::string log = server.log();
+  CHECK(log.find("Xylophonist joined") != std::string::npos);
+  CHECK(log.find(secret_broadcast) == std::string::npos);
+  CHECK(log.find(secret_whisper) == std::string::npos);
   // What is visible: the hellos with both public keys, as the protocol says.
   const auto& server_key = watched.server_key();
   CHECK(down.find(std::string(server_key.begin(), server_key.end())) != std::string::npos);
