@@ -1,0 +1,291 @@
+#include "natter/client/client_session.hpp"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "natter/limits.hpp"
+#include "natter/message_build.hpp"
+
+namespace nc = natter::client;
+namespace cr = natter::crypto;
+using json = nlohmann::json;
+
+namespace {
+
+// Splits wire bytes into frame bodies.
+std::vector<natter::bytes> frames_of(const natter::bytes& wire) {
+  natter::frame_decoder decoder(natter::limits::default_max_frame);
+  decoder.feed(wire);
+  std::vector<natter::bytes> out;
+  natter::bytes body;
+  while (decoder.next(body) == natter::decode_status::frame) out.push_back(body);
+  REQUIRE(decoder.buffered() == 0);
+  return out;
+}
+
+template <typename T>
+std::vector<T> events_of(nc::client_session& s) {
+  std::vector<T> out;
+  for (auto& e : s.take_events()) {
+    if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+  }
+  return out;
+}
+
+// The server side of a connection, built from the same pure pieces the real server uses.
+struct fake_server {
+  cr::key_pair identity = cr::key_pair::generate();
+  cr::handshake handshake{cr::role::server, identity};
+  std::optional<cr::session_cipher> cipher;
+
+  natter::bytes hello() { return handshake.start().at(0); }
+
+  // Takes the client's hello + key exchange; returns the server's key exchange body.
+  natter::bytes finish_handshake(const natter::bytes& client_wire) {
+    const auto frames = frames_of(client_wire);
+    REQUIRE(frames.size() == 2);
+    auto replies = handshake.on_frame(frames[0]);
+    REQUIRE(replies.size() == 1);
+    CHECK(handshake.on_frame(frames[1]).empty());
+    REQUIRE(handshake.current() == cr::handshake::state::established);
+    cipher.emplace(handshake.take_cipher());
+    return replies[0];
+  }
+
+  // Opens every session frame the client sent; returns the JSON objects.
+  std::vector<json> receive(const natter::bytes& client_wire) {
+    std::vector<json> out;
+    for (const auto& body : frames_of(client_wire)) {
+      auto opened = cipher->open(body);
+      REQUIRE(opened.status == cr::open_status::ok);
+      out.push_back(json::parse(opened.plaintext));
+    }
+    return out;
+  }
+
+  natter::bytes seal(const std::string& plaintext) {
+    natter::bytes wire;
+    cipher->seal_frame(plaintext, wire);
+    return natter::bytes(wire.begin() + natter::frame_header_size, wire.end());
+  }
+  natter::bytes seal(const natter::server_message& m) { return seal(natter::build(m)); }
+};
+
+struct connected {
+  cr::key_pair identity = cr::key_pair::generate();
+  fake_server server;
+  nc::client_session client{identity, {"alice", true}};
+
+  // Runs the handshake and the join; leaves the client joined with all output/events drained.
+  void join() {
+    client.on_frame(server.hello());
+    REQUIRE(client.current() == nc::client_session::phase::awaiting_verdict);
+    CHECK(client.server_key() == server.identity.public_key_bytes);
+    CHECK(client.take_output().empty());  // nothing is said before the pin check
+
+    client.accept_server_key();
+    client.on_frame(server.finish_handshake(client.take_output()));
+    REQUIRE(client.current() == nc::client_session::phase::joining);
+    REQUIRE(client.cipher() != nullptr);
+    CHECK(client.connection_id() == server.handshake.connection_id());
+
+    const auto sent = server.receive(client.take_output());
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0]["type"] == "join");
+    CHECK(sent[0]["name"] == "alice");
+    CHECK(sent[0]["ref"] == 1);
+
+    natter::welcome_event welcome;
+    welcome.name = "Alice";
+    welcome.max_frame = 65536;
+    welcome.max_text = 1000;
+    client.on_frame(server.seal(welcome));
+    REQUIRE(client.current() == nc::client_session::phase::joined);
+    CHECK(client.name() == "Alice");
+    CHECK(client.max_text() == 1000);
+    (void)client.take_events();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("handshake and join in memory, with trace events for every frame") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(c.server.hello());
+  c.client.accept_server_key();
+  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
+  const auto traces = events_of<nc::trace_event>(c.client);
+  // received hello, sent hello, sent key exchange, received key exchange, sent join
+  REQUIRE(traces.size() == 5);
+  CHECK(traces[0].label == "hello");
+  CHECK_FALSE(traces[0].outgoing);
+  CHECK(traces[1].label == "hello");
+  CHECK(traces[1].outgoing);
+  CHECK(traces[1].frame_number == 1);
+  CHECK(traces[2].label == "key exchange");
+  CHECK(traces[2].length == cr::key_exchange_size);
+  CHECK(traces[3].frame_number == 2);
+  CHECK(traces[4].label == "session");
+  CHECK(traces[4].frame_number == 3);
+  CHECK(traces[4].counter == 1);
+  CHECK(traces[4].ciphertext_size + cr::session_overhead == traces[4].length);
+  CHECK(json::parse(traces[4].detail)["type"] == "join");
+}
+
+TEST_CASE("requests get unique increasing refs; acks and errors settle them") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+
+  const auto r1 = c.client.send(natter::say_request{"hello", {}});
+  const auto r2 = c.client.send(natter::whisper_request{"bob", "psst", {}});
+  const auto r3 = c.client.send(natter::users_request{});
+  REQUIRE(r1);
+  REQUIRE(r2);
+  REQUIRE(r3);
+  CHECK(*r1 > 1);
+  CHECK(*r2 > *r1);
+  CHECK(*r3 > *r2);
+  CHECK(c.client.unacknowledged() == 2);  // users needs no ack
+
+  const auto sent = c.server.receive(c.client.take_output());
+  REQUIRE(sent.size() == 3);
+  CHECK(sent[0]["type"] == "say");
+  CHECK(sent[0]["ref"] == *r1);
+  CHECK(sent[1]["type"] == "whisper");
+  CHECK(sent[1]["to"] == "bob");
+
+  c.client.on_frame(c.server.seal(natter::ack_event{*r1, 10, 0}));
+  CHECK(c.client.unacknowledged() == 1);
+  c.client.on_frame(c.server.seal(natter::error_event{"unknown_user", "bob is not online", *r2}));
+  CHECK(c.client.unacknowledged() == 0);
+  CHECK(c.client.refused() == 1);
+  const auto errors = c.client.take_events();
+  CHECK(errors.size() >= 2);  // traces + the error itself
+  CHECK_FALSE(c.client.closed());
+}
+
+TEST_CASE("nothing but the join before the welcome") {
+  natter::crypto::init_sodium();
+  connected c;
+  CHECK_FALSE(c.client.send(natter::say_request{"too early", {}}));
+  c.client.on_frame(c.server.hello());
+  CHECK_FALSE(c.client.send(natter::ping_request{}));  // no session key yet
+  CHECK(c.client.take_output().empty());
+}
+
+TEST_CASE("batches are handled in order and split users lists are joined") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+  natter::users_event part1{{}, {{"a", "f", 0}}, true};
+  natter::users_event part2{{}, {{"b", "f", 0}}, false};
+  const std::string batch = "[" + natter::build(natter::server_message{natter::chat_event{1, 0, "bob", "", "one", false}}) +
+                            "," + natter::build(natter::server_message{part1}) + "," +
+                            natter::build(natter::server_message{part2}) + "]";
+  c.client.on_frame(c.server.seal(batch));
+  std::vector<natter::server_message> messages;
+  for (auto& e : c.client.take_events()) {
+    if (auto* m = std::get_if<natter::server_message>(&e)) messages.push_back(*m);
+  }
+  REQUIRE(messages.size() == 2);
+  CHECK(std::get<natter::chat_event>(messages[0]).text == "one");
+  CHECK(std::get<natter::users_event>(messages[1]).users.size() == 2);
+}
+
+TEST_CASE("unknown message types are a notice, not a disconnect") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+  c.client.on_frame(c.server.seal(R"({"type":"emoji_reaction","x":1})"));
+  CHECK(events_of<nc::notice_event>(c.client).size() == 1);
+  CHECK_FALSE(c.client.closed());
+}
+
+TEST_CASE("a frame that does not open ends the session") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+  auto frame = c.server.seal(natter::pong_event{});
+  SUBCASE("flipped MAC byte") { frame[cr::nonce_size] ^= 1; }
+  SUBCASE("replay") { c.client.on_frame(frame); (void)c.client.take_events(); }
+  c.client.on_frame(frame);
+  const auto failures = events_of<nc::failure_event>(c.client);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].kind == nc::failure_kind::runtime);
+  CHECK(failures[0].message.find("could not be opened") != std::string::npos);
+  CHECK(c.client.closed());
+  CHECK_FALSE(c.client.send(natter::say_request{"after", {}}));
+}
+
+TEST_CASE("a server refusal is shown with its reason") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(c.server.hello());
+  c.client.accept_server_key();
+  (void)c.client.take_output();
+  c.client.on_frame(cr::encode_refusal("too many connections"));
+  const auto failures = events_of<nc::failure_event>(c.client);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].message.find("too many connections") != std::string::npos);
+  CHECK(c.client.closed());
+}
+
+TEST_CASE("abort after the hello sends nothing at all (key mismatch)") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(c.server.hello());
+  c.client.abort(nc::failure_kind::key_mismatch, "changed");
+  CHECK(c.client.take_output().empty());
+  CHECK(c.client.closed());
+  c.client.accept_server_key();  // too late: ignored
+  CHECK(c.client.take_output().empty());
+  const auto failures = events_of<nc::failure_event>(c.client);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].kind == nc::failure_kind::key_mismatch);
+}
+
+TEST_CASE("a refused join ends the session") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(c.server.hello());
+  c.client.accept_server_key();
+  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
+  (void)c.client.take_output();
+  c.client.on_frame(c.server.seal(natter::error_event{"name_taken", "registered to another key", 1}));
+  CHECK(events_of<nc::failure_event>(c.client).size() == 1);
+  CHECK(c.client.closed());
+}
+
+TEST_CASE("quit, bye and disconnect") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+  REQUIRE(c.client.send(natter::quit_request{"done"}));
+  const auto sent = c.server.receive(c.client.take_output());
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["type"] == "quit");
+  CHECK(sent[0]["reason"] == "done");
+  c.client.on_frame(c.server.seal(natter::bye_event{"quit", "goodbye"}));
+  CHECK(c.client.bye_received());
+  c.client.on_disconnected("the server closed the connection");
+  const auto events = c.client.take_events();
+  CHECK(std::none_of(events.begin(), events.end(),
+                     [](const nc::client_event& e) { return std::holds_alternative<nc::failure_event>(e); }));
+  REQUIRE(std::holds_alternative<nc::closed_event>(events.back()));
+  CHECK(std::get<nc::closed_event>(events.back()).after_quit);
+}
+
+TEST_CASE("an unexpected disconnect is a failure") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();
+  c.client.on_disconnected("reset by peer");
+  const auto failures = events_of<nc::failure_event>(c.client);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].message.find("connection lost") != std::string::npos);
+}

@@ -1,0 +1,77 @@
+#include "natter/client/formatter.hpp"
+
+#include <doctest/doctest.h>
+
+namespace nc = natter::client;
+
+namespace {
+// 2025-11-24 13:05:00 UTC
+constexpr std::int64_t ts = 1763989500000;
+
+std::string show(const natter::server_message& m, const std::string& own = "alice") {
+  const auto line = nc::format_event(nc::client_event{m}, {own, true});
+  return line ? line->text : "<nothing>";
+}
+}  // namespace
+
+TEST_CASE("clock is HH:MM") {
+  CHECK(nc::format_clock(ts, true) == "13:05");
+}
+
+TEST_CASE("broadcasts and whispers") {
+  CHECK(show(natter::chat_event{1, ts, "bob", "", "hi", false}) == "13:05 <bob> hi");
+  CHECK(show(natter::chat_event{2, ts, "bob", "alice", "psst", true}) == "13:05 *bob* (whisper) psst");
+  // Our own whisper echoed back (if a server does that) is shown as outgoing.
+  CHECK(show(natter::chat_event{3, ts, "Alice", "bob", "yo", true}) == "13:05 -> *bob* yo");
+}
+
+TEST_CASE("untrusted text cannot inject terminal control sequences") {
+  const auto text = show(natter::chat_event{1, ts, "bob", "", "red \x1b[31m\nfake line", false});
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\n') == std::string::npos);
+}
+
+TEST_CASE("presence, users, whois, welcome") {
+  CHECK(show(natter::presence_event{false, "bob", "", "dropped"}) == "* bob left (dropped)");
+  CHECK(show(natter::presence_event{true, "bob", "aaaa-bbbb", ""}) == "* bob joined (fingerprint aaaa-bbbb)");
+  natter::users_event users;
+  users.users = {{"alice", "f1", 0}, {"bob", "f2", 0}};
+  CHECK(show(users) == "* online (2): alice, bob");
+  CHECK(show(natter::whois_event{{}, "bob", "aaaa-bbbb", true}) == "* bob: fingerprint aaaa-bbbb (online)");
+  CHECK(show(natter::whois_event{{}, "bob", "aaaa-bbbb", false}) == "* bob: fingerprint aaaa-bbbb (offline)");
+
+  natter::welcome_event welcome;
+  welcome.name = "alice";
+  welcome.users = {{"alice", "f1", 0}};
+  welcome.user_count = 3;
+  welcome.motd = "be nice";
+  CHECK(show(welcome) == "* joined as alice; online (3): alice and 2 more\n* be nice");
+}
+
+TEST_CASE("acks and pongs show nothing; errors and bye go to stderr") {
+  CHECK(show(natter::ack_event{1, 2, ts}) == "<nothing>");
+  CHECK(show(natter::pong_event{}) == "<nothing>");
+  const auto error = nc::format_event(nc::client_event{natter::server_message{natter::error_event{"unknown_user", "no such user", 4}}}, {});
+  REQUIRE(error);
+  CHECK(error->where == nc::channel::error);
+  CHECK(error->text == "! error unknown_user: no such user");
+  const auto bye = nc::format_event(nc::client_event{natter::server_message{natter::bye_event{"kicked", "behave"}}}, {});
+  REQUIRE(bye);
+  CHECK(bye->where == nc::channel::error);
+  CHECK(bye->text.find("kicked") != std::string::npos);
+}
+
+TEST_CASE("trace lines carry frame number, length, counter and ciphertext size") {
+  nc::trace_event t;
+  t.outgoing = true;
+  t.frame_number = 3;
+  t.length = 78;
+  t.label = "session";
+  t.counter = 1;
+  t.ciphertext_size = 38;
+  t.detail = R"({"type":"join"})";
+  const auto line = nc::format_event(nc::client_event{t}, {});
+  REQUIRE(line);
+  CHECK(line->where == nc::channel::trace);
+  CHECK(line->text == R"([trace] -> sent frame #3 session len=78 counter=1 ciphertext=38 {"type":"join"})");
+}
