@@ -1,0 +1,46 @@
+#pragma once
+// A crowd of bench connections that join in "session" mode (client_session) with bounded
+// concurrency, and can be synchronised: a ping to each, answered after everything the server had
+// queued for it, tells that no earlier delivery (presence notices of the joins) is in flight.
+// Scenarios derive from it and add what they count.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_connection.hpp"
+#include "event_loop.hpp"
+#include "natter/crypto/keys.hpp"
+
+namespace natter::bench {
+
+class crowd : public connection_events {
+ public:
+  crowd(const sockaddr_in& server, std::vector<std::string> names);
+
+  // Connects and joins connections [from, to), at most `concurrency` handshakes at a time.
+  // False (with problem() set) on a failure or when `deadline_ns` passes.
+  bool join(std::size_t from, std::size_t to, std::size_t concurrency, std::int64_t deadline_ns);
+  // Pings every joined connection and waits for all the pongs.
+  bool sync(std::int64_t deadline_ns);
+  void close_all();
+
+  void on_joined(bench_connection& c) override;
+  void on_pong(bench_connection& c) override;
+  void on_failed(bench_connection& c, std::string_view why) override;
+
+  [[nodiscard]] const std::string& problem() const { return problem_; }
+  [[nodiscard]] std::size_t failures() const { return failures_; }
+
+ protected:
+  event_loop loop_;
+  sockaddr_in server_;
+  crypto::key_pair identity_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<bench_connection>> conns_;
+  std::size_t joined_ = 0;
+  std::size_t pongs_ = 0;
+  std::size_t failures_ = 0;
+  std::string problem_;
+};
+
+}  // namespace natter::bench

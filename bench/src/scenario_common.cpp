@@ -1,0 +1,25 @@
+#include <sodium.h>
+
+#include "natter/crypto/keys.hpp"
+#include "scenarios.hpp"
+
+namespace natter::bench {
+
+void interval_meter::add_to(report& r, const std::string& what, double count) const {
+  r.add("duration_s", wall_s_, 3);
+  r.add(what + "_per_s", count / wall_s_);
+  r.add("server_cpu_s", server_cpu_, 3);
+  r.add("server_cpu_utilisation", server_cpu_ / wall_s_, 2);
+  if (server_cpu_ > 0) r.add(what + "_per_server_cpu_s", count / server_cpu_);
+  r.add("bench_cpu_s", bench_cpu_, 3);
+  // Near 1.0 (of its one thread) means the bench, not the server, limited the rate.
+  r.add("bench_cpu_utilisation", bench_cpu_ / wall_s_, 2);
+}
+
+std::string run_prefix() {
+  std::uint8_t random[3];
+  randombytes_buf(random, sizeof random);
+  return "b" + crypto::to_hex(random);
+}
+
+}  // namespace natter::bench
