@@ -39,14 +39,21 @@ void client_driver::start() {
           [this](std::span<const std::uint8_t> data) { on_data(data); },
           [this](const std::string& reason, bool connect_failed) { on_closed(reason, connect_failed); },
       });
-  asio::post(io_, [this] { connection_->start(config_.host, config_.port); });
+  asio::post(io_, [this] {
+    arm_join_deadline();
+    connection_->start(config_.host, config_.port);
+  });
   thread_ = std::thread([this] { io_.run(); });
 }
 
 void client_driver::on_connected() {
-  // The client speaks second: nothing to send until the server's hello arrives. A server that
-  // never answers must not leave a script hanging, so the join has a deadline; it is suspended
-  // while the user is asked about the server key.
+  // The client speaks second: nothing to send until the server's hello arrives.
+}
+
+void client_driver::arm_join_deadline() {
+  // A server that never answers (or a host that never accepts) must not leave a script hanging,
+  // so connecting, the handshake and the join share one deadline. It is suspended while the user
+  // is asked about the server key, and re-armed after the answer.
   handshake_timer_.expires_after(join_timeout);
   handshake_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec || session_.closed() || verdict_pending_) return;
@@ -54,8 +61,9 @@ void client_driver::on_connected() {
         session_.current() == client_session::phase::quitting) {
       return;
     }
-    session_.abort(failure_kind::runtime, "the server did not complete the handshake and join within " +
-                                              std::to_string(join_timeout.count()) + " s");
+    session_.abort(failure_kind::runtime, "no session with " + host_key(config_.host, config_.port) +
+                                              " within " + std::to_string(join_timeout.count()) +
+                                              " s (connect, handshake and join)");
     pump();
   });
 }
@@ -131,7 +139,7 @@ void client_driver::answer_trust(bool trusted) {
     }
     verdict_pending_ = false;
     // The user may have taken a while to answer: give the handshake a fresh deadline.
-    on_connected();
+    arm_join_deadline();
     pump();
   });
 }

@@ -256,7 +256,11 @@ void client_session::on_disconnected(const std::string& reason) {
   if (close_reported_) return;
   close_reported_ = true;
   const bool expected = quit_sent_ || bye_received_ || phase_ == phase::closed;
-  if (!expected) {
+  if (phase_ == phase::awaiting_verdict) {
+    // The server allows only a few seconds for the handshake (PROTOCOL.md §10).
+    fail(failure_kind::runtime, "the server closed the connection while its key was being checked (" +
+                                    reason + "); answer sooner, or use --accept-new or --expect-fingerprint");
+  } else if (!expected) {
     fail(failure_kind::runtime, "connection lost: " + reason);
   }
   phase_ = phase::closed;

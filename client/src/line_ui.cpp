@@ -91,13 +91,18 @@ class line_ui {
       // the expected end for a --stay receiver.
       if (closed->bye_received && !closed->after_quit && !settings_.stay) exit_code_ = std::max(exit_code_, 1);
     }
-    // Our own quit's "bye" needs no announcement.
-    if (const auto* m = std::get_if<server_message>(&event); m && quitting_) {
+    // A "bye" with reason quit only ever answers our own quit (from /quit, Ctrl-D or a signal):
+    // it needs no announcement.
+    if (const auto* m = std::get_if<server_message>(&event)) {
       if (const auto* bye = std::get_if<bye_event>(m); bye && bye->reason == "quit") return;
     }
     if (auto line = format_event(event, format_)) {
       if (line->where == channel::trace && !settings_.trace) return;
       print(line->where, line->text);
+    }
+    if (settings_.interactive && std::holds_alternative<server_message>(event) &&
+        std::holds_alternative<welcome_event>(std::get<server_message>(event))) {
+      print(channel::error, "* type /help for commands, /quit to leave");
     }
   }
 
@@ -106,7 +111,6 @@ class line_ui {
       joined_ = true;
       format_.own_name = welcome->name;
       if (welcome->max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome->max_text);
-      if (settings_.interactive) print(channel::error, "* type /help for commands, /quit to leave");
       // Lines typed (or piped) before the join are sent now, in order.
       while (!early_lines_.empty()) {
         std::string line = std::move(early_lines_.front());

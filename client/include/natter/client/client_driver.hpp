@@ -85,6 +85,7 @@ class client_driver {
   void on_data(std::span<const std::uint8_t> data);
   void on_closed(const std::string& reason, bool connect_failed);
   void check_server_key();
+  void arm_join_deadline();
   void do_quit(std::string reason);
   void arm_ping();
   void pump();  // moves the session's output and events along; runs after every session call
