@@ -146,10 +146,7 @@ void client_driver::answer_trust(bool trusted) {
 
 void client_driver::submit(client_message message) {
   asio::post(io_, [this, message = std::move(message)]() mutable {
-    if (!session_.send(std::move(message))) {
-      sink_(notice_event{session_.closed() ? "not connected; nothing sent"
-                                           : "not possible now (not joined yet); nothing sent"});
-    }
+    (void)session_.send(std::move(message));  // a refusal arrives as a notice_event
     pump();
   });
 }
@@ -168,7 +165,7 @@ void client_driver::quit_when_acknowledged(std::string reason) {
 void client_driver::do_quit(std::string reason) {
   quit_after_acks_.reset();
   if (closing_) return;
-  if (!session_.quit_sent() && session_.send(quit_request{std::move(reason)})) {
+  if (session_.can_quit() && session_.send(quit_request{std::move(reason)})) {
     quit_timer_.expires_after(quit_timeout);
     quit_timer_.async_wait([this](const asio::error_code& ec) {
       if (!ec && connection_) connection_->close("no answer to quit; closed");

@@ -176,6 +176,7 @@ void client_session::on_message(server_message message) {
             if (phase_ == phase::joining) phase_ = phase::joined;
             if (is_valid_name(m.name)) settings_.name = m.name;
             if (m.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, m.max_text);
+            if (m.max_frame > 0) server_max_frame_ = m.max_frame;
           },
           [this](ack_event& m) { pending_acks_.erase(m.ref); },
           [this](error_event& m) {
@@ -236,7 +237,26 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
           },
       },
       message);
-  if (!ok) return std::nullopt;
+  if (!ok) {
+    events_.push_back(notice_event{phase_ == phase::closed ? "not connected; nothing sent"
+                                                           : "not possible now (not joined yet); nothing sent"});
+    return std::nullopt;
+  }
+  // JSON escaping can make a text of max_text bytes serialise to several times that; a frame
+  // over the server's limit would cost us the connection, so refuse it here instead.
+  if (const std::string plaintext = build(message);
+      plaintext.size() + crypto::session_overhead > server_max_frame_) {
+    if (ref) pending_acks_.erase(*ref);
+    if (std::holds_alternative<quit_request>(message)) {
+      message = quit_request{};  // a reason can always be dropped
+    } else {
+      ++refused_;
+      events_.push_back(notice_event{"message not sent: " + std::to_string(plaintext.size()) +
+                                     " bytes of JSON exceed the server's frame limit of " +
+                                     std::to_string(server_max_frame_) + " bytes"});
+      return std::nullopt;
+    }
+  }
   seal(message);
   return ref;
 }

@@ -61,6 +61,8 @@ class line_ui {
       on_tick();
     }
     reader_.stop();
+    // A script learns that some of its lines were refused (by the server or as too large).
+    if (!settings_.interactive && driver_.refused() > 0) exit_code_ = std::max(exit_code_, 1);
     return exit_code_;
   }
 

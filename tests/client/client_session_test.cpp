@@ -289,3 +289,26 @@ TEST_CASE("an unexpected disconnect is a failure") {
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].message.find("connection lost") != std::string::npos);
 }
+
+TEST_CASE("a message whose JSON would exceed the server's frame limit is refused locally") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(c.server.hello());
+  c.client.accept_server_key();
+  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
+  (void)c.client.take_output();
+  natter::welcome_event welcome;
+  welcome.name = "alice";
+  welcome.max_frame = 4096;
+  welcome.max_text = 4096;
+  c.client.on_frame(c.server.seal(welcome));
+  (void)c.client.take_events();
+
+  // 3000 quotes are 3000 bytes of text but 6000 bytes of JSON.
+  CHECK_FALSE(c.client.send(natter::say_request{std::string(3000, '"'), {}}));
+  CHECK(c.client.take_output().empty());
+  CHECK(c.client.refused() == 1);
+  CHECK(c.client.unacknowledged() == 0);
+  CHECK(events_of<nc::notice_event>(c.client).size() == 1);
+  CHECK(c.client.send(natter::say_request{std::string(3000, 'x'), {}}));
+}

@@ -65,8 +65,7 @@ class client_driver {
 
   // The user's answer to a trust_request_event.
   void answer_trust(bool trusted);
-  // Sends a request (see client_session::send); a request that is not possible now is reported
-  // as a notice.
+  // Sends a request (see client_session::send); one that cannot be sent is reported as a notice.
   void submit(client_message message);
   // Sends quit, then waits for the server's bye or close, at most quit_timeout.
   void quit(std::string reason);

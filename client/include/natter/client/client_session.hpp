@@ -20,6 +20,7 @@
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher.hpp"
 #include "natter/frame.hpp"
+#include "natter/limits.hpp"
 #include "natter/messages.hpp"
 
 namespace natter::client {
@@ -47,7 +48,8 @@ class client_session {
 
   // Queues a request. say/whisper/users/whois need a joined session; ping and quit work once the
   // handshake is done. Requests that carry a `ref` get a fresh, strictly increasing one, which is
-  // returned. Returns nullopt (and sends nothing) if the request is not possible now.
+  // returned. Returns nullopt, sends nothing and emits a notice_event if the request is not
+  // possible now or would not fit in the server's maximum frame.
   std::optional<std::uint64_t> send(client_message message);
 
   // The transport is gone (EOF or error). Emits the final closed_event.
@@ -66,10 +68,14 @@ class client_session {
 
   // say/whisper requests the server has neither acknowledged nor refused yet.
   [[nodiscard]] std::size_t unacknowledged() const { return pending_acks_.size(); }
-  // say/whisper requests the server refused with an error.
+  // say/whisper requests the server refused with an error, or that were too large to send.
   [[nodiscard]] std::size_t refused() const { return refused_; }
   [[nodiscard]] bool bye_received() const { return bye_received_; }
   [[nodiscard]] bool quit_sent() const { return quit_sent_; }
+  // True if a quit could be sent now (the session key exists and nothing ended it yet).
+  [[nodiscard]] bool can_quit() const {
+    return cipher_.has_value() && phase_ != phase::closed && phase_ != phase::quitting;
+  }
   // Our name as the server spells it once joined (the requested one before).
   [[nodiscard]] const std::string& name() const { return settings_.name; }
   // The server's text limit once joined (limits::max_text before).
@@ -97,6 +103,7 @@ class client_session {
   std::size_t refused_ = 0;
   std::vector<user_info> partial_users_;  // a `users` answer split over several messages
   std::size_t max_text_;
+  std::size_t server_max_frame_ = limits::min_max_frame;  // until welcome says more: the least any server accepts
   bool bye_received_ = false;
   bool quit_sent_ = false;
   bool close_reported_ = false;
