@@ -74,11 +74,17 @@ std::optional<display_line> format_server(const server_message& message, const f
       message);
 }
 
+// Numbered like the Wireshark dissector (docs/WIRESHARK.md): "frame N" is natter.index, the
+// frame's number in its direction (1 hello, 2 key exchange, 3+ session), and a session frame is
+// labelled "Session C→S #counter" exactly as in Wireshark's Info column.
 std::string format_trace(const trace_event& t) {
-  std::string out = std::string("[trace] ") + (t.outgoing ? "-> sent" : "<- recv") + " frame #" +
-                    std::to_string(t.frame_number) + " " + t.label + " len=" + std::to_string(t.length);
+  std::string out = std::string("[trace] ") + (t.outgoing ? "-> sent" : "<- recv") + " frame " +
+                    std::to_string(t.frame_number) + " len=" + std::to_string(t.length) + " ";
   if (t.counter) {
-    out += " counter=" + std::to_string(*t.counter) + " ciphertext=" + std::to_string(t.ciphertext_size);
+    out += std::string("Session ") + (t.outgoing ? "C→S" : "S→C") + " #" + std::to_string(*t.counter) +
+           " ciphertext=" + std::to_string(t.ciphertext_size);
+  } else {
+    out += t.label;
   }
   if (!t.detail.empty()) out += " " + t.detail;
   return out;

@@ -73,5 +73,22 @@ TEST_CASE("trace lines carry frame number, length, counter and ciphertext size")
   const auto line = nc::format_event(nc::client_event{t}, {});
   REQUIRE(line);
   CHECK(line->where == nc::channel::trace);
-  CHECK(line->text == R"([trace] -> sent frame #3 session len=78 counter=1 ciphertext=38 {"type":"join"})");
+  CHECK(line->text == R"([trace] -> sent frame 3 len=78 Session C→S #1 ciphertext=38 {"type":"join"})");
+
+  // Received frames: the same numbering as Wireshark's "Session S→C #N"; handshake frames
+  // have no counter and keep their label.
+  t.outgoing = false;
+  t.frame_number = 4;
+  t.counter = 2;
+  const auto received = nc::format_event(nc::client_event{t}, {});
+  REQUIRE(received);
+  CHECK(received->text == R"([trace] <- recv frame 4 len=78 Session S→C #2 ciphertext=38 {"type":"join"})");
+  nc::trace_event hello;
+  hello.frame_number = 1;
+  hello.length = 40;
+  hello.label = "hello";
+  hello.detail = "version 1";
+  const auto hello_line = nc::format_event(nc::client_event{hello}, {});
+  REQUIRE(hello_line);
+  CHECK(hello_line->text == "[trace] <- recv frame 1 len=40 hello version 1");
 }
