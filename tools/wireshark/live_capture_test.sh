@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Live Wireshark test: a real natter-server and real natter clients on 127.0.0.1, captured with
+# tshark, then dissected with natter.lua through check_capture.sh.
+#
+#   live_capture_test.sh --server natter-server --client natter --poke natter_wire_poke
+#                        --plugin natter.lua --checker check_capture.sh [--out DIR]
+#
+# The chat: bob and carol stay online (--stay), alice pipes a broadcast, a whisper and a UTF-8
+# line, then natter_wire_poke (a real client with awkward writes) sends a frame cut into 1-byte
+# segments, several frames in one segment, a frame cut across two segments, and finally a frame
+# with a flipped MAC byte, after which the server closes its connection. Every client and the
+# server write the key log; every client runs with --trace.
+#
+# Asserted: both key logs hold the same lines; through check_capture.sh every TCP payload is
+# labelled natter, the fingerprints natter printed are shown, no message text is visible
+# without the key log, with it every frame the clients traced is decrypted with a good MAC
+# (exactly those, no more), the split and coalesced frames are where they were written, the
+# tampered frame is flagged and its text never shown; and for each connection the --trace lines
+# (frame number, length, counter, ciphertext size) equal the dissector's fields frame by frame.
+#
+# Exit 0 pass, 1 fail, 2 usage, 77 (CTest skip) when tshark is missing or may not capture
+# (not root and no capture permission). Everything is bounded by `timeout`; the trap stops
+# whatever this script started. Artifacts stay in --out DIR (default: a temporary directory,
+# removed at the end).
+set -u
+export LC_ALL=C.UTF-8
+
+server="" client="" poke="" plugin="" checker="" out=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --server) server=$2; shift 2 ;;
+    --client) client=$2; shift 2 ;;
+    --poke) poke=$2; shift 2 ;;
+    --plugin) plugin=$2; shift 2 ;;
+    --checker) checker=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "live_capture_test: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+if [[ -z "$server" || -z "$client" || -z "$poke" || -z "$plugin" || -z "$checker" ]]; then
+  echo "usage: $0 --server BIN --client BIN --poke BIN --plugin natter.lua --checker check_capture.sh [--out DIR]" >&2
+  exit 2
+fi
+if ! command -v tshark >/dev/null 2>&1; then
+  echo "SKIP: tshark is not installed (Debian package: tshark)"
+  exit 77
+fi
+
+started=$EPOCHREALTIME
+if [[ -n "$out" ]]; then
+  rm -rf "$out"
+  mkdir -p "$out"
+  d=$(cd "$out" && pwd)
+  keep=1
+else
+  d=$(mktemp -d)
+  keep=0
+fi
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  [[ $keep -eq 1 ]] || rm -rf "$d"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# A private HOME: no personal Wireshark plugins or preferences, no natter identities of the user.
+mkdir -p "$d/home"
+export HOME="$d/home" XDG_CONFIG_HOME="$d/home/.config"
+unset NATTER_KEYLOGFILE
+
+failed=0
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+die() { echo "FAIL: $*"; exit 1; }
+step() { printf '[%5.1fs] %s\n' "$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" "$*"; }
+
+# wait_for FILE PATTERN SECONDS: until grep -q PATTERN FILE (extended regex), or fail.
+wait_for() {
+  local i
+  for ((i = 0; i < $3 * 20; i++)); do
+    grep -qE -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------- server
+timeout 60 "$server" --listen 127.0.0.1 --port 0 --port-file "$d/port" --state-dir "$d/server-state" \
+  --keylog "$d/server.keylog" --no-console </dev/null >"$d/server.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+wait_for "$d/port" '^[0-9]+' 5 || die "the server did not start: $(cat "$d/server.log")"
+port=$(tr -dc 0-9 <"$d/port")
+wait_for "$d/server.log" 'server key fingerprint: ' 5 || die "no server fingerprint in the log"
+server_fp=$(sed -n 's/.*server key fingerprint: \([0-9a-f-]*\).*/\1/p' "$d/server.log" | head -1)
+step "server on 127.0.0.1:$port, fingerprint $server_fp"
+
+# ---------------------------------------------------------------------------------- tshark
+timeout 60 tshark -n -i lo -f "tcp port $port" -w "$d/capture.pcapng" </dev/null \
+  >"$d/tshark.out" 2>"$d/tshark.err" &
+tshark_pid=$!
+pids+=("$tshark_pid")
+for ((i = 0; i < 200; i++)); do
+  grep -q "Capturing on" "$d/tshark.err" 2>/dev/null && break
+  alive "$tshark_pid" || break
+  sleep 0.05
+done
+if ! grep -q "Capturing on" "$d/tshark.err" 2>/dev/null; then
+  if [[ $EUID -ne 0 ]] && grep -qiE "permission|not permitted|privilege" "$d/tshark.err"; then
+    echo "SKIP: may not capture on lo (not root, no capture permission):"
+    cat "$d/tshark.err"
+    exit 77
+  fi
+  die "tshark did not start capturing: $(cat "$d/tshark.err")"
+fi
+sleep 0.2  # the filter is attached; let the capture loop settle before traffic starts
+step "tshark capturing (tcp port $port)"
+
+# ---------------------------------------------------------------------------------- clients
+# run_client NAME ARGS...: a natter client with its own identity, the key log and --trace.
+run_client() {
+  local name=$1
+  shift
+  mkdir -p "$d/$name"
+  XDG_CONFIG_HOME="$d/$name" NATTER_KEYLOGFILE="$d/clients.keylog" \
+    timeout 30 "$client" --name "$name" --accept-new --trace "$@" "127.0.0.1:$port"
+}
+for who in bob carol; do
+  run_client "$who" --stay </dev/null >"$d/$who.out" 2>"$d/$who.err" &
+  pids+=("$!")
+  eval "${who}_pid=$!"
+  wait_for "$d/$who.out" "joined as $who" 5 || die "$who did not join: $(cat "$d/$who.err")"
+done
+step "bob and carol online"
+
+alice_lines=("hello everyone, from alice" "/w bob a whisper from alice to bob"
+  "h$(printf '\xc3\xa9')llo $(printf '\xe2\x98\x83') utf-8 from alice")
+printf '%s\n' "${alice_lines[@]}" | run_client alice >"$d/alice.out" 2>"$d/alice.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "alice exited with $rc: $(tail -3 "$d/alice.err")"
+step "alice sent ${#alice_lines[@]} lines"
+
+secret="poke-tampered-$RANDOM$RANDOM never readable"
+timeout 20 "$poke" --port "$port" --name poke --to carol --keylog "$d/clients.keylog" \
+  --secret "$secret" >"$d/poke.out" 2>"$d/poke.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "natter_wire_poke exited with $rc: $(cat "$d/poke.err")"
+step "natter_wire_poke: split, coalesced and tampered frames sent; the server closed it"
+
+wait_for "$d/carol.out" "poke left" 5 || fail "carol did not see poke leave"
+wait_for "$d/bob.out" "a whisper from alice" 5 || fail "bob did not get alice's whisper"
+grep -q "poke: a whisper for carol" "$d/carol.out" || fail "carol did not get poke's whisper"
+grep -q "closing poke.*bad MAC" "$d/server.log" || fail "the server did not log the tampered frame"
+
+# Stop the server: it says bye to bob and carol, who then exit by themselves.
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null
+for who in bob carol; do
+  pid_var=${who}_pid
+  for ((i = 0; i < 100; i++)); do alive "${!pid_var}" || break; sleep 0.05; done
+  alive "${!pid_var}" && fail "$who did not exit after the server stopped"
+done
+sleep 0.3  # the last FIN/ACK segments
+kill -TERM "$tshark_pid"
+wait "$tshark_pid" 2>/dev/null
+step "server, clients and tshark stopped"
+
+[[ -s "$d/capture.pcapng" ]] || die "no capture written: $(cat "$d/tshark.err")"
+packets=$(tshark -n -r "$d/capture.pcapng" 2>/dev/null | grep -c .)
+[[ "$packets" -gt 20 ]] || die "only $packets packets captured"
+
+# ---------------------------------------------------------------------------------- key logs
+sort "$d/server.keylog" >"$d/server.keylog.sorted"
+sort "$d/clients.keylog" >"$d/clients.keylog.sorted"
+lines=$(grep -c '^NATTER_SESSION_KEY [0-9a-f]\{48\} [0-9a-f]\{64\}$' "$d/server.keylog")
+[[ "$lines" -eq 4 ]] || fail "the server key log has $lines lines, expected 4 (bob, carol, alice, poke)"
+cmp -s "$d/server.keylog.sorted" "$d/clients.keylog.sorted" ||
+  fail "the clients' key log differs from the server's"
+
+# ---------------------------------------------------------------------------------- expectations
+fps=("$server_fp")
+for who in bob carol alice; do
+  fp=$(sed -n 's/.*your fingerprint is \([0-9a-f-]*\).*/\1/p' "$d/$who.err" | head -1)
+  [[ -n "$fp" ]] || fail "$who printed no fingerprint"
+  fps+=("$fp")
+done
+poke_fp=$(sed -n 's/^fingerprint //p' "$d/poke.out")
+poke_port=$(sed -n 's/^local-port //p' "$d/poke.out")
+fps+=("$poke_fp")
+
+# Every session frame a client traced, sent or received, with its decrypted JSON. Each frame on
+# the wire is between one client and the server, so this is every frame of the capture (the
+# tampered one is traced without JSON).
+trace_re='^\[trace\] (-> sent|<- recv) frame ([0-9]+) len=([0-9]+) (Session (C→S|S→C) #([0-9]+) ciphertext=([0-9]+)|hello|key exchange)( (.*))?$'
+cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_re" |
+  sed -nE 's/^\[trace\] .* Session .* ciphertext=[0-9]+ ([[{].*)$/\1/p' >"$d/expected-json.txt"
+{
+  echo "# generated by live_capture_test.sh"
+  for fp in "${fps[@]}"; do echo "fingerprint $fp"; done
+  while IFS= read -r json; do echo "json $json"; done <"$d/expected-json.txt"
+  echo "secret $secret"
+  echo "count 1 natter.mac_failed"
+  echo "count 0 natter.internal"
+  echo "count 0 natter.no_key"
+  echo "count 8 natter.kind == \"hello\""
+  echo "count 8 natter.kind == \"key exchange\""
+  # The join cut into 1-byte writes: six 1-byte segments reassembled in the seventh.
+  echo "count 6 tcp.srcport == $poke_port && tcp.len == 1 && tcp.reassembled_in"
+  echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 1 && tcp.len > 1 && tcp.segments"
+  # Coalesced: hello + key exchange; say #2 + whisper #3 (+ the start of #4); the end of #4 + ping #5.
+  echo "count 1 tcp.srcport == $poke_port && natter.kind == \"hello\" && natter.kind == \"key exchange\""
+  echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 2 && natter.session.counter == 3"
+  echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 4 && natter.session.counter == 5 && tcp.segments"
+  echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 6 && natter.mac_failed"
+} >"$d/live.expect"
+step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fps[@]} fingerprints"
+
+# ---------------------------------------------------------------------------------- the checker
+bash "$checker" --plugin "$plugin" --pcap "$d/capture.pcapng" --keylog "$d/server.keylog" \
+  --expect "$d/live.expect" >"$d/check.txt" 2>&1
+rc=$?
+cat "$d/check.txt"
+[[ $rc -eq 0 ]] || fail "check_capture.sh failed ($rc)"
+step "check_capture.sh done"
+
+# The clients' key log decrypts exactly the same frames as the server's.
+plaintexts() {
+  tshark -n -r "$d/capture.pcapng" -X "lua_script:$plugin" -o "natter.keylog_file:$1" \
+    -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext 2>/dev/null |
+    tr '\036' '\n'
+}
+plaintexts "$d/server.keylog" >"$d/plaintexts-server-keylog.txt"
+plaintexts "$d/clients.keylog" >"$d/plaintexts-clients-keylog.txt"
+if ! cmp -s "$d/plaintexts-server-keylog.txt" "$d/plaintexts-clients-keylog.txt"; then
+  fail "the clients' key log and the server's decrypt differently"
+fi
+
+# ---------------------------------------------------------------------------------- trace vs tshark
+# Every natter frame of the capture as "stream direction frame-number length counter ciphertext"
+# (- for handshake frames), from the dissector's tree; then the same from each client's trace.
+tshark -n -2 -r "$d/capture.pcapng" -X "lua_script:$plugin" -o "natter.keylog_file:$d/server.keylog" \
+  -Y natter -V 2>/dev/null | awk '
+  function flush() { if (inpdu) print stream, dir, idx, len, ctr, ct; inpdu = 0 }
+  /^[^ ]/ { flush() }
+  /^Transmission Control Protocol/ { intcp = 1; next }
+  intcp && /^    \[Stream index: / { stream = $3; sub(/\]/, "", stream) }
+  /^natter encrypted chat/ { flush(); inpdu = 1; intcp = 0; dir = idx = len = "?"; ctr = ct = "-"; next }
+  inpdu && /^    \[Direction: client/ { dir = "C→S" }
+  inpdu && /^    \[Direction: server/ { dir = "S→C" }
+  inpdu && /^    \[Frame number in this direction: / { idx = $NF; sub(/\]/, "", idx) }
+  inpdu && /^    Length: / { len = $2 }
+  inpdu && /^        Counter: / { ctr = $2 }
+  inpdu && /^    \[Ciphertext length: / { ct = $NF; sub(/\]/, "", ct) }
+  END { flush() }' >"$d/tshark-frames.txt"
+tshark -n -r "$d/capture.pcapng" -X "lua_script:$plugin" -Y natter.connection_id \
+  -T fields -e tcp.stream -e natter.connection_id -E occurrence=f 2>/dev/null |
+  tr -d ':' | sort -u >"$d/streams.txt"
+
+compare_trace() {  # compare_trace WHO TRACE_FILE CONNECTION_ID
+  local who=$1 file=$2 conn=$3 stream
+  stream=$(awk -v c="$conn" '$2 == c { print $1; exit }' "$d/streams.txt")
+  if [[ -z "$stream" ]]; then fail "$who: connection $conn not found in the capture"; return; fi
+  # "[trace] -> sent frame 3 len=78 Session C→S #1 ciphertext=38 {...}": $2 arrow, $5 frame
+  # number, $6 len=, $7 label, then for session frames $9 #counter and $10 ciphertext=.
+  grep -E "$trace_re" "$file" | awk -v s="$stream" '{
+      dir = ($2 == "->") ? "C→S" : "S→C"
+      len = $6; sub(/^len=/, "", len)
+      if ($7 == "Session") { ctr = $9; sub(/^#/, "", ctr); ct = $10; sub(/^ciphertext=/, "", ct) }
+      else { ctr = "-"; ct = "-" }
+      print s, dir, $5, len, ctr, ct }' | sort >"$d/trace-$who.txt"
+  awk -v s="$stream" '$1 == s' "$d/tshark-frames.txt" | sort >"$d/tshark-$who.txt"
+  if cmp -s "$d/trace-$who.txt" "$d/tshark-$who.txt" && [[ -s "$d/trace-$who.txt" ]]; then
+    echo "ok: $who's --trace matches tshark frame by frame ($(grep -c . "$d/trace-$who.txt") frames, tcp.stream $stream)"
+  else
+    fail "$who: --trace and tshark differ (< trace, > tshark):"
+    diff "$d/trace-$who.txt" "$d/tshark-$who.txt" | head -10
+  fi
+}
+for who in bob carol alice; do
+  conn=$(sed -n 's/^\[trace\] session established, connection id \([0-9a-f]*\).*/\1/p' "$d/$who.err")
+  compare_trace "$who" "$d/$who.err" "$conn"
+done
+compare_trace poke "$d/poke.out" "$(sed -n 's/^connection-id //p' "$d/poke.out")"
+step "traces compared"
+
+if [[ $failed -eq 0 ]]; then
+  echo "live_capture_test: PASS ($packets packets captured)"
+else
+  echo "live_capture_test: $failed failure(s); artifacts in $d"
+  keep=1
+fi
+[[ $failed -eq 0 ]]
