@@ -51,7 +51,7 @@ void client_session::on_handshake_frame(std::span<const std::uint8_t> body) {
     } else if (before == crypto::handshake::state::awaiting_hello) {
       trace_received(body, "hello", describe_hello(body));
     } else {
-      trace_received(body, "key exchange", "nonce (connection id) + sealed ephemeral key");
+      trace_received(body, "key exchange", "random nonce + sealed ephemeral key (the connection id is our own key exchange nonce)");
     }
   }
   auto replies = handshake_.on_frame(body);  // a client never replies here; kept for symmetry
