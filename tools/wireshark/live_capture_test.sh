@@ -108,7 +108,10 @@ for ((i = 0; i < 200; i++)); do
   alive "$tshark_pid" || break
   sleep 0.05
 done
-if ! grep -q "Capturing on" "$d/tshark.err" 2>/dev/null; then
+# tshark prints "Capturing on" before dumpcap has opened the device: a refusal comes just after.
+sleep 0.3
+if ! grep -q "Capturing on" "$d/tshark.err" 2>/dev/null || ! alive "$tshark_pid" ||
+  grep -qiE "permission|not permitted|privilege" "$d/tshark.err"; then
   if [[ $EUID -ne 0 ]] && grep -qiE "permission|not permitted|privilege" "$d/tshark.err"; then
     echo "SKIP: may not capture on lo (not root, no capture permission):"
     cat "$d/tshark.err"
@@ -116,7 +119,6 @@ if ! grep -q "Capturing on" "$d/tshark.err" 2>/dev/null; then
   fi
   die "tshark did not start capturing: $(cat "$d/tshark.err")"
 fi
-sleep 0.2  # the filter is attached; let the capture loop settle before traffic starts
 step "tshark capturing (tcp port $port)"
 
 # ---------------------------------------------------------------------------------- clients
@@ -164,7 +166,7 @@ for who in bob carol; do
   alive "${!pid_var}" && fail "$who did not exit after the server stopped"
 done
 sleep 0.3  # the last FIN/ACK segments
-kill -TERM "$tshark_pid"
+kill -TERM "$tshark_pid" 2>/dev/null
 wait "$tshark_pid" 2>/dev/null
 step "server, clients and tshark stopped"
 
