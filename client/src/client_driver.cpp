@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "natter/client/known_hosts.hpp"
+#include "natter/crypto/fingerprint.hpp"
 #include "natter/limits.hpp"
 
 namespace natter::client {
@@ -128,6 +129,7 @@ void client_driver::answer_trust(bool trusted) {
       session_.abort(failure_kind::runtime, "server key not trusted; nothing was sent");
     } else {
       const std::string host = host_key(config_.host, config_.port);
+      newly_pinned_ = true;
       try {
         known_hosts::append(config_.known_hosts_path, host, session_.server_key());
         sink_(notice_event{"pinned the key of " + host + " in " + config_.known_hosts_path.string()});
@@ -222,7 +224,13 @@ void client_driver::pump() {
       session_.abort(failure_kind::runtime, "the server is not reading (outgoing queue full); closing");
     }
   }
-  for (auto& event : session_.take_events()) sink_(std::move(event));
+  for (auto& event : session_.take_events()) {
+    if (auto* established = std::get_if<established_event>(&event)) {
+      established->server_fingerprint = crypto::fingerprint(session_.server_key());
+      established->pin = newly_pinned_ ? pin_state::new_pin : pin_state::pinned;
+    }
+    sink_(std::move(event));
+  }
 
   joined_ = session_.current() == client_session::phase::joined ||
             (was_joined && session_.current() == client_session::phase::quitting);

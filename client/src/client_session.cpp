@@ -68,7 +68,7 @@ void client_session::on_handshake_frame(std::span<const std::uint8_t> body) {
       return;
     case crypto::handshake::state::established: {
       cipher_.emplace(handshake_.take_cipher());
-      events_.push_back(established_event{crypto::to_hex(handshake_.connection_id())});
+      events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}});
       phase_ = phase::joining;
       join_ref_ = next_ref_++;
       seal(join_request{settings_.name, join_ref_});

@@ -104,6 +104,7 @@ class client_driver {
   asio::signal_set signals_;
   bool verdict_pending_ = false;  // asked the user, waiting for answer_trust
   bool keylogged_ = false;
+  bool newly_pinned_ = false;     // the server key was pinned on this connection (first use)
   bool closing_ = false;
   std::optional<std::string> quit_after_acks_;
   std::atomic<std::size_t> unacknowledged_{0};

@@ -23,9 +23,18 @@ struct trace_event {
   std::string detail;                 // decrypted JSON, or a description of a handshake frame
 };
 
+// How the server's key came to be trusted on this connection.
+enum class pin_state {
+  pinned,   // it matched a pin from an earlier connection
+  new_pin,  // it was unknown and was pinned just now (trust on first use)
+};
+
 // The handshake is complete; the session key exists.
 struct established_event {
   std::string connection_id_hex;
+  // Filled in by client_driver, which does the pin check (the session knows no pins).
+  std::string server_fingerprint;
+  pin_state pin = pin_state::pinned;
 };
 
 // Local information worth showing (e.g. a server message this client does not understand).

@@ -30,6 +30,15 @@ class event_queue {
     return item;
   }
 
+  // The oldest item if there is one, without waiting (a UI that polls several sources).
+  [[nodiscard]] std::optional<T> try_pop() {
+    std::lock_guard lock(mutex_);
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
  private:
   std::mutex mutex_;
   std::condition_variable ready_;
