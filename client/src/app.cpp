@@ -10,6 +10,7 @@
 
 #include "natter/client/line_ui.hpp"
 #include "natter/client/options.hpp"
+#include "natter/client/tui_app.hpp"
 #include "natter/crypto/fingerprint.hpp"
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/key_file.hpp"
@@ -55,6 +56,18 @@ int run(int argc, char** argv) {
   }
   const client_options& o = parsed.options;
   const bool interactive = ::isatty(STDIN_FILENO) == 1;
+  // Scripts (stdin not a terminal) always get line mode; a terminal gets the full screen unless
+  // --plain, or unless it is too small for it and --tui did not insist.
+  bool full_screen = false;
+  if (o.ui == ui_mode::tui) {
+    if (!interactive || ::isatty(STDOUT_FILENO) != 1) {
+      std::cerr << "natter: --tui needs a terminal on stdin and stdout\n";
+      return exit_usage;
+    }
+    full_screen = true;
+  } else if (o.ui == ui_mode::automatic) {
+    full_screen = terminal_fits_tui();
+  }
 
   crypto::init_sodium();
   auto identity = crypto::load_or_create_identity(o.identity);
@@ -101,6 +114,15 @@ int run(int argc, char** argv) {
   config.known_hosts_path = o.known_hosts;
   config.keylog = keylog.get();
   config.session = {name, o.trace};
+
+  if (full_screen) {
+    tui_settings tui;
+    tui.trace = o.trace;
+    tui.own_fingerprint = own_fingerprint;
+    // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
+    tui.verified_path = o.known_hosts.parent_path() / "verified";
+    return run_tui(identity.keys, std::move(config), tui);
+  }
 
   ui_settings ui;
   ui.interactive = interactive;

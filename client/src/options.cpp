@@ -161,6 +161,11 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
       const auto n = parse_number<long>(*v);
       if (!n || *n < 0) return usage("--wait-ms needs a number of milliseconds (0 or more)");
       o.wait_ms = *n;
+    } else if (arg == "--tui" || arg == "--plain") {
+      if (no_value()) return usage("option " + std::string(arg) + " takes no value");
+      const ui_mode mode = arg == "--tui" ? ui_mode::tui : ui_mode::plain;
+      if (o.ui != ui_mode::automatic && o.ui != mode) return usage("--tui and --plain cannot be combined");
+      o.ui = mode;
     } else if (arg == "--fingerprint" || arg == "--accept-new" || arg == "--trace" || arg == "--stay") {
       if (no_value()) return usage("option " + std::string(arg) + " takes no value");
       if (arg == "--fingerprint") o.print_fingerprint = true;
@@ -218,6 +223,9 @@ options:
   --keylog FILE             append session keys to FILE for Wireshark (also $NATTER_KEYLOGFILE);
                             anyone holding FILE can decrypt the logged sessions
   --trace                   print every frame sent and received to stderr
+  --tui                     full-screen interface (the default when stdin and stdout are
+                            terminals of at least 60x12)
+  --plain                   line-mode interface even in a terminal
   --max-frame N             largest frame accepted from the server (default 65536)
   --wait-ms N               non-interactive: stay N ms after end of input, printing messages
   --stay                    non-interactive: stay until the server closes or SIGINT/SIGTERM

@@ -86,3 +86,11 @@ TEST_CASE("help, version and usage errors") {
     CHECK(parse(args).what == nc::parse_result::action::usage_error);
   }
 }
+
+TEST_CASE("--tui and --plain choose the interface") {
+  CHECK(parse({}).options.ui == nc::ui_mode::automatic);
+  CHECK(parse({"--tui"}).options.ui == nc::ui_mode::tui);
+  CHECK(parse({"--plain"}).options.ui == nc::ui_mode::plain);
+  CHECK(parse({"--tui", "--plain"}).what == nc::parse_result::action::usage_error);
+  CHECK(parse({"--tui=1"}).what == nc::parse_result::action::usage_error);
+}

@@ -23,6 +23,13 @@ struct environment {
 
 [[nodiscard]] environment read_environment();
 
+// Which interface an interactive session gets.
+enum class ui_mode {
+  automatic,  // full screen if stdin and stdout are terminals of at least 60x12, else lines
+  tui,        // --tui: full screen (needs terminals)
+  plain,      // --plain: line mode
+};
+
 struct client_options {
   std::string host{default_host};
   std::uint16_t port = default_port;
@@ -37,6 +44,7 @@ struct client_options {
   std::size_t max_frame = 0;                  // --max-frame (0 = limits::default_max_frame)
   std::optional<long> wait_ms;                // --wait-ms
   bool stay = false;                          // --stay
+  ui_mode ui = ui_mode::automatic;            // --tui, --plain
 };
 
 struct parse_result {

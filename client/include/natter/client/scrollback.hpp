@@ -1,0 +1,62 @@
+#pragma once
+// The message pane's model (pure): a bounded log of styled lines and a scroll position.
+//
+// History is bounded at max_scrollback_lines logical lines (oldest dropped first), so a chatty
+// room or a flood cannot grow memory without limit. The scroll position counts logical lines
+// up from the newest; 0 follows new messages. While scrolled back, new lines do not move the
+// view (the offset grows with them), like a terminal's scrollback.
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace natter::client {
+
+inline constexpr std::size_t max_scrollback_lines = 5000;
+
+enum class line_kind {
+  message,      // a broadcast from someone else
+  own_message,  // a broadcast we sent
+  whisper_in,   // a whisper to us
+  whisper_out,  // a whisper we sent
+  system,       // joins, leaves, answers to commands, notices
+  error,        // errors, refusals, lost connection
+  trace,        // --trace frames
+};
+
+struct log_line {
+  line_kind kind = line_kind::system;
+  std::wstring text;
+};
+
+class scrollback {
+ public:
+  explicit scrollback(std::size_t max_lines = max_scrollback_lines) : max_lines_(max_lines) {}
+
+  void add(line_kind kind, std::wstring text);
+  void page_up(std::size_t lines);
+  void page_down(std::size_t lines);
+  void to_bottom() { offset_ = 0; }
+
+  [[nodiscard]] std::size_t size() const { return lines_.size(); }
+  [[nodiscard]] const log_line& at(std::size_t i) const { return lines_[i]; }
+  [[nodiscard]] std::size_t offset() const { return offset_; }
+  // Lines that arrived while scrolled back and are below the view.
+  [[nodiscard]] std::size_t unseen() const { return offset_; }
+
+  // The screen rows for a pane of `width` x `height`: the newest lines that fit above the
+  // scroll position, wrapped (continuation rows indented by 2), top row first. Fewer than
+  // `height` rows when the log is short; then they belong at the bottom of the pane.
+  struct row {
+    line_kind kind;
+    std::wstring text;
+  };
+  [[nodiscard]] std::vector<row> rows(std::size_t width, std::size_t height) const;
+
+ private:
+  std::size_t max_lines_;
+  std::deque<log_line> lines_;
+  std::size_t offset_ = 0;
+};
+
+}  // namespace natter::client

@@ -1,0 +1,146 @@
+#include "natter/client/verified_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "natter/crypto/fingerprint.hpp"
+#include "natter/text.hpp"
+
+namespace natter::client {
+
+namespace {
+
+std::string canonical(std::string_view fingerprint) {
+  return crypto::normalize_fingerprint(fingerprint).value_or(std::string(fingerprint));
+}
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) words.push_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+}  // namespace
+
+verified_store verified_store::parse(std::string_view content) {
+  verified_store store;
+  std::size_t start = 0;
+  while (start < content.size()) {
+    std::size_t end = content.find('\n', start);
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view line = content.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const auto words = split_words(line);
+    if (words.empty() || words[0].starts_with("#")) continue;
+    if (words[0] == "server" && words.size() == 3) {
+      if (auto fp = crypto::normalize_fingerprint(words[2])) {
+        store.entries_.push_back({std::string(words[1]), "", *fp});
+      }
+    } else if (words[0] == "user" && words.size() == 4 && is_valid_name(words[2])) {
+      if (auto fp = crypto::normalize_fingerprint(words[3])) {
+        store.entries_.push_back({std::string(words[1]), fold_name(words[2]), *fp});
+      }
+    }
+  }
+  return store;
+}
+
+verified_store verified_store::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT || !std::filesystem::exists(path)) return {};
+    throw verified_store_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  return parse(content.str());
+}
+
+bool verified_store::contains(std::string_view server, std::string_view name,
+                              std::string_view fingerprint) const {
+  const std::string fp = canonical(fingerprint);
+  return std::any_of(entries_.begin(), entries_.end(), [&](const verified_entry& e) {
+    return e.server == server && e.name == name && e.fingerprint == fp;
+  });
+}
+
+bool verified_store::server_verified(std::string_view server, std::string_view fingerprint) const {
+  return contains(server, "", fingerprint);
+}
+
+bool verified_store::user_verified(std::string_view server, std::string_view name,
+                                   std::string_view fingerprint) const {
+  return contains(server, fold_name(name), fingerprint);
+}
+
+void verified_store::mark(verified_entry entry) {
+  std::erase_if(entries_, [&](const verified_entry& e) {
+    return e.server == entry.server && e.name == entry.name;
+  });
+  entries_.push_back(std::move(entry));
+}
+
+void verified_store::mark_server(std::string_view server, std::string_view fingerprint) {
+  mark({std::string(server), "", canonical(fingerprint)});
+}
+
+void verified_store::mark_user(std::string_view server, std::string_view name,
+                               std::string_view fingerprint) {
+  mark({std::string(server), fold_name(name), canonical(fingerprint)});
+}
+
+std::string verified_store::serialize() const {
+  std::string out = "# natter: keys you compared and marked verified (/verify)\n";
+  for (const auto& e : entries_) {
+    out += e.name.empty() ? "server " + e.server + " " + e.fingerprint
+                          : "user " + e.server + " " + e.name + " " + e.fingerprint;
+    out += '\n';
+  }
+  return out;
+}
+
+void verified_store::save(const std::filesystem::path& path) const {
+  const auto fail = [&](const std::string& what) {
+    throw verified_store_error(what + " " + path.string() + ": " + std::strerror(errno));
+  };
+  if (const auto dir = path.parent_path(); !dir.empty() && !std::filesystem::exists(dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw verified_store_error("cannot create " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  // Written beside the target and renamed over it, so a crash never leaves a half-written file
+  // (which would silently un-verify keys).
+  const std::string temp = path.string() + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("cannot write");
+  const std::string content = serialize();
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      fail("cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("cannot write");
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot replace");
+}
+
+}  // namespace natter::client

@@ -1,0 +1,50 @@
+#include "natter/client/scrollback.hpp"
+
+#include <doctest/doctest.h>
+
+namespace nc = natter::client;
+
+TEST_CASE("scrollback: bounded history drops the oldest lines") {
+  nc::scrollback log;
+  for (int i = 0; i < 6000; ++i) log.add(nc::line_kind::message, std::to_wstring(i));
+  CHECK(log.size() == nc::max_scrollback_lines);
+  CHECK(log.at(0).text == L"1000");
+  CHECK(log.at(log.size() - 1).text == L"5999");
+}
+
+TEST_CASE("scrollback: rows are the newest lines, wrapped, bottom aligned") {
+  nc::scrollback log(100);
+  log.add(nc::line_kind::system, L"one");
+  log.add(nc::line_kind::whisper_in, L"two is long");
+  auto rows = log.rows(6, 10);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].text == L"one");
+  CHECK(rows[1].text == L"two ");
+  CHECK(rows[1].kind == nc::line_kind::whisper_in);
+  CHECK(rows[2].text == L"  is ");  // continuation rows are indented
+  CHECK(rows[3].text == L"  long");
+  CHECK(rows[3].kind == nc::line_kind::whisper_in);
+  rows = log.rows(6, 2);  // only the bottom of the newest line fits
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].text == L"  is ");
+}
+
+TEST_CASE("scrollback: page up and down; new lines keep a scrolled view still") {
+  nc::scrollback log(100);
+  for (int i = 0; i < 50; ++i) log.add(nc::line_kind::message, std::to_wstring(i));
+  log.page_up(10);
+  CHECK(log.offset() == 10);
+  auto rows = log.rows(20, 3);
+  CHECK(rows.back().text == L"39");
+  log.add(nc::line_kind::message, L"50");
+  CHECK(log.rows(20, 3).back().text == L"39");  // did not move
+  CHECK(log.unseen() == 11);
+  log.page_up(1000);
+  CHECK(log.offset() == 50);  // the oldest line stays on screen
+  CHECK(log.rows(20, 3).back().text == L"0");
+  log.page_down(45);
+  CHECK(log.offset() == 5);
+  log.page_down(45);
+  CHECK(log.offset() == 0);
+  CHECK(log.rows(20, 3).back().text == L"50");
+}

@@ -1,0 +1,212 @@
+#include "natter/client/tui_state.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "natter/client/wide_text.hpp"
+
+namespace nc = natter::client;
+
+namespace {
+
+constexpr const char* server = "127.0.0.1:9900";
+constexpr const char* server_fp = "1503-4d48-517a-f22f-20be-1cca-c826-e9a9";
+constexpr const char* bob_fp = "2e7e-4087-d722-9730-4a51-2b47-1777-36a7";
+constexpr std::int64_t noon_ms = 1764000000000;  // 16:00 UTC
+
+nc::tui_state make_state(nc::verified_store store = {}) {
+  return nc::tui_state(nc::tui_config{server, "alice", "aaaa-bbbb", false, true}, std::move(store));
+}
+
+void connect(nc::tui_state& s, nc::pin_state pin = nc::pin_state::pinned) {
+  s.on_event(nc::established_event{"00", server_fp, pin});
+  natter::welcome_event w;
+  w.name = "alice";
+  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}};
+  w.user_count = 2;
+  w.max_text = 4096;
+  s.on_event(natter::server_message{w});
+}
+
+std::string last_line(const nc::tui_state& s) { return nc::narrow(s.log().at(s.log().size() - 1).text); }
+nc::line_kind last_kind(const nc::tui_state& s) { return s.log().at(s.log().size() - 1).kind; }
+
+std::vector<nc::tui_action> type(nc::tui_state& s, std::wstring_view text, bool enter = true) {
+  for (const wchar_t c : text) (void)s.on_key({nc::key_code::character, c}, noon_ms);
+  if (!enter) return {};
+  return s.on_key({nc::key_code::enter}, noon_ms);
+}
+
+std::vector<std::string> user_names(const nc::tui_state& s) {
+  std::vector<std::string> out;
+  for (const auto& u : s.users()) out.push_back(u.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tui state: the user list follows welcome, presence and users") {
+  auto s = make_state();
+  connect(s);
+  CHECK(user_names(s) == std::vector<std::string>{"alice", "bob"});
+  CHECK(s.users()[0].self);
+  CHECK(s.online_count() == 2);
+  s.on_event(natter::server_message{natter::presence_event{true, "Carol", "cccc", ""}});
+  CHECK(user_names(s) == std::vector<std::string>{"alice", "bob", "Carol"});
+  CHECK(last_kind(s) == nc::line_kind::system);
+  s.on_event(natter::server_message{natter::presence_event{false, "bob", "", "quit"}});
+  CHECK(user_names(s) == std::vector<std::string>{"alice", "Carol"});
+  CHECK(s.online_count() == 2);
+  CHECK(last_line(s) == "* bob left (quit)");
+  s.on_event(natter::server_message{natter::users_event{{}, {{"alice", "a", 0}, {"dave", "d", 0}}, false}});
+  CHECK(user_names(s) == std::vector<std::string>{"alice", "dave"});
+}
+
+TEST_CASE("tui state: whispers and broadcasts look different in both directions") {
+  auto s = make_state();
+  connect(s);
+  natter::chat_event c{1, noon_ms, "bob", "", "hello all", false};
+  s.on_event(natter::server_message{c});
+  CHECK(last_line(s) == "16:00 <bob> hello all");
+  CHECK(last_kind(s) == nc::line_kind::message);
+  c = {2, noon_ms, "bob", "alice", "psst", true};
+  s.on_event(natter::server_message{c});
+  CHECK(last_line(s) == "16:00 ←bob psst");
+  CHECK(last_kind(s) == nc::line_kind::whisper_in);
+
+  auto actions = type(s, L"/w bob 안녕");
+  REQUIRE(actions.size() == 1);
+  const auto& sent = std::get<nc::send_action>(actions[0]).message;
+  CHECK(std::get<natter::whisper_request>(sent).text == "안녕");
+  CHECK(last_line(s) == "16:00 →bob 안녕");
+  CHECK(last_kind(s) == nc::line_kind::whisper_out);
+
+  actions = type(s, L"hi everyone");
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "hi everyone");
+  CHECK(last_line(s) == "16:00 <alice> hi everyone");
+  CHECK(last_kind(s) == nc::line_kind::own_message);
+
+  s.on_event(natter::server_message{natter::error_event{"unknown_user", "there is no user called x", 3}});
+  CHECK(last_kind(s) == nc::line_kind::error);
+}
+
+TEST_CASE("tui state: status line shows server, name, fingerprint and pin state") {
+  auto s = make_state();
+  CHECK(s.status() == "127.0.0.1:9900 | alice | connecting…");
+  connect(s, nc::pin_state::new_pin);
+  CHECK(s.status() == std::string("127.0.0.1:9900 | alice | key ") + server_fp + " new");
+  auto pinned = make_state();
+  connect(pinned);
+  CHECK(pinned.status().ends_with(std::string(server_fp) + " pinned"));
+  nc::verified_store store;
+  store.mark_server(server, server_fp);
+  auto verified = make_state(store);
+  connect(verified);
+  CHECK(verified.status().ends_with(std::string(server_fp) + " verified ✓"));
+  for (int i = 0; i < 30; ++i) verified.on_event(nc::notice_event{"n"});
+  verified.set_page_rows(11);
+  (void)verified.on_key({nc::key_code::page_up}, noon_ms);
+  CHECK(verified.status().ends_with("scrolled back 10 lines (PgDn)"));
+  (void)verified.on_key({nc::key_code::page_down}, noon_ms);
+  CHECK(verified.log().offset() == 0);
+}
+
+TEST_CASE("tui state: /verify marks the server key after y") {
+  auto s = make_state();
+  connect(s);
+  auto actions = type(s, L"/verify");
+  CHECK(actions.empty());
+  CHECK(nc::narrow(s.prompt()).find("[y/N]") != std::string::npos);
+  actions = type(s, L"y");
+  REQUIRE(actions.size() == 1);
+  CHECK(std::holds_alternative<nc::save_verified_action>(actions[0]));
+  CHECK(s.verified().server_verified(server, server_fp));
+  CHECK(s.prompt() == L"> ");
+  CHECK(s.status().ends_with("verified ✓"));
+  CHECK(s.input().history().size() == 1);  // "/verify", not the answer
+}
+
+TEST_CASE("tui state: /verify NAME asks whois, shows the fingerprint, N keeps it unverified") {
+  auto s = make_state();
+  connect(s);
+  auto actions = type(s, L"/verify bob");
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
+  s.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
+  CHECK(last_line(s).find(bob_fp) != std::string::npos);
+  CHECK(nc::narrow(s.prompt()) == "Mark bob's key as verified? [y/N] ");
+
+  SUBCASE("yes") {
+    actions = type(s, L"y");
+    REQUIRE(actions.size() == 1);
+    CHECK(s.verified().user_verified(server, "bob", bob_fp));
+    CHECK(s.users()[1].verified);  // the ✓ in the user list
+    CHECK_FALSE(s.users()[0].verified);
+  }
+  SUBCASE("no") {
+    actions = type(s, L"n");
+    CHECK(actions.empty());
+    CHECK_FALSE(s.users()[1].verified);
+    CHECK(last_line(s) == "* not marked verified");
+  }
+}
+
+TEST_CASE("tui state: a verified user with a new key is no longer verified") {
+  nc::verified_store store;
+  store.mark_user(server, "bob", bob_fp);
+  auto s = make_state(store);
+  connect(s);
+  CHECK(s.users()[1].verified);
+  s.on_event(natter::server_message{natter::presence_event{false, "bob", "", "quit"}});
+  s.on_event(natter::server_message{natter::presence_event{true, "bob", server_fp, ""}});
+  CHECK_FALSE(s.users()[1].verified);
+}
+
+TEST_CASE("tui state: trust prompt answers through the input line") {
+  auto s = make_state();
+  s.on_event(nc::trust_request_event{server, server_fp});
+  CHECK(s.prompt() == L"Trust this server? [y/N] ");
+  auto actions = type(s, L"yes");
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<nc::trust_action>(actions[0]).trusted);
+}
+
+TEST_CASE("tui state: tab completion, quit keys and the end of the session") {
+  auto s = make_state();
+  connect(s);
+  (void)type(s, L"/w b", false);
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w bob ");
+  (void)s.on_key({nc::key_code::ctrl_u}, noon_ms);
+  auto actions = s.on_key({nc::key_code::ctrl_d}, noon_ms);  // empty line: quit
+  REQUIRE(actions.size() == 1);
+  CHECK(std::holds_alternative<nc::quit_action>(actions[0]));
+  CHECK(s.on_key({nc::key_code::ctrl_c}, noon_ms).empty());  // only once
+  s.on_event(nc::closed_event{"bye", true, true});
+  CHECK(s.finished());
+  CHECK(s.exit_code() == 0);
+}
+
+TEST_CASE("tui state: a lost connection waits for a key, failures set the exit code") {
+  auto s = make_state();
+  s.on_event(nc::failure_event{nc::failure_kind::key_mismatch, "the key changed"});
+  s.on_event(nc::closed_event{"lost", false, false});
+  CHECK_FALSE(s.finished());
+  CHECK(s.status().ends_with("| disconnected"));
+  (void)s.on_key({nc::key_code::character, L'x'}, noon_ms);
+  CHECK(s.finished());
+  CHECK(s.exit_code() == 3);
+  CHECK(s.failures() == std::vector<std::string>{"the key changed"});
+}
+
+TEST_CASE("tui state: a burst of messages stays bounded") {
+  auto s = make_state();
+  connect(s);
+  for (int i = 0; i < 20000; ++i) {
+    s.on_event(natter::server_message{natter::chat_event{std::uint64_t(i), noon_ms, "bob", "", "m" + std::to_string(i), false}});
+  }
+  CHECK(s.log().size() == nc::max_scrollback_lines);
+  CHECK(last_line(s) == "16:00 <bob> m19999");
+}
