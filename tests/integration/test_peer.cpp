@@ -15,14 +15,29 @@ namespace natter::test {
 
 test_peer::test_peer(std::uint16_t port) : test_peer(port, crypto::key_pair::generate()) {}
 
-test_peer::test_peer(std::uint16_t port, crypto::key_pair identity)
+test_peer::test_peer(std::uint16_t port, crypto::key_pair identity) : test_peer(port, std::move(identity), {}) {}
+
+test_peer::test_peer(std::uint16_t port, const std::string& source_ip)
+    : test_peer(port, crypto::key_pair::generate(), source_ip) {}
+
+test_peer::test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip)
     : identity_(std::move(identity)), handshake_(crypto::role::client, identity_) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!source_ip.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("test_peer: cannot bind to " + source_ip);
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd_);  // the destructor does not run for a constructor that throws
     throw std::runtime_error("test_peer: cannot connect to 127.0.0.1:" + std::to_string(port));
   }
   int one = 1;

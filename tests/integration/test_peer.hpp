@@ -25,6 +25,8 @@ class test_peer {
   // Connects to 127.0.0.1:port with a fresh identity (or the given one).
   explicit test_peer(std::uint16_t port);
   test_peer(std::uint16_t port, crypto::key_pair identity);
+  // Connects from `source_ip` (another loopback address, e.g. "127.0.0.2"): a second client host.
+  test_peer(std::uint16_t port, const std::string& source_ip);
   ~test_peer();
   test_peer(const test_peer&) = delete;
   test_peer& operator=(const test_peer&) = delete;
@@ -67,6 +69,7 @@ class test_peer {
   void close_now();
 
  private:
+  test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip);
   bool read_frame(bytes& body, std::chrono::milliseconds timeout);
   bool fill(std::chrono::milliseconds timeout);
 
