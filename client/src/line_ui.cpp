@@ -11,11 +11,18 @@
 #include "natter/client/formatter.hpp"
 #include "natter/client/stdin_reader.hpp"
 #include "natter/limits.hpp"
+#include "natter/rate_limiter.hpp"
 #include "natter/text.hpp"
 
 namespace natter::client {
 
 namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 template <typename... Ts>
 struct overloaded : Ts... {
@@ -113,6 +120,9 @@ class line_ui {
       joined_ = true;
       format_.own_name = welcome->name;
       if (welcome->max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome->max_text);
+      // Scripted input is paced a little below the server's announced rate, so piping a long
+      // file never earns rate_limited errors (which would fail the script).
+      if (welcome->rate > 0) pace_ = rate_limiter(welcome->rate * 0.9, std::max(1.0, welcome->burst / 2));
       // Lines typed (or piped) before the join are sent now, in order.
       while (!early_lines_.empty()) {
         std::string line = std::move(early_lines_.front());
@@ -136,7 +146,14 @@ class line_ui {
       early_lines_.push_back(std::move(line));  // bounded: the reader waits for consumed()
       return;
     }
-    handle_command(parse_command(line, max_text_));
+    command cmd = parse_command(line, max_text_);
+    const bool chat = std::holds_alternative<say_command>(cmd) || std::holds_alternative<whisper_command>(cmd);
+    if (!settings_.interactive && chat && (!paced_.empty() || !pace_.allow(now_ms()))) {
+      paced_.push_back(std::move(cmd));  // sent by on_tick as the server's rate allows
+      owed_credits_++;
+      return;
+    }
+    handle_command(std::move(cmd));
     if (settings_.interactive || driver_.unacknowledged() < send_window) {
       reader_.consumed();
     } else {
@@ -182,14 +199,18 @@ class line_ui {
   }
 
   void on_tick() {
-    while (owed_credits_ > 0 && driver_.unacknowledged() < send_window) {
+    while (!paced_.empty() && pace_.allow(now_ms())) {
+      handle_command(std::move(paced_.front()));
+      paced_.pop_front();
+    }
+    while (owed_credits_ > 0 && paced_.empty() && driver_.unacknowledged() < send_window) {
       --owed_credits_;
       reader_.consumed();
     }
     // Non-interactive end of input: once joined (lines read early are sent on welcome), linger
     // for --wait-ms if asked, then quit as soon as every say/whisper is acknowledged.
     // --stay never quits by itself: the server or a signal ends it.
-    if (!input_ended_ || !joined_ || quitting_ || settings_.stay) return;
+    if (!input_ended_ || !joined_ || quitting_ || settings_.stay || !paced_.empty()) return;
     const auto now = std::chrono::steady_clock::now();
     if (settings_.wait_ms && !linger_until_) linger_until_ = now + std::chrono::milliseconds(*settings_.wait_ms);
     if (linger_until_ && now < *linger_until_) return;
@@ -204,6 +225,8 @@ class line_ui {
   std::deque<std::string> early_lines_;
   std::size_t max_text_ = limits::max_text;
   std::size_t owed_credits_ = 0;
+  rate_limiter pace_{0, 1};  // unlimited until the server announces its rate
+  std::deque<command> paced_;  // scripted say/whisper waiting for the rate to allow them
   std::optional<std::chrono::steady_clock::time_point> linger_until_;
   bool trust_pending_ = false;
   bool joined_ = false;

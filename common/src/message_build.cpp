@@ -62,7 +62,8 @@ std::string build(const server_message& message) {
       overloaded{
           [](const welcome_event& m) {
             json o{{"type", "welcome"}, {"name", m.name}, {"users", users_json(m.users)},
-                   {"user_count", m.user_count}, {"max_frame", m.max_frame}, {"max_text", m.max_text}};
+                   {"user_count", m.user_count}, {"max_frame", m.max_frame}, {"max_text", m.max_text},
+                   {"rate", m.rate}, {"burst", m.burst}};
             if (!m.motd.empty()) o["motd"] = m.motd;
             return o;
           },

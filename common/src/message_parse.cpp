@@ -236,6 +236,13 @@ parsed_server_item parse_server_object(const json& object) {
     if (!read_users(object, m.users)) return make_error(errc::bad_message, "bad users list", ref);
     read.optional_string("motd", m.motd);
     m.user_count = m.users.size();
+    // Rate hints are optional (absent: unknown, treated as no limit).
+    if (const auto rate = object.find("rate"); rate != object.end() && rate->is_number() && rate->get<double>() >= 0) {
+      m.rate = rate->get<double>();
+    }
+    if (const auto burst = object.find("burst"); burst != object.end() && burst->is_number() && burst->get<double>() >= 0) {
+      m.burst = burst->get<double>();
+    }
     if (const auto count = object.find("user_count"); count != object.end() && count->is_number_unsigned()) {
       m.user_count = count->get<std::uint64_t>();
     }

@@ -19,8 +19,10 @@ message_error refuse(std::string_view code, std::string text, request_ref ref) {
 }
 }  // namespace
 
-router::router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text)
-    : names_(names), now_ms_(std::move(now_ms)), max_frame_(max_frame), max_text_(max_text) {}
+router::router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text,
+               double rate, double burst)
+    : names_(names), now_ms_(std::move(now_ms)), max_frame_(max_frame), max_text_(max_text), rate_(rate),
+      burst_(burst) {}
 
 std::vector<user_info> router::user_list_locked() const {
   std::vector<user_info> list;
@@ -77,6 +79,8 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   welcome.user_count = everyone.size();
   welcome.max_frame = max_frame_;
   welcome.max_text = max_text_;
+  welcome.rate = rate_;
+  welcome.burst = burst_;
   const std::size_t first = std::min(everyone.size(), limits::max_users_per_message);
   welcome.users.assign(everyone.begin(), everyone.begin() + static_cast<std::ptrdiff_t>(first));
   result.welcome_messages.push_back(serialise(welcome));

@@ -39,7 +39,8 @@ server::server(server_options options)
   if (options_.print_fingerprint) return;  // nothing else is needed to answer --fingerprint
 
   names_ = std::make_unique<sqlite_name_registry>(options_.state_dir / "names.sqlite3");
-  router_ = std::make_unique<router>(*names_, wall_clock_ms, options_.max_frame, limits::max_text);
+  router_ = std::make_unique<router>(*names_, wall_clock_ms, options_.max_frame, limits::max_text,
+                                     options_.rate, options_.burst);
   if (options_.keylog) {
     keylog_ = std::make_unique<crypto::keylog_writer>(*options_.keylog);
     log_warn("KEY LOG ENABLED: session keys are written to ", options_.keylog->string(),

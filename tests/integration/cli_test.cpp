@@ -174,3 +174,25 @@ TEST_CASE("when the server stops, connected CLI users are told and exit by thems
   CHECK(status != -1000);
   CHECK((bob_run.out() + bob_run.err()).find("server_stopping") != std::string::npos);
 }
+
+TEST_CASE("a script piping many lines is paced to the server's rate: nothing refused, all delivered in order") {
+  server_process server({"--rate", "40", "--burst", "8"});
+  temp_dir root;
+  cli_user bot(root, "bot"), reader(root, "reader");
+  background_process reading(reader.args(server.port(), {"--accept-new", "--stay"}), reader.env(), root.path(), "r");
+  REQUIRE(reading.wait_for_output("joined as reader"));
+  std::string input;
+  for (int i = 1; i <= 60; ++i) input += "line " + std::to_string(i) + "\n";
+  const auto result = run_process(bot.args(server.port(), {"--accept-new"}), input, bot.env(), std::chrono::seconds(20));
+  INFO(result.err);
+  CHECK(result.status == 0);
+  CHECK(result.err.find("rate_limited") == std::string::npos);
+  REQUIRE(reading.wait_for_output("<bot> line 60"));
+  const std::string got = reading.out();
+  std::size_t at = 0;
+  for (int i = 1; i <= 60; ++i) {
+    const auto next = got.find("<bot> line " + std::to_string(i) + "\n", at);
+    REQUIRE(next != std::string::npos);
+    at = next;
+  }
+}

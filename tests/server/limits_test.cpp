@@ -2,8 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "natter/server/connection_limits.hpp"
-#include "natter/server/rate_limiter.hpp"
+#include "natter/rate_limiter.hpp"
 
+using namespace natter;
 using namespace natter::server;
 
 TEST_CASE("rate limiter: a burst, then the sustained rate") {

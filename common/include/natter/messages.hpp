@@ -38,6 +38,8 @@ struct welcome_event {
   std::string motd;
   std::uint64_t max_frame = 0;
   std::uint64_t max_text = 0;
+  double rate = 0;   // say/whisper per second this server allows a user (0: no limit)
+  double burst = 0;  // how many it allows at once
 };
 struct ack_event { std::uint64_t ref = 0; std::uint64_t id = 0; std::int64_t ts_ms = 0; };
 struct chat_event {

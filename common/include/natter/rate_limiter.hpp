@@ -1,10 +1,11 @@
 #pragma once
-// Per-user message rate limit: a token bucket. `rate` tokens per second refill up to `burst`;
+// Message rate limit: a token bucket, used by the server per user and by the client to pace
+// scripted input to the rate the server announces. `rate` tokens per second refill up to `burst`;
 // each say/whisper costs one. Time is passed in, so it is tested without sleeping.
 #include <algorithm>
 #include <cstdint>
 
-namespace natter::server {
+namespace natter {
 
 class rate_limiter {
  public:
@@ -31,4 +32,4 @@ class rate_limiter {
   std::int64_t last_ms_ = 0;
 };
 
-}  // namespace natter::server
+}  // namespace natter

@@ -59,7 +59,9 @@ class router {
  public:
   using clock = std::function<std::int64_t()>;  // milliseconds since the Unix epoch
 
-  router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text);
+  // max_frame, max_text, rate and burst are only announced in `welcome`; sessions enforce them.
+  router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text,
+         double rate = 0, double burst = 0);
 
   // Joins `who` as `name`. Refuses with name_taken (registered to another key), name_in_use
   // (online elsewhere). On success the others get a presence notice.
@@ -98,6 +100,8 @@ class router {
   clock now_ms_;
   std::uint64_t max_frame_;
   std::uint64_t max_text_;
+  double rate_;
+  double burst_;
   std::atomic<std::uint64_t> next_id_{1};
 
   mutable std::mutex mutex_;

@@ -25,7 +25,7 @@
 #include "natter/frame.hpp"
 #include "natter/messages.hpp"
 #include "natter/server/connection_limits.hpp"
-#include "natter/server/rate_limiter.hpp"
+#include "natter/rate_limiter.hpp"
 #include "natter/server/router.hpp"
 
 namespace natter::server {
