@@ -87,7 +87,7 @@ bool test_peer::read_frame(bytes& body, std::chrono::milliseconds timeout) {
       return true;
     }
     if (status != decode_status::need_more || closed_) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !fill(left)) return false;
   }
 }
@@ -138,7 +138,7 @@ bytes test_peer::send_json(std::string_view plaintext) {
 std::optional<server_message> test_peer::next(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (inbox_.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     bytes body;
     if (left.count() <= 0 || !read_frame(body, left)) return std::nullopt;
     auto opened = cipher_->open(body);
@@ -159,7 +159,7 @@ std::optional<server_message> test_peer::wait_for(const std::function<bool(const
                                                   std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto m = next(left);
     if (!m) return std::nullopt;
@@ -177,7 +177,7 @@ std::vector<bytes> test_peer::buffered_frames() {
 bool test_peer::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!closed_) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     if (!fill(left) && !closed_) return false;
   }

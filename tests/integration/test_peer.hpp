@@ -27,6 +27,7 @@ class test_peer {
   test_peer(std::uint16_t port, crypto::key_pair identity);
   // Connects from `source_ip` (another loopback address, e.g. "127.0.0.2"): a second client host.
   test_peer(std::uint16_t port, const std::string& source_ip);
+  test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip);
   ~test_peer();
   test_peer(const test_peer&) = delete;
   test_peer& operator=(const test_peer&) = delete;
@@ -41,7 +42,8 @@ class test_peer {
   bytes send_json(std::string_view plaintext);
   void send_raw(std::span<const std::uint8_t> data);
 
-  // Next server message, waiting up to `timeout`. nullopt on timeout or close.
+  // Next server message, waiting up to `timeout` (rounded up to whole milliseconds, so a short
+  // timeout still polls the socket). nullopt on timeout or close.
   std::optional<server_message> next(std::chrono::milliseconds timeout = 3s);
   // Skips messages until one satisfies `match`.
   std::optional<server_message> wait_for(const std::function<bool(const server_message&)>& match,
@@ -69,7 +71,6 @@ class test_peer {
   void close_now();
 
  private:
-  test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip);
   bool read_frame(bytes& body, std::chrono::milliseconds timeout);
   bool fill(std::chrono::milliseconds timeout);
 
