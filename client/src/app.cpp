@@ -115,12 +115,13 @@ int run(int argc, char** argv) {
   config.keylog = keylog.get();
   config.session = {name, o.trace};
 
+  // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
+  const auto verified_path = o.known_hosts.parent_path() / "verified";
   if (full_screen) {
     tui_settings tui;
     tui.trace = o.trace;
     tui.own_fingerprint = own_fingerprint;
-    // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
-    tui.verified_path = o.known_hosts.parent_path() / "verified";
+    tui.verified_path = verified_path;
     return run_tui(identity.keys, std::move(config), tui);
   }
 
@@ -130,6 +131,7 @@ int run(int argc, char** argv) {
   ui.wait_ms = o.wait_ms;
   ui.stay = o.stay;
   ui.own_fingerprint = own_fingerprint;
+  ui.verified_path = verified_path;
   return run_line_ui(identity.keys, std::move(config), ui);
 }
 

@@ -63,6 +63,7 @@ std::string_view command_help() {
          "  /users            list who is online\n"
          "  /whois NAME       show NAME's key fingerprint\n"
          "  /fingerprint      show your own key fingerprint\n"
+         "  /verify [NAME]    compare a key and mark it verified (the server's without NAME)\n"
          "  /help             this list\n"
          "  /quit [REASON]    leave (Ctrl-D does the same)";
 }

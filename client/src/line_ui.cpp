@@ -9,6 +9,8 @@
 #include "natter/client/command_parser.hpp"
 #include "natter/client/event_queue.hpp"
 #include "natter/client/formatter.hpp"
+#include "natter/client/known_hosts.hpp"
+#include "natter/client/verified_store.hpp"
 #include "natter/client/stdin_reader.hpp"
 #include "natter/limits.hpp"
 #include "natter/rate_limiter.hpp"
@@ -51,6 +53,7 @@ class line_ui {
   line_ui(const crypto::key_pair& identity, driver_config config, const ui_settings& settings)
       : settings_(settings),
         format_{config.session.name, false},
+        server_(host_key(config.host, config.port)),
         driver_(identity, with_signals(std::move(config)), [this](client_event e) { queue_.push(std::move(e)); }),
         reader_(settings.interactive ? 1 : 4, [this](std::string line) { queue_.push(input_line{std::move(line)}); },
                 [this] { queue_.push(input_end{}); }) {}
@@ -89,7 +92,18 @@ class line_ui {
       std::fflush(stderr);
       return;
     }
-    if (auto* message = std::get_if<server_message>(&event)) on_server_message(*message);
+    if (auto* established = std::get_if<established_event>(&event)) server_fingerprint_ = established->server_fingerprint;
+    if (auto* message = std::get_if<server_message>(&event)) {
+      on_server_message(*message);
+      if (std::holds_alternative<error_event>(*message)) awaiting_whois_.clear();  // e.g. unknown_user
+      // The whois that answers /verify NAME is shown as the verify question instead.
+      if (const auto* whois = std::get_if<whois_event>(message);
+          whois && !awaiting_whois_.empty() && fold_name(whois->name) == awaiting_whois_) {
+        awaiting_whois_.clear();
+        ask_verify(whois->name, whois->fingerprint);
+        return;
+      }
+    }
     if (auto* failure = std::get_if<failure_event>(&event)) {
       const int code = failure->kind == failure_kind::key_mismatch ? 3 : 1;
       exit_code_ = std::max(exit_code_, code);
@@ -146,6 +160,11 @@ class line_ui {
       early_lines_.push_back(std::move(line));  // bounded: the reader waits for consumed()
       return;
     }
+    if (verify_pending_ || (settings_.interactive && (line == "/verify" || line.starts_with("/verify ")))) {
+      on_verify_line(line);
+      reader_.consumed();
+      return;
+    }
     command cmd = parse_command(line, max_text_);
     const bool chat = std::holds_alternative<say_command>(cmd) || std::holds_alternative<whisper_command>(cmd);
     if (!settings_.interactive && chat && (!paced_.empty() || !pace_.allow(now_ms()))) {
@@ -180,6 +199,60 @@ class line_ui {
             },
         },
         cmd);
+  }
+
+  // /verify [NAME] in line mode, like the full-screen UI's: show the fingerprint to compare, then
+  // the next line answers y/N. NAME's fingerprint comes from a whois (see on_verify_whois).
+  void on_verify_line(const std::string& line) {
+    if (verify_pending_) {
+      verify_pending_ = false;
+      if (line != "y" && line != "Y" && line != "yes") {
+        print(channel::chat, "* not marked verified");
+        return;
+      }
+      try {
+        auto store = verified_store::load(settings_.verified_path);
+        if (verify_name_.empty()) {
+          store.mark_server(server_, verify_fingerprint_);
+        } else {
+          store.mark_user(server_, verify_name_, verify_fingerprint_);
+        }
+        store.save(settings_.verified_path);
+        print(channel::chat, "* marked verified: " + (verify_name_.empty() ? server_ : verify_name_) + " " + verify_fingerprint_);
+      } catch (const verified_store_error& e) {
+        print(channel::error, std::string("! ") + e.what());
+      }
+      return;
+    }
+    const std::string name = line.size() > 8 ? line.substr(8, line.find(' ', 8) - 8) : "";
+    if (!name.empty()) {
+      if (!is_valid_name(name)) {
+        print(channel::error, "! /verify NAME: \"" + printable(name) + "\" is not a valid name");
+        return;
+      }
+      awaiting_whois_ = fold_name(name);
+      driver_.submit(whois_request{name, {}});
+      return;
+    }
+    ask_verify("", server_fingerprint_);
+  }
+
+  void ask_verify(std::string name, std::string fingerprint) {
+    bool already = false;
+    try {
+      const auto store = verified_store::load(settings_.verified_path);
+      already = name.empty() ? store.server_verified(server_, fingerprint) : store.user_verified(server_, name, fingerprint);
+    } catch (const verified_store_error& e) {
+      print(channel::error, std::string("! ") + e.what());
+    }
+    print(channel::chat, "* " + (name.empty() ? "server " + server_ : printable(name)) + " key fingerprint " + fingerprint +
+                             (already ? " is marked verified" : ""));
+    if (already) return;
+    verify_name_ = std::move(name);
+    verify_fingerprint_ = std::move(fingerprint);
+    verify_pending_ = true;
+    std::fputs("Compare it out of band. Mark it verified? [y/N] ", stderr);
+    std::fflush(stderr);
   }
 
   void begin_quit(std::string reason) {
@@ -219,6 +292,7 @@ class line_ui {
 
   const ui_settings& settings_;
   format_options format_;
+  std::string server_;  // "host:port", the verified store's key
   event_queue<ui_item> queue_;
   client_driver driver_;
   stdin_reader reader_;
@@ -229,6 +303,11 @@ class line_ui {
   std::deque<command> paced_;  // scripted say/whisper waiting for the rate to allow them
   std::optional<std::chrono::steady_clock::time_point> linger_until_;
   bool trust_pending_ = false;
+  std::string server_fingerprint_;  // from established_event, for /verify
+  std::string awaiting_whois_;      // folded name of a /verify NAME waiting for its whois
+  std::string verify_name_;         // empty: the server's key
+  std::string verify_fingerprint_;
+  bool verify_pending_ = false;     // the next line answers "Mark it verified?"
   bool joined_ = false;
   bool quitting_ = false;
   bool input_ended_ = false;

@@ -278,7 +278,6 @@ void tui_state::run_command(const std::string& line, std::vector<tui_action>& ac
           },
           [&](help_command&) {
             add(line_kind::system, std::string(command_help()));
-            add(line_kind::system, "  /verify [NAME]    compare a key and mark it verified (the server's without NAME)");
             add(line_kind::system, std::string(keys_help));
           },
           [&](quit_command& c) {

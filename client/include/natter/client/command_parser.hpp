@@ -6,6 +6,7 @@
 //   /w NAME TEXT, /msg NAME TEXT   whisper       /users          list online users
 //   /whois NAME                    fingerprint   /fingerprint    your own fingerprint
 //   /help                          commands      /quit [REASON]  leave
+// /verify [NAME] is handled by the UIs themselves (it needs the verified store).
 #include <cstddef>
 #include <string>
 #include <string_view>
