@@ -330,11 +330,18 @@ void session::do_write() {
     if (idle) write_scheduled_ = false;
   }
   if (idle) {
+    // Nothing to write: an idle connection keeps no write buffer (memory per idle connection).
+    // (Assigning bytes{}, not {}: `v = {}` picks the initializer_list overload, keeping capacity.)
+    write_buffer_ = bytes{};
     if (close_after_flush_) hard_close();  // everything, the goodbye included, is written
     return;
   }
   write_buffer_.clear();
-  write_buffer_.swap(raw_out_);
+  if (!raw_out_.empty()) {
+    // Handshake frames go first; the swap must not leave a second large buffer in raw_out_.
+    write_buffer_.swap(raw_out_);
+    raw_out_ = bytes{};
+  }
   if (!batch.empty()) {
     if (cipher_) append_sealed(batch);
     // Without a cipher (handshake failed before it) there is no way to send sealed messages.
@@ -354,8 +361,8 @@ void session::on_write(std::error_code ec) {
     if (ec != asio::error::operation_aborted) close(leave_reason::dropped, ec.message(), false);
     return;
   }
-  // A burst may have grown the buffer; an idle connection should not keep it.
-  if (write_buffer_.capacity() > 64 * 1024) write_buffer_ = {};
+  // A burst may have grown the buffer; do_write() frees it once nothing is pending.
+  if (write_buffer_.capacity() > 64 * 1024) write_buffer_ = bytes{};
   do_write();
 }
 
