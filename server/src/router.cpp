@@ -24,15 +24,28 @@ router::router(name_registry& names, clock now_ms, std::uint64_t max_frame, std:
     : names_(names), now_ms_(std::move(now_ms)), max_frame_(max_frame), max_text_(max_text), rate_(rate),
       burst_(burst) {}
 
-std::vector<user_info> router::user_list_locked() const {
+namespace {
+// The first `limit` members in name order. Ordered by the folded key the table already holds (no
+// fold_name() per comparison), and only partially sorted: a join needs the first 256 of
+// thousands, and it runs once per join, under the lock.
+std::vector<user_info> first_users(const std::unordered_map<std::string, member>& members, std::size_t limit) {
+  std::vector<const std::pair<const std::string, member>*> order;
+  order.reserve(members.size());
+  for (const auto& entry : members) order.push_back(&entry);
+  const std::size_t n = std::min(limit, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<user_info> list;
-  list.reserve(members_.size());
-  for (const auto& [folded, m] : members_) list.push_back({m.name, m.fingerprint, m.since_ms});
-  std::sort(list.begin(), list.end(), [](const user_info& a, const user_info& b) {
-    return fold_name(a.name) < fold_name(b.name);
-  });
+  list.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const member& m = order[i]->second;
+    list.push_back({m.name, m.fingerprint, m.since_ms});
+  }
   return list;
 }
+}  // namespace
+
+std::vector<user_info> router::user_list_locked() const { return first_users(members_, members_.size()); }
 
 std::variant<joined, message_error> router::join(std::shared_ptr<participant> who, std::string_view name,
                                                  const crypto::public_key& key, std::string address,
@@ -61,7 +74,8 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
                key, std::move(address), now, std::move(who)};
 
   welcome_event welcome;
-  std::vector<user_info> everyone;
+  std::vector<user_info> first;
+  std::size_t online = 0;
   {
     std::lock_guard lock(mutex_);
     // Re-check under the lock: two connections may have raced for the same free name.
@@ -70,19 +84,19 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
     }
     members_.emplace(folded, entry);
     snapshot_.reset();
-    everyone = user_list_locked();
+    first = first_users(members_, limits::max_users_per_message);
+    online = members_.size();
   }
 
   joined result;
   result.name = entry.name;
   welcome.name = entry.name;
-  welcome.user_count = everyone.size();
+  welcome.user_count = online;
   welcome.max_frame = max_frame_;
   welcome.max_text = max_text_;
   welcome.rate = rate_;
   welcome.burst = burst_;
-  const std::size_t first = std::min(everyone.size(), limits::max_users_per_message);
-  welcome.users.assign(everyone.begin(), everyone.begin() + static_cast<std::ptrdiff_t>(first));
+  welcome.users = std::move(first);
   result.welcome_messages.push_back(serialise(welcome));
 
   presence_event presence{true, entry.name, entry.fingerprint, {}};
