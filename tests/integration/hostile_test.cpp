@@ -7,32 +7,12 @@
 
 #include "natter/crypto/handshake.hpp"
 #include "server_process.hpp"
+#include "serving_check.hpp"
 #include "test_peer.hpp"
 
 using namespace natter;
 using namespace natter::test;
 
-namespace {
-
-// Two users exchange a message through `server`; fails the test if they cannot.
-void check_server_still_serves(server_process& server, const std::string& tag) {
-  test_peer a(server.port()), b(server.port());
-  REQUIRE(a.join("ok_a_" + tag));
-  REQUIRE(b.join("ok_b_" + tag));
-  a.send(say_request{"still here " + tag, 1});
-  const auto got = b.wait_for([&](const server_message& m) {
-    const auto* c = std::get_if<chat_event>(&m);
-    return c && c->text == "still here " + tag;
-  });
-  CHECK(got);
-  CHECK(server.running());
-}
-
-bytes frame_of(std::string_view text) {
-  return make_frame(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-}
-
-}  // namespace
 
 TEST_CASE("garbage instead of a hello closes only that connection") {
   server_process server;
@@ -40,7 +20,7 @@ TEST_CASE("garbage instead of a hello closes only that connection") {
   const std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   intruder.send_raw(std::span(reinterpret_cast<const std::uint8_t*>(http.data()), http.size()));
   CHECK(intruder.wait_closed());
-  check_server_still_serves(server, "garbage");
+  check_still_serving(server, "garbage");
 }
 
 TEST_CASE("an oversize length prefix is refused before anything is allocated") {
@@ -51,7 +31,7 @@ TEST_CASE("an oversize length prefix is refused before anything is allocated") {
   peer.send_raw(huge);
   CHECK(peer.wait_closed());
   CHECK(server.wait_for_log("over the limit"));
-  check_server_still_serves(server, "oversize");
+  check_still_serving(server, "oversize");
 }
 
 TEST_CASE("a truncated frame followed by a disconnect is harmless") {
@@ -63,7 +43,7 @@ TEST_CASE("a truncated frame followed by a disconnect is harmless") {
     const std::uint8_t partial[] = {0x00, 0x00, 0x01, 0x00, 1, 2, 3};
     peer.send_raw(partial);
   }
-  check_server_still_serves(server, "truncated");
+  check_still_serving(server, "truncated");
 }
 
 TEST_CASE("a frame with a bad MAC ends that connection with a logged reason") {
@@ -79,7 +59,7 @@ TEST_CASE("a frame with a bad MAC ends that connection with a logged reason") {
   CHECK(bye->reason == "protocol_error");
   CHECK(peer.wait_closed());
   CHECK(server.wait_for_log("bad MAC"));
-  check_server_still_serves(server, "mac");
+  check_still_serving(server, "mac");
 }
 
 TEST_CASE("a replayed frame is refused") {
@@ -91,7 +71,7 @@ TEST_CASE("a replayed frame is refused") {
   peer.send_raw(wire);  // the same bytes again
   CHECK(peer.wait_closed());
   CHECK(server.wait_for_log("replayed"));
-  check_server_still_serves(server, "replay");
+  check_still_serving(server, "replay");
 }
 
 TEST_CASE("a frame reflected back to the server is refused") {
@@ -152,7 +132,7 @@ TEST_CASE("a low-order public key ends the handshake") {
   peer.send_raw(make_frame(crypto::encode_hello(crypto::role::client, zero)));
   CHECK(peer.wait_closed());
   CHECK(server.wait_for_log("public key refused"));
-  check_server_still_serves(server, "loworder");
+  check_still_serving(server, "loworder");
 }
 
 TEST_CASE("a connection that never finishes the handshake is cut off") {
@@ -184,7 +164,7 @@ TEST_CASE("messages after quit are ignored and do not crash the server") {
   REQUIRE(bye);
   CHECK(bye->reason == "quit");
   CHECK(peer.wait_closed());
-  check_server_still_serves(server, "afterquit");
+  check_still_serving(server, "afterquit");
 }
 
 TEST_CASE("too many connections from one address get a refusal") {
