@@ -52,6 +52,31 @@ void session_cipher::seal_frame(std::string_view plaintext, std::vector<std::uin
                           plaintext.size(), n.data(), key_.data());
 }
 
+std::size_t session_cipher::begin_frame(std::vector<std::uint8_t>& out) {
+  const std::size_t start = out.size();
+  out.resize(start + 4 + session_overhead);
+  return start;
+}
+
+void session_cipher::end_frame(std::vector<std::uint8_t>& out, std::size_t frame_start) {
+  if (frame_start + 4 + session_overhead >= out.size()) throw std::logic_error("end_frame without plaintext");
+  if (send_counter_ == std::numeric_limits<std::uint64_t>::max()) {
+    throw std::overflow_error("session nonce counter exhausted");
+  }
+  const nonce n = session_nonce(outgoing_, ++send_counter_);
+  const std::size_t body = out.size() - frame_start - 4;
+  std::uint8_t* p = out.data() + frame_start;
+  p[0] = static_cast<std::uint8_t>(body >> 24);
+  p[1] = static_cast<std::uint8_t>(body >> 16);
+  p[2] = static_cast<std::uint8_t>(body >> 8);
+  p[3] = static_cast<std::uint8_t>(body);
+  std::copy(n.begin(), n.end(), p + 4);
+  // In place: the ciphertext (after the MAC) lands exactly where the plaintext is, which
+  // crypto_secretbox (under crypto_box_easy_afternm) supports; only partial overlap is refused.
+  std::uint8_t* box = p + 4 + nonce_size;
+  crypto_box_easy_afternm(box, box + mac_size, body - session_overhead, n.data(), key_.data());
+}
+
 opened_frame session_cipher::open(std::span<const std::uint8_t> body) {
   opened_frame result;
   if (body.size() < session_overhead + 1) {

@@ -299,23 +299,40 @@ void session::deliver(shared_message message) {
 }
 
 void session::append_sealed(std::vector<shared_message>& batch) {
-  // Pack queued messages into as few frames as fit: one seal and one MAC per frame.
-  std::vector<std::string_view> views;
-  std::size_t size = 2;  // brackets of a batch
-  const auto flush = [&] {
-    if (views.empty()) return;
-    cipher_->seal_frame(build_batch(views), write_buffer_);
-    views.clear();
-    size = 2;
-  };
-  for (const auto& message : batch) {
-    if (!views.empty() && (views.size() == limits::max_batch || size + message->size() + 1 > max_outgoing_plaintext)) {
-      flush();
+  // Pack queued messages into as few frames as fit: one seal and one MAC per frame. Each frame's
+  // plaintext ("[m1,m2,...]", or a lone message as is) is assembled straight into the write
+  // buffer and sealed in place, so every message is copied exactly once, with one allocation.
+  std::size_t total = 0;
+  for (const auto& message : batch) total += message->size() + 1;
+  write_buffer_.reserve(write_buffer_.size() + total + (total / max_outgoing_plaintext + 1) * 64);
+  std::size_t first = 0;
+  while (first < batch.size()) {
+    std::size_t end = first + 1;
+    std::size_t size = 2 + batch[first]->size() + 1;  // brackets, message, comma
+    while (end < batch.size() && end - first < limits::max_batch &&
+           size + batch[end]->size() + 1 <= max_outgoing_plaintext) {
+      size += batch[end]->size() + 1;
+      ++end;
     }
-    views.push_back(*message);
-    size += message->size() + 1;
+    // Inserted as bytes, not as chars: a char -> uint8_t range is copied element by element.
+    const auto append = [this](const std::string& text) {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
+      write_buffer_.insert(write_buffer_.end(), p, p + text.size());
+    };
+    const std::size_t frame = crypto::session_cipher::begin_frame(write_buffer_);
+    if (end - first == 1) {
+      append(*batch[first]);
+    } else {
+      write_buffer_.push_back('[');
+      for (std::size_t i = first; i < end; ++i) {
+        if (i != first) write_buffer_.push_back(',');
+        append(*batch[i]);
+      }
+      write_buffer_.push_back(']');
+    }
+    cipher_->end_frame(write_buffer_, frame);
+    first = end;
   }
-  flush();
 }
 
 void session::do_write() {

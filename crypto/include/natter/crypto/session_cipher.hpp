@@ -47,6 +47,13 @@ class session_cipher {
   // Sealing writes straight into `out`, so a batch costs one allocation at most.
   void seal_frame(std::string_view plaintext, std::vector<std::uint8_t>& out);
 
+  // Sealing a plaintext that the caller assembles straight into `out` (a batch of queued
+  // messages), with no plaintext buffer, copy or zero-fill: begin_frame() appends room for the
+  // length prefix, nonce and MAC and returns where the frame starts; the caller appends at least
+  // one byte of plaintext; end_frame() encrypts it in place and fills in prefix, nonce and MAC.
+  [[nodiscard]] static std::size_t begin_frame(std::vector<std::uint8_t>& out);
+  void end_frame(std::vector<std::uint8_t>& out, std::size_t frame_start);
+
   // Opens a frame body received from the peer. On success the receive counter advances.
   [[nodiscard]] opened_frame open(std::span<const std::uint8_t> body);
 
