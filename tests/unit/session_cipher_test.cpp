@@ -142,6 +142,27 @@ TEST_CASE("seal_frame appends, and appended frames go through the frame decoder"
   CHECK(decoder.next(body) == natter::decode_status::need_more);
 }
 
+TEST_CASE("begin_frame/end_frame seal in place exactly as seal_frame does") {
+  // Two server ciphers with the same key and counter: one seals normally, one in place.
+  auto p = make_ciphers();
+  session_cipher in_place(shared_key::from_bytes(p.raw), direction::server_to_client);
+  const std::string plaintext = "[{\"type\":\"pong\"},{\"type\":\"pong\",\"ref\":7}]";
+  frame_bytes expected{0x01};
+  p.server.seal_frame(plaintext, expected);
+  frame_bytes wire{0x01};
+  const std::size_t start = session_cipher::begin_frame(wire);
+  CHECK(start == 1);
+  wire.insert(wire.end(), plaintext.begin(), plaintext.end());
+  in_place.end_frame(wire, start);
+  CHECK(wire == expected);
+  CHECK(in_place.frames_sent() == 1);
+  natter::frame_decoder decoder(65536);
+  decoder.feed(std::span(wire).subspan(1));
+  frame_bytes body;
+  REQUIRE(decoder.next(body) == natter::decode_status::frame);
+  CHECK(p.client.open(body).plaintext == plaintext);
+}
+
 TEST_CASE("tampered frames are refused with the right status and no plaintext") {
   auto p = make_ciphers();
   const auto good = seal_body(p.client, "{\"type\":\"say\",\"text\":\"pay bob 10\"}");
