@@ -72,7 +72,10 @@ int run(int argc, char** argv) {
   crypto::init_sodium();
   auto identity = crypto::load_or_create_identity(o.identity);
   const std::string own_fingerprint = crypto::fingerprint(identity.keys.public_key_bytes);
+  std::vector<std::string> notices;  // repeated inside the full screen, which covers stderr
   if (identity.created) {
+    notices.push_back("created a new identity in " + o.identity.string() + "; your fingerprint is " +
+                      own_fingerprint);
     std::cerr << "natter: created a new identity in " << o.identity.string() << "\n"
               << "natter: your fingerprint is " << own_fingerprint << "\n";
   }
@@ -101,6 +104,8 @@ int run(int argc, char** argv) {
     keylog = std::make_unique<crypto::keylog_writer>(*o.keylog);
     std::cerr << "natter: WARNING: writing session keys to " << o.keylog->string() << ";\n"
               << "natter: anyone holding that file can decrypt the traffic of this session.\n";
+    notices.push_back("WARNING: writing session keys to " + o.keylog->string() +
+                      "; anyone holding that file can decrypt this session");
   }
 
   // A peer that closes while we write must not kill us with SIGPIPE; Asio reports EPIPE.
@@ -122,6 +127,7 @@ int run(int argc, char** argv) {
     tui.trace = o.trace;
     tui.own_fingerprint = own_fingerprint;
     tui.verified_path = verified_path;
+    tui.startup_notices = std::move(notices);
     return run_tui(identity.keys, std::move(config), tui);
   }
 

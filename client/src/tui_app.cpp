@@ -93,6 +93,7 @@ class tui_app {
           queue_.push(std::move(e));
           wake_.notify();
         }) {
+    for (const auto& notice : settings.startup_notices) state_.report(line_kind::system, "* " + notice);
     if (!store_error_.empty()) state_.report(line_kind::error, "! " + store_error_);
   }
 

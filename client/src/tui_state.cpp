@@ -358,7 +358,8 @@ std::string tui_state::server_state() const {
 
 std::string tui_state::status() const {
   std::string text = config_.server + " | " + config_.own_name + " | ";
-  text += server_fingerprint_.empty() ? "connecting…" : "key " + server_fingerprint_ + " " + server_state();
+  // The pin state comes before the fingerprint: on a narrow terminal the end is what gets cut.
+  text += server_fingerprint_.empty() ? "connecting…" : "key " + server_state() + " " + server_fingerprint_;
   if (closed_) text += " | disconnected";
   if (log_.offset() > 0) text += " | scrolled back " + std::to_string(log_.offset()) + " lines (PgDn)";
   return text;

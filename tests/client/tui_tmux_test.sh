@@ -76,7 +76,7 @@ tmux_ -f /dev/null new-session -d -x 100 -y 30 -s tui \
    127.0.0.1:$port; echo \$? > '$work/alice.status'; sleep 60"
 
 wait_screen "joined as alice"
-wait_screen "127.0.0.1:$port | alice | key $fingerprint new"
+wait_screen "127.0.0.1:$port | alice | key new $fingerprint"
 
 # bob: a script that says something, whispers in Korean, then stays to receive.
 printf 'hello from bob\n/w alice 안녕 alice\n' |
@@ -103,7 +103,7 @@ wait_file_has "$work/bob.out" "*alice* (whisper) psst bob"
 tmux_ send-keys -t tui '/verify' Enter
 wait_screen "Mark the server's key as verified? [y/N]"
 tmux_ send-keys -t tui 'y' Enter
-wait_screen "key $fingerprint verified ✓"
+wait_screen "key verified ✓ $fingerprint"
 verified="$work/alice/natter/verified"
 grep -qF "server 127.0.0.1:$port $fingerprint" "$verified" || fail "verified store not written"
 [ "$(stat -c %a "$verified")" = 600 ] || fail "verified store is not mode 0600"

@@ -3,6 +3,7 @@
 // wires a client_driver to a tui_state and draws it with tui_screen.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "natter/client/client_driver.hpp"
 
@@ -16,6 +17,8 @@ struct tui_settings {
   bool trace = false;
   std::string own_fingerprint;
   std::filesystem::path verified_path;  // the verified store (beside known_hosts)
+  // Start-up messages (new identity, key log warning) that stderr would hide behind the screen.
+  std::vector<std::string> startup_notices;
 };
 
 // True if stdin and stdout are terminals of at least tui_min_columns x tui_min_rows.
