@@ -39,6 +39,7 @@ class server {
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
   void begin_stop();
   void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
+  void schedule_heap_trim();
   void read_console();
   void run_console_command(const std::string& line);
 
@@ -57,6 +58,7 @@ class server {
   std::optional<asio::posix::stream_descriptor> console_;
   asio::streambuf console_buffer_;
   asio::steady_timer stop_timer_;
+  asio::steady_timer trim_timer_;  // returns freed heap to the system now and then
   std::uint16_t port_ = 0;
   std::uint64_t next_session_id_ = 1;
   bool stopping_ = false;  // io thread only (set inside begin_stop)
