@@ -110,7 +110,7 @@ void bench_connection::consume(const std::uint8_t* data, std::size_t size) {
   partial_.insert(partial_.end(), data, data + size);
   const std::size_t used = process(partial_.data(), partial_.size());
   if (state_ != state::closed) partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
-  if (partial_.empty() && partial_.capacity() > 64 * 1024) partial_ = {};
+  if (partial_.empty() && partial_.capacity() > 64 * 1024) partial_ = std::vector<std::uint8_t>{};
 }
 
 std::size_t bench_connection::process(const std::uint8_t* data, std::size_t size) {
@@ -262,7 +262,7 @@ void bench_connection::flush() {
   }
   out_.clear();
   out_pos_ = 0;
-  if (out_.capacity() > 64 * 1024) out_ = {};
+  if (out_.capacity() > 64 * 1024) out_ = std::vector<std::uint8_t>{};
 }
 
 void bench_connection::close() {
@@ -271,7 +271,7 @@ void bench_connection::close() {
   if (fd_ >= 0) ::close(fd_);  // also leaves the epoll set
   fd_ = -1;
   // partial_ may be the buffer being parsed right now (close() from a callback): freed later.
-  out_ = {};
+  out_ = std::vector<std::uint8_t>{};
   session_.reset();
   lean_.reset();
 }

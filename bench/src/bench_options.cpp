@@ -28,6 +28,7 @@ constexpr const char* usage_text =
     "  --identities N        distinct client keys and names, registered in a warm-up (default 1000)\n"
     "  --concurrency C       handshakes in flight (default 32)\n"
     "  --idle K              idle joined connections (default 10000)\n"
+    "  --hold S              idle: keep the connections open S more seconds (to inspect the server)\n"
     "  --no-raw              skip the raw crypto + loopback limit\n"
     "  --raw-quick           a short raw measurement\n"
     "  --timeout S           per scenario (default 120)\n"
@@ -94,6 +95,7 @@ parse_result parse_bench_options(int argc, char** argv, bench_options& out) {
     else if (arg == "--identities") ok = number(v, out.identities) && out.identities > 0;
     else if (arg == "--concurrency") ok = number(v, out.concurrency) && out.concurrency > 0;
     else if (arg == "--idle") ok = number(v, out.idle) && out.idle > 0;
+    else if (arg == "--hold") ok = number(v, out.hold_s) && out.hold_s >= 0 && out.hold_s <= 3600;
     else if (arg == "--timeout") ok = number(v, out.timeout_s) && out.timeout_s > 0;
     else return bad("unknown option " + arg);
     if (!ok) return bad("bad value for " + arg + ": " + v);

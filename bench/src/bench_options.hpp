@@ -33,6 +33,7 @@ struct bench_options {
   std::size_t concurrency = 32;
   // Idle scale.
   std::size_t idle = 10000;
+  double hold_s = 0;                       // keep the idle connections open this long (inspection)
   // Raw limit.
   bool raw = true;
   bool raw_quick = false;                  // a short raw run (tests)

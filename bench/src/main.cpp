@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
         settings.threads = options.server_threads ? options.server_threads : (options.server_cpu ? 1 : 0);
         settings.cpu = options.server_cpu;
         settings.extra = options.server_args;
+        if (name == "idle") {
+          // Joining 10 000 users takes longer than the default 90 s idle timeout (every join is
+          // announced to everyone online); the first ones must still be there at the end.
+          settings.extra.insert(settings.extra.begin(), {"--idle-timeout", "900"});
+        }
         launched.emplace(settings);
         server.address.sin_port = htons(launched->port());
         server.pid = launched->pid();

@@ -11,13 +11,13 @@
 
 namespace natter::bench {
 
-double process_cpu_seconds(pid_t pid) {
+cpu_times process_cpu_times(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!std::getline(in, line)) return -1;
+  if (!std::getline(in, line)) return {};
   // The command name (field 2) may hold spaces; fields are counted after its closing paren.
   const auto paren = line.rfind(')');
-  if (paren == std::string::npos) return -1;
+  if (paren == std::string::npos) return {};
   std::istringstream fields(line.substr(paren + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
@@ -25,7 +25,8 @@ double process_cpu_seconds(pid_t pid) {
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 std::int64_t process_rss_bytes(pid_t pid) {

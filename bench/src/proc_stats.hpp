@@ -7,8 +7,17 @@
 
 namespace natter::bench {
 
+struct cpu_times {
+  double user = -1;    // utime of all threads, seconds; -1 if the process is gone
+  double system = -1;  // stime
+  [[nodiscard]] double total() const { return user + system; }
+};
+[[nodiscard]] cpu_times process_cpu_times(pid_t pid);
 // utime + stime of all threads, in seconds; -1 if the process is gone.
-[[nodiscard]] double process_cpu_seconds(pid_t pid);
+[[nodiscard]] inline double process_cpu_seconds(pid_t pid) {
+  const cpu_times t = process_cpu_times(pid);
+  return t.user < 0 ? -1 : t.total();
+}
 // VmRSS in bytes; -1 if unknown.
 [[nodiscard]] std::int64_t process_rss_bytes(pid_t pid);
 // This process's own CPU time (all threads), in seconds.

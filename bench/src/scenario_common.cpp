@@ -9,6 +9,7 @@ void interval_meter::add_to(report& r, const std::string& what, double count) co
   r.add("duration_s", wall_s_, 3);
   r.add(what + "_per_s", count / wall_s_);
   r.add("server_cpu_s", server_cpu_, 3);
+  r.add("server_sys_s", server_sys_, 3);  // kernel part: mostly TCP send/receive
   r.add("server_cpu_utilisation", server_cpu_ / wall_s_, 2);
   if (server_cpu_ > 0) r.add(what + "_per_server_cpu_s", count / server_cpu_);
   r.add("bench_cpu_s", bench_cpu_, 3);
@@ -19,7 +20,9 @@ void interval_meter::add_to(report& r, const std::string& what, double count) co
 std::string run_prefix() {
   std::uint8_t random[3];
   randombytes_buf(random, sizeof random);
-  return "b" + crypto::to_hex(random);
+  std::string prefix = "b";
+  prefix += crypto::to_hex(random);
+  return prefix;
 }
 
 }  // namespace natter::bench

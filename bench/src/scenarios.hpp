@@ -30,12 +30,14 @@ class interval_meter {
   explicit interval_meter(pid_t server) : server_(server) {}
   void start() {
     wall_ns_ = mono_ns();
-    server_cpu_ = server_ > 0 ? process_cpu_seconds(server_) : 0;
+    server_start_ = server_ > 0 ? process_cpu_times(server_) : cpu_times{};
     bench_cpu_ = own_cpu_seconds();
   }
   void stop() {
     wall_s_ = static_cast<double>(mono_ns() - wall_ns_) / 1e9;
-    server_cpu_ = server_ > 0 ? process_cpu_seconds(server_) - server_cpu_ : -1;
+    const cpu_times end = server_ > 0 ? process_cpu_times(server_) : cpu_times{};
+    server_cpu_ = server_ > 0 ? end.total() - server_start_.total() : -1;
+    server_sys_ = server_ > 0 ? end.system - server_start_.system : -1;
     bench_cpu_ = own_cpu_seconds() - bench_cpu_;
   }
   [[nodiscard]] double wall_s() const { return wall_s_; }
@@ -47,7 +49,8 @@ class interval_meter {
  private:
   pid_t server_;
   std::int64_t wall_ns_ = 0;
-  double wall_s_ = 0, server_cpu_ = 0, bench_cpu_ = 0;
+  cpu_times server_start_;
+  double wall_s_ = 0, server_cpu_ = 0, server_sys_ = 0, bench_cpu_ = 0;
 };
 
 [[nodiscard]] report run_fanout(const bench_options& options, const target& server);
