@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config          # toolchain
   libsodium-dev libasio-dev nlohmann-json3-dev doctest-dev libsqlite3-dev libncurses-dev
   lua5.2 tshark tmux                        # tests: Wireshark dissector, terminal UI
+  clang libclang-rt-14-dev                  # fuzzing: libFuzzer (scripts/fuzz.sh)
 )
 
 missing=()
