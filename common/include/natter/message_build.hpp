@@ -17,6 +17,13 @@ namespace natter {
 // server -> client
 [[nodiscard]] std::string build(const server_message& message);
 
+namespace detail {
+// build(server_message) through nlohmann's DOM, for every type. build() itself writes the hot
+// types (chat_event, ack_event, presence_event) by hand, byte for byte the same; this is the
+// reference the tests compare it against, and its fallback for invalid UTF-8.
+[[nodiscard]] std::string build_with_json(const server_message& message);
+}  // namespace detail
+
 // Joins already-serialised messages into one batch plaintext: "[m1,m2,...]". A single message is
 // returned as is (a batch of one is just the object).
 [[nodiscard]] std::string build_batch(std::span<const std::string_view> messages);

@@ -1,0 +1,141 @@
+// build(server_message) writes chat, ack and presence messages by hand; it must produce exactly
+// the bytes of the nlohmann DOM path (detail::build_with_json), for any valid input.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "natter/message_build.hpp"
+#include "natter/text.hpp"
+
+namespace {
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Valid UTF-8 weighted towards what needs escaping: quotes, backslashes, every C0 control, DEL,
+// plus ASCII, Latin-1, Korean, emoji and the boundaries of each UTF-8 length.
+std::string random_text(std::mt19937_64& rng, std::size_t max_len) {
+  std::uniform_int_distribution<std::size_t> length(0, max_len);
+  std::uniform_int_distribution<int> kind(0, 9);
+  const std::size_t n = length(rng);
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t cp = 0;
+    switch (kind(rng)) {
+      case 0: cp = std::uniform_int_distribution<std::uint32_t>(0, 0x1F)(rng); break;
+      case 1: cp = (rng() & 1) ? '"' : '\\'; break;
+      case 2: cp = std::uniform_int_distribution<std::uint32_t>(0x7F, 0x7FF)(rng); break;
+      case 3: cp = std::uniform_int_distribution<std::uint32_t>(0xAC00, 0xD7A3)(rng); break;  // Hangul
+      case 4: cp = std::uniform_int_distribution<std::uint32_t>(0x1F300, 0x1FAFF)(rng); break;  // emoji
+      case 5: {
+        static constexpr std::uint32_t edges[] = {0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFEFF,
+                                                  0xFFFD, 0xFFFF, 0x10000, 0x10FFFF, 0x2028, 0x2029, '/'};
+        cp = edges[std::uniform_int_distribution<std::size_t>(0, std::size(edges) - 1)(rng)];
+        break;
+      }
+      case 6: {
+        cp = std::uniform_int_distribution<std::uint32_t>(0x800, 0x10FFFF)(rng);
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 'x';  // no surrogates
+        break;
+      }
+      default: cp = std::uniform_int_distribution<std::uint32_t>(0x20, 0x7E)(rng); break;
+    }
+    append_utf8(out, cp);
+  }
+  return out;
+}
+
+std::uint64_t random_id(std::mt19937_64& rng) {
+  switch (rng() % 4) {
+    case 0: return rng() % 1000;
+    case 1: return rng() % ((std::uint64_t{1} << 53) + 1);
+    case 2: return std::uint64_t{1} << 53;
+    default: return rng();  // the whole range, whatever natter's own ids reach
+  }
+}
+
+std::int64_t random_ts(std::mt19937_64& rng) {
+  switch (rng() % 5) {
+    case 0: return 0;
+    case 1: return std::numeric_limits<std::int64_t>::min();
+    case 2: return std::numeric_limits<std::int64_t>::max();
+    case 3: return static_cast<std::int64_t>(rng() % 4'000'000'000'000) - 2'000'000'000'000;
+    default: return static_cast<std::int64_t>(rng());
+  }
+}
+
+void check_same(const natter::server_message& m) {
+  const std::string fast = natter::build(m);
+  const std::string dom = natter::detail::build_with_json(m);
+  REQUIRE(fast == dom);
+}
+
+}  // namespace
+
+TEST_CASE("hand-written chat, ack and presence messages equal nlohmann's dump()") {
+  std::mt19937_64 rng(20261124);
+  SUBCASE("chat messages, broadcast and whisper") {
+    for (int i = 0; i < 20000; ++i) {
+      natter::chat_event m;
+      m.id = random_id(rng);
+      m.ts_ms = random_ts(rng);
+      m.from = random_text(rng, 32);
+      m.whisper = (i % 3) == 0;
+      if (m.whisper) m.to = random_text(rng, 32);
+      m.text = random_text(rng, i % 10 == 0 ? 3000 : 200);
+      check_same(natter::server_message{m});
+    }
+  }
+  SUBCASE("acks") {
+    for (int i = 0; i < 20000; ++i) {
+      check_same(natter::server_message{natter::ack_event{random_id(rng), random_id(rng), random_ts(rng)}});
+    }
+  }
+  SUBCASE("presence, joined and left") {
+    for (int i = 0; i < 20000; ++i) {
+      natter::presence_event m;
+      m.joined = (i % 2) == 0;
+      m.name = random_text(rng, 32);
+      if (m.joined) m.fingerprint = random_text(rng, 40);
+      else m.reason = random_text(rng, 20);
+      check_same(natter::server_message{m});
+    }
+  }
+  SUBCASE("every single byte below 0x80, alone") {
+    for (int c = 0; c < 0x80; ++c) {
+      natter::chat_event m;
+      m.from = "alice";
+      m.text = std::string(1, static_cast<char>(c));
+      check_same(natter::server_message{m});
+    }
+  }
+  SUBCASE("invalid UTF-8 falls back to the DOM, which replaces it") {
+    for (const std::string& bad : {std::string("\xff"), std::string("a\xc3"), std::string("\xed\xa0\x80"),
+                                  std::string("\xc0\xaf"), std::string("ok\xf4\x90\x80\x80")}) {
+      CHECK_FALSE(natter::is_valid_utf8(bad));
+      natter::chat_event m;
+      m.from = "bob";
+      m.text = bad;
+      check_same(natter::server_message{m});
+      check_same(natter::server_message{natter::presence_event{true, bad, "fp", {}}});
+    }
+  }
+}
