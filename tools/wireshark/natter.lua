@@ -727,8 +727,8 @@ local function dissect_session(body, root, pinfo, rec, fkey)
   local counter_item = nonce_item:add(f.counter, body:range(16, 8))
   if rec.counter_ok == false then
     counter_item:add_proto_expert_info(e.replay, string.format(
-      "Counter not greater than the previous one (%d) in this direction: replayed or reordered",
-      rec.previous_counter))
+      "Counter not greater than the previous one (%.0f) in this direction: replayed or reordered",
+      rec.previous_counter))  -- %.0f: a counter can exceed Lua 5.2's integer range for %d
   end
   root:add(f.mac, body:range(NONCE_LEN, MAC_LEN))
   local ct_len = body:len() - SESSION_MIN
