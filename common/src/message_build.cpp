@@ -117,7 +117,7 @@ std::string build_with_json(const server_message& message) {
 namespace {
 
 // The hot server messages written by hand: once per `say` (the message, the ack) and per join
-// and leave (presence), nlohmann's DOM cost more than a third of what sealing the message for
+// and leave (presence, welcome), nlohmann's DOM cost more than a third of what sealing the message for
 // 50 recipients costs. The output is byte for byte what detail::build_with_json() produces
 // (tests/unit/message_build_fast_test.cpp compares them over random inputs): members in the
 // sorted order of nlohmann's std::map objects, strings escaped as its dump() escapes them
@@ -138,6 +138,20 @@ class json_text {
   }
   json_text& number(std::uint64_t v) { return integer(v); }
   json_text& number(std::int64_t v) { return integer(v); }
+  // Doubles as nlohmann writes them (shortest round trip, "0.0" for zero): by nlohmann itself.
+  json_text& number(double v) {
+    out_ += json(v).dump();
+    return *this;
+  }
+  json_text& boolean(bool v) {
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  // A value written by another json_text (an array element, a nested object).
+  json_text& raw(std::string_view text) {
+    out_ += text;
+    return *this;
+  }
   // False if `s` is not valid UTF-8: the caller must not use the result.
   [[nodiscard]] bool string(std::string_view s) {
     if (!is_valid_utf8(s)) return false;
@@ -216,6 +230,39 @@ std::optional<std::string> build_fast(const presence_event& m) {
   return std::move(j).finish();
 }
 
+// `[{"fingerprint":…,"name":…,"since":…},…]`, or nullopt if a string is not valid UTF-8.
+std::optional<std::string> users_text(const std::vector<user_info>& users) {
+  std::string out;
+  out.reserve(2 + users.size() * 96);
+  out += '[';
+  for (const auto& u : users) {
+    json_text j(96);
+    if (!j.key("fingerprint").string(u.fingerprint) || !j.key("name").string(u.name)) return std::nullopt;
+    j.key("since").number(u.since_ms);
+    if (out.size() > 1) out += ',';
+    out += std::move(j).finish();
+  }
+  out += ']';
+  return out;
+}
+
+// Once per join, with up to 256 users.
+std::optional<std::string> build_fast(const welcome_event& m) {
+  const auto users = users_text(m.users);
+  if (!users) return std::nullopt;
+  json_text j(160 + m.name.size() + m.motd.size() + users->size());
+  j.key("burst").number(m.burst);
+  j.key("max_frame").number(m.max_frame);
+  j.key("max_text").number(m.max_text);
+  if (!m.motd.empty() && !j.key("motd").string(m.motd)) return std::nullopt;
+  if (!j.key("name").string(m.name)) return std::nullopt;
+  j.key("rate").number(m.rate);
+  if (!j.key("type").string("welcome")) return std::nullopt;
+  j.key("user_count").number(m.user_count);
+  j.key("users").raw(*users);
+  return std::move(j).finish();
+}
+
 }  // namespace
 
 std::string build(const server_message& message) {
@@ -223,6 +270,7 @@ std::string build(const server_message& message) {
   if (const auto* m = std::get_if<chat_event>(&message)) fast = build_fast(*m);
   else if (const auto* a = std::get_if<ack_event>(&message)) fast = build_fast(*a);
   else if (const auto* p = std::get_if<presence_event>(&message)) fast = build_fast(*p);
+  else if (const auto* w = std::get_if<welcome_event>(&message)) fast = build_fast(*w);
   if (fast) return std::move(*fast);
   return detail::build_with_json(message);
 }

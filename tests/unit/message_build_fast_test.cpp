@@ -1,4 +1,4 @@
-// build(server_message) writes chat, ack and presence messages by hand; it must produce exactly
+// build(server_message) writes chat, ack, presence and welcome messages by hand; it must produce exactly
 // the bytes of the nlohmann DOM path (detail::build_with_json), for any valid input.
 #include <doctest/doctest.h>
 
@@ -90,7 +90,7 @@ void check_same(const natter::server_message& m) {
 
 }  // namespace
 
-TEST_CASE("hand-written chat, ack and presence messages equal nlohmann's dump()") {
+TEST_CASE("hand-written chat, ack, presence and welcome messages equal nlohmann's dump()") {
   std::mt19937_64 rng(20261124);
   SUBCASE("chat messages, broadcast and whisper") {
     for (int i = 0; i < 20000; ++i) {
@@ -119,6 +119,23 @@ TEST_CASE("hand-written chat, ack and presence messages equal nlohmann's dump()"
       check_same(natter::server_message{m});
     }
   }
+  SUBCASE("welcome, with up to 300 users, a motd or none, and any rate") {
+    for (int i = 0; i < 2000; ++i) {
+      natter::welcome_event m;
+      m.name = random_text(rng, 32);
+      for (std::size_t n = rng() % (i % 50 == 0 ? 300 : 8); n > 0; --n) {
+        m.users.push_back({random_text(rng, 32), random_text(rng, 40), random_ts(rng)});
+      }
+      m.user_count = random_id(rng);
+      if (i % 2) m.motd = random_text(rng, 100);
+      m.max_frame = random_id(rng);
+      m.max_text = random_id(rng);
+      static constexpr double rates[] = {0.0, 1.0, 5.0, 10.5, 0.1, 1e-7, 123456789.0, 1e300, 2.5e-320};
+      m.rate = (i % 3) ? rates[rng() % std::size(rates)] : std::uniform_real_distribution<double>(0, 1e6)(rng);
+      m.burst = rates[rng() % std::size(rates)];
+      check_same(natter::server_message{m});
+    }
+  }
   SUBCASE("every single byte below 0x80, alone") {
     for (int c = 0; c < 0x80; ++c) {
       natter::chat_event m;
@@ -136,6 +153,10 @@ TEST_CASE("hand-written chat, ack and presence messages equal nlohmann's dump()"
       m.text = bad;
       check_same(natter::server_message{m});
       check_same(natter::server_message{natter::presence_event{true, bad, "fp", {}}});
+      natter::welcome_event w;
+      w.name = "carol";
+      w.users.push_back({bad, "fp", 1});
+      check_same(natter::server_message{w});
     }
   }
 }
