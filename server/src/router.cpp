@@ -90,6 +90,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
 
   joined result;
   result.name = entry.name;
+  result.fingerprint = entry.fingerprint;
   welcome.name = entry.name;
   welcome.user_count = online;
   welcome.max_frame = max_frame_;

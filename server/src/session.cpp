@@ -189,8 +189,11 @@ void session::handle_handshake_frame(std::span<const std::uint8_t> body) {
       cipher_.emplace(handshake_.take_cipher());
       if (state_.keylog) state_.keylog->append(handshake_.connection_id(), cipher_->key());
       phase_ = phase::awaiting_join;
-      log_debug("handshake with ", address_, " complete, client key ",
-                crypto::fingerprint(handshake_.peer_key()));
+      // Checked here: the arguments (a SHA-256) would be computed even with debug off.
+      if (logger::enabled(log_level::debug)) {
+        log_debug("handshake with ", address_, " complete, client key ",
+                  crypto::fingerprint(handshake_.peer_key()));
+      }
       break;
     default:
       break;
@@ -249,7 +252,7 @@ void session::handle_join(join_request&& request) {
   auto& accepted = std::get<joined>(result);
   name_ = accepted.name;
   phase_ = phase::joined;
-  log_info(name_, " joined from ", address_, " key ", crypto::fingerprint(handshake_.peer_key()));
+  log_info(name_, " joined from ", address_, " key ", accepted.fingerprint);
   for (auto& message : accepted.welcome_messages) deliver(std::move(message));
   arm_timer(last_frame_ + state_.settings.idle_timeout);
 }

@@ -50,6 +50,7 @@ struct member {
 
 struct joined {
   std::string name;                                // canonical spelling
+  std::string fingerprint;                         // of the key, computed once per join
   std::vector<shared_message> welcome_messages;    // welcome (+ users continuations)
 };
 
