@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+#include <utility>
+
 #include "natter/limits.hpp"
 #include "natter/text.hpp"
 
@@ -44,16 +47,114 @@ bool json_depth_within(std::string_view text, int max_depth) {
 
 namespace {
 
+// A JSON object whose members are all scalars (string, integer, boolean, null), read by a SAX
+// parser without building nlohmann's DOM: the common shape of a client request (`say` above
+// all). It offers the few members of nlohmann::json that parse_client_object() uses, with the
+// same meaning, so that the one parse_client_object() serves both and refuses the same things.
+class flat_value {
+ public:
+  enum class kind { null, boolean, integer, unsigned_integer, string };
+  flat_value(kind k, bool b, std::int64_t i, std::uint64_t u, std::string s)
+      : kind_(k), boolean_(b), integer_(i), unsigned_(u), string_(std::move(s)) {}
+  [[nodiscard]] bool is_null() const { return kind_ == kind::null; }
+  [[nodiscard]] bool is_boolean() const { return kind_ == kind::boolean; }
+  [[nodiscard]] bool is_string() const { return kind_ == kind::string; }
+  [[nodiscard]] bool is_number_unsigned() const { return kind_ == kind::unsigned_integer; }
+  [[nodiscard]] bool is_number_integer() const { return kind_ == kind::integer || is_number_unsigned(); }
+  // Called only after the matching is_*() check, as on nlohmann::json.
+  template <typename T>
+  [[nodiscard]] T get() const {
+    if constexpr (std::is_same_v<T, std::string>) return string_;
+    else if constexpr (std::is_same_v<T, bool>) return boolean_;
+    else return kind_ == kind::unsigned_integer ? static_cast<T>(unsigned_) : static_cast<T>(integer_);
+  }
+
+ private:
+  kind kind_;
+  bool boolean_;
+  std::int64_t integer_;
+  std::uint64_t unsigned_;
+  std::string string_;
+};
+
+class flat_object {
+ public:
+  using member = std::pair<std::string, flat_value>;
+  [[nodiscard]] bool is_object() const { return true; }
+  [[nodiscard]] const flat_value* find(std::string_view key) const {
+    for (const auto& m : members_) {
+      if (m.first == key) return &m.second;
+    }
+    return nullptr;
+  }
+  [[nodiscard]] const flat_value* end() const { return nullptr; }
+  std::vector<member>& members() { return members_; }
+
+ private:
+  std::vector<member> members_;
+};
+
+// SAX handler that accepts exactly one flat object and gives up (returns false) on anything
+// else: a batch, a nested value, a float, a duplicate member, a top-level scalar, a syntax
+// error. Giving up sends the frame down the DOM path, which then decides; so this handler never
+// has to reproduce a refusal, only agree on what it accepts. (Duplicates: the DOM keeps the last
+// one; rather than mimic that, they go to the DOM.)
+class flat_object_reader {
+ public:
+  explicit flat_object_reader(flat_object& out) : out_(out) {}
+  bool null() { return value(flat_value::kind::null, false, 0, 0, {}); }
+  bool boolean(bool v) { return value(flat_value::kind::boolean, v, 0, 0, {}); }
+  bool number_integer(json::number_integer_t v) { return value(flat_value::kind::integer, false, v, 0, {}); }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return value(flat_value::kind::unsigned_integer, false, 0, v, {});
+  }
+  bool number_float(json::number_float_t, const json::string_t&) { return false; }
+  bool string(json::string_t& v) { return value(flat_value::kind::string, false, 0, 0, std::move(v)); }
+  bool binary(json::binary_t&) { return false; }
+  bool start_object(std::size_t) {
+    if (state_ != state::before) return false;
+    state_ = state::in_object;
+    return true;
+  }
+  bool key(json::string_t& k) {
+    if (state_ != state::in_object || out_.find(k)) return false;
+    key_ = std::move(k);
+    state_ = state::after_key;
+    return true;
+  }
+  bool end_object() {
+    if (state_ != state::in_object) return false;
+    state_ = state::done;
+    return true;
+  }
+  bool start_array(std::size_t) { return false; }
+  bool end_array() { return false; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+ private:
+  enum class state { before, in_object, after_key, done };
+  bool value(flat_value::kind k, bool b, std::int64_t i, std::uint64_t u, std::string s) {
+    if (state_ != state::after_key) return false;
+    out_.members().emplace_back(std::move(key_), flat_value(k, b, i, u, std::move(s)));
+    state_ = state::in_object;
+    return true;
+  }
+  flat_object& out_;
+  state state_ = state::before;
+  std::string key_;
+};
+
 // Field access that reports instead of throwing. Each getter returns false and fills `error`
-// when the member is missing or has the wrong type.
+// when the member is missing or has the wrong type. `Json` is nlohmann::json or flat_object.
+template <typename Json>
 class field_reader {
  public:
-  field_reader(const json& object, request_ref ref) : object_(object), ref_(ref) {}
+  field_reader(const Json& object, request_ref ref) : object_(object), ref_(ref) {}
 
   bool string(const char* key, std::string& out) {
     const auto it = object_.find(key);
     if (it == object_.end() || !it->is_string()) return fail(key, "a string");
-    out = it->get<std::string>();
+    out = it->template get<std::string>();
     return true;
   }
   bool optional_string(const char* key, std::string& out) {
@@ -64,19 +165,19 @@ class field_reader {
   bool unsigned_int(const char* key, std::uint64_t& out) {
     const auto it = object_.find(key);
     if (it == object_.end() || !it->is_number_unsigned()) return fail(key, "a non-negative integer");
-    out = it->get<std::uint64_t>();
+    out = it->template get<std::uint64_t>();
     return true;
   }
   bool signed_int(const char* key, std::int64_t& out) {
     const auto it = object_.find(key);
     if (it == object_.end() || !it->is_number_integer()) return fail(key, "an integer");
-    out = it->get<std::int64_t>();
+    out = it->template get<std::int64_t>();
     return true;
   }
   bool boolean(const char* key, bool& out) {
     const auto it = object_.find(key);
     if (it == object_.end() || !it->is_boolean()) return fail(key, "a boolean");
-    out = it->get<bool>();
+    out = it->template get<bool>();
     return true;
   }
 
@@ -88,21 +189,22 @@ class field_reader {
               ref_};
     return false;
   }
-  const json& object_;
+  const Json& object_;
   request_ref ref_;
   message_error error_;
 };
 
 // `ref` is optional everywhere; a present but invalid ref is an error of its own.
-std::optional<message_error> read_ref(const json& object, request_ref& ref) {
+template <typename Json>
+std::optional<message_error> read_ref(const Json& object, request_ref& ref) {
   const auto it = object.find("ref");
   if (it == object.end() || it->is_null()) return std::nullopt;
   constexpr std::uint64_t max_ref = (std::uint64_t{1} << 53) - 1;  // exact in every JSON reader
-  if (!it->is_number_unsigned() || it->get<std::uint64_t>() > max_ref) {
+  if (!it->is_number_unsigned() || it->template get<std::uint64_t>() > max_ref) {
     return message_error{std::string(errc::bad_message),
                          "member \"ref\" must be an integer from 0 to 2^53-1", std::nullopt};
   }
-  ref = it->get<std::uint64_t>();
+  ref = it->template get<std::uint64_t>();
   return std::nullopt;
 }
 
@@ -110,7 +212,8 @@ message_error make_error(std::string_view code, std::string message, request_ref
   return {std::string(code), std::move(message), ref};
 }
 
-parsed_client_item parse_client_object(const json& object, text_limits limits) {
+template <typename Json>
+parsed_client_item parse_client_object(const Json& object, text_limits limits) {
   if (!object.is_object()) return make_error(errc::bad_json, "a message must be a JSON object", {});
   request_ref ref;
   if (auto bad = read_ref(object, ref)) return *bad;
@@ -118,8 +221,8 @@ parsed_client_item parse_client_object(const json& object, text_limits limits) {
   if (type_it == object.end() || !type_it->is_string()) {
     return make_error(errc::bad_message, "member \"type\" must be a string", ref);
   }
-  const std::string type = type_it->get<std::string>();
-  field_reader read(object, ref);
+  const std::string type = type_it->template get<std::string>();
+  field_reader<Json> read(object, ref);
 
   const auto check_name = [&](const std::string& name) -> std::optional<message_error> {
     if (is_valid_name(name)) return std::nullopt;
@@ -177,7 +280,7 @@ bool read_users(const json& object, std::vector<user_info>& users) {
   for (const auto& entry : *it) {
     if (!entry.is_object()) return false;
     user_info user;
-    field_reader read(entry, {});
+    field_reader<json> read(entry, {});
     if (!read.string("name", user.name)) return false;
     read.optional_string("fingerprint", user.fingerprint);
     if (const auto since = entry.find("since"); since != entry.end() && since->is_number_integer()) {
@@ -197,7 +300,7 @@ parsed_server_item parse_server_object(const json& object) {
     return make_error(errc::bad_message, "member \"type\" must be a string", ref);
   }
   const std::string type = type_it->get<std::string>();
-  field_reader read(object, ref);
+  field_reader<json> read(object, ref);
 
   if (type == "message") {
     chat_event m;
@@ -315,6 +418,17 @@ std::vector<Item> parse_frame(std::string_view plaintext, ParseObject parse_obje
 }  // namespace
 
 std::vector<parsed_client_item> parse_client_frame(std::string_view plaintext, text_limits limits) {
+  // Fast path for the common frame, one flat object (a `say`): no DOM. Anything it does not
+  // accept, a syntax error included, is parsed again below and refused (or accepted) there.
+  if (json_depth_within(plaintext, limits::max_json_depth)) {
+    flat_object object;
+    flat_object_reader reader(object);
+    if (json::sax_parse(plaintext, &reader, json::input_format_t::json, /*strict=*/true)) {
+      std::vector<parsed_client_item> items;
+      items.push_back(parse_client_object(object, limits));
+      return items;
+    }
+  }
   return parse_frame<parsed_client_item>(
       plaintext, [limits](const json& object) { return parse_client_object(object, limits); });
 }
