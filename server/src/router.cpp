@@ -83,7 +83,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
       return refuse(errc::name_in_use, "the name " + std::string(name) + " is already online", ref);
     }
     members_.emplace(folded, entry);
-    snapshot_.store(nullptr);  // under the lock, so a rebuild never resurrects a stale list
+    snapshot_.reset();
     first = first_users(members_, limits::max_users_per_message);
     online = members_.size();
   }
@@ -114,23 +114,24 @@ void router::leave(std::string_view name, const participant* who, leave_reason r
     if (it == members_.end() || it->second.who.get() != who) return;
     canonical = it->second.name;
     members_.erase(it);
-    snapshot_.store(nullptr);  // under the lock, so a rebuild never resurrects a stale list
+    snapshot_.reset();
   }
   presence_event presence{false, canonical, {}, std::string(to_string(reason))};
   broadcast_except(nullptr, serialise(presence));
 }
 
 std::shared_ptr<const router::snapshot> router::recipients() const {
-  // Fast path: no lock. Only the first broadcast after a join or leave takes the mutex.
-  if (auto current = snapshot_.load(std::memory_order_acquire)) return current;
+  // The mutex is held for a pointer copy per broadcast (and a rebuild after a join or leave),
+  // never per recipient. std::atomic<std::shared_ptr> would avoid even that, but libstdc++ 12's
+  // implementation is reported as racy by ThreadSanitizer, and a clean TSan run matters more.
   std::lock_guard lock(mutex_);
-  if (auto current = snapshot_.load(std::memory_order_acquire)) return current;  // rebuilt meanwhile
-  auto fresh = std::make_shared<snapshot>();
-  fresh->reserve(members_.size());
-  for (const auto& [folded, m] : members_) fresh->push_back(m.who);
-  std::shared_ptr<const snapshot> published = std::move(fresh);
-  snapshot_.store(published, std::memory_order_release);
-  return published;
+  if (!snapshot_) {
+    auto fresh = std::make_shared<snapshot>();
+    fresh->reserve(members_.size());
+    for (const auto& [folded, m] : members_) fresh->push_back(m.who);
+    snapshot_ = std::move(fresh);
+  }
+  return snapshot_;
 }
 
 void router::broadcast_except(const participant* skip, const shared_message& message) const {

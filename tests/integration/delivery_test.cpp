@@ -55,7 +55,7 @@ TEST_CASE("4 senders x 2000 messages reach 4 concurrent readers exactly once and
 
   std::vector<tally> reader_tallies(reader_count), sender_tallies(sender_count);
   std::atomic<int> sender_failures{0};
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;  // joined on any exit, a failed REQUIRE included
   const std::string padding(60, '.');
   for (int r = 0; r < reader_count; ++r) {
     threads.emplace_back([&, r] {

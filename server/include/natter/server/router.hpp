@@ -6,9 +6,9 @@
 //
 // Concurrency: every method is thread-safe. The member table is guarded by one mutex that is
 // held only to look up or change membership; serialising JSON and handing messages to
-// participants happens outside it. Broadcasts walk an immutable snapshot of the members,
-// published through an atomic shared_ptr and rebuilt lazily after a join or leave, so the
-// delivery path takes no router lock at all in the steady state.
+// participants happens outside it. Broadcasts walk an immutable snapshot of the members, rebuilt
+// lazily after a join or leave: a broadcast holds the mutex only to copy one shared_ptr, and the
+// delivery path takes no lock per recipient.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -108,8 +108,7 @@ class router {
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, member> members_;            // key: folded name
-  // Read without the mutex by every broadcast; replaced (null = stale) under the mutex.
-  mutable std::atomic<std::shared_ptr<const snapshot>> snapshot_;
+  mutable std::shared_ptr<const snapshot> snapshot_;  // null when stale; guarded by mutex_
 };
 
 }  // namespace natter::server
