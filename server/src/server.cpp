@@ -30,8 +30,12 @@ std::string host_of(const asio::ip::tcp::endpoint& endpoint) { return endpoint.a
 }  // namespace
 
 server::server(server_options options)
-    : options_(std::move(options)), acceptor_(io_), signals_(io_, SIGINT, SIGTERM), stop_timer_(io_),
-      trim_timer_(io_) {
+    : options_(std::move(options)),
+      control_(asio::make_strand(io_)),
+      acceptor_(control_),
+      signals_(control_, SIGINT, SIGTERM),
+      stop_timer_(control_),
+      trim_timer_(control_) {
   std::error_code ec;
   std::filesystem::create_directories(options_.state_dir, ec);
   if (ec) throw std::runtime_error("cannot create state directory " + options_.state_dir.string() + ": " + ec.message());
@@ -95,7 +99,7 @@ void server::run() {
     begin_stop();
   });
   if (options_.console && ::isatty(STDIN_FILENO)) {
-    console_.emplace(io_, ::dup(STDIN_FILENO));
+    console_.emplace(control_, ::dup(STDIN_FILENO));
     log_info("console ready: users, kick NAME, stop, help");
     read_console();
   }
@@ -126,7 +130,7 @@ void server::schedule_heap_trim() {
 }
 
 void server::stop() {
-  asio::post(io_, [this] { begin_stop(); });
+  asio::post(control_, [this] { begin_stop(); });
 }
 
 void server::do_accept() {

@@ -53,6 +53,9 @@ class server {
   std::unique_ptr<shared_state> state_;
   std::shared_ptr<connection_limits> admission_;
   asio::io_context io_;
+  // Accepting, signals, the console, the timers and stop() all run on this one strand: the
+  // io_context has several threads, and stopping must not race with an accept in progress.
+  asio::strand<asio::io_context::executor_type> control_;
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   std::optional<asio::posix::stream_descriptor> console_;
@@ -61,7 +64,7 @@ class server {
   asio::steady_timer trim_timer_;  // returns freed heap to the system now and then
   std::uint16_t port_ = 0;
   std::uint64_t next_session_id_ = 1;
-  bool stopping_ = false;  // io thread only (set inside begin_stop)
+  bool stopping_ = false;  // control_ strand only
 };
 
 }  // namespace natter::server
