@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "natter/crypto/session_cipher.hpp"
+#include "natter/frame.hpp"
 
 namespace natter::bench {
 
@@ -26,16 +27,12 @@ fast_cipher& fast_cipher::operator=(fast_cipher&& other) noexcept {
 
 void fast_cipher::seal_frame(std::string_view plaintext, std::vector<std::uint8_t>& out) {
   const auto n = crypto::session_nonce(crypto::direction::client_to_server, ++sent_);
-  const std::size_t body = crypto::session_overhead + plaintext.size();
-  const std::size_t start = out.size();
-  out.resize(start + 4 + body);
-  std::uint8_t* p = out.data() + start;
-  p[0] = static_cast<std::uint8_t>(body >> 24);
-  p[1] = static_cast<std::uint8_t>(body >> 16);
-  p[2] = static_cast<std::uint8_t>(body >> 8);
-  p[3] = static_cast<std::uint8_t>(body);
-  std::copy(n.begin(), n.end(), p + 4);
-  crypto_box_easy_afternm(p + 4 + n.size(), reinterpret_cast<const unsigned char*>(plaintext.data()),
+  // The length prefix is the codec's (common/frame.hpp); only the box itself is done here.
+  append_frame_header(out, crypto::session_overhead + plaintext.size());
+  out.insert(out.end(), n.begin(), n.end());
+  const std::size_t box_at = out.size();
+  out.resize(box_at + crypto::mac_size + plaintext.size());
+  crypto_box_easy_afternm(out.data() + box_at, reinterpret_cast<const unsigned char*>(plaintext.data()),
                           plaintext.size(), n.data(), key_.data());
 }
 
