@@ -43,7 +43,12 @@ std::optional<std::string> decode_refusal(std::span<const std::uint8_t> body) {
   return std::string(text.begin(), text.end());
 }
 
-handshake::handshake(role own_role, const key_pair& identity) : role_(own_role), identity_(identity) {}
+handshake::handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys)
+    : role_(own_role), identity_(identity), long_term_keys_(long_term_keys) {
+  if (long_term_keys_ && long_term_keys_->identity().public_key_bytes != identity.public_key_bytes) {
+    throw std::logic_error("shared key cache made for another identity");
+  }
+}
 
 std::vector<handshake::frame_body> handshake::start() {
   if (role_ == role::server) return {encode_hello(role::server, identity_.public_key_bytes)};
@@ -94,7 +99,8 @@ std::vector<handshake::frame_body> handshake::on_hello(std::span<const std::uint
                 "wrong role in hello");
   }
   std::copy(body.begin() + 8, body.end(), peer_long_term_.begin());
-  long_term_shared_ = shared_key::derive(peer_long_term_, identity_.secret);
+  long_term_shared_ = long_term_keys_ ? long_term_keys_->derive(peer_long_term_)
+                                     : shared_key::derive(peer_long_term_, identity_.secret);
   if (!long_term_shared_) {
     return fail("peer public key refused (zero or low-order point)", "public key refused");
   }
@@ -138,6 +144,8 @@ std::vector<handshake::frame_body> handshake::on_key_exchange(std::span<const st
     return fail("key exchange failed authentication (bad MAC)", "key exchange failed authentication");
   }
   if (role_ == role::server) std::copy(body.begin(), body.begin() + nonce_size, connection_id_.begin());
+  // The MAC proved the peer holds the secret of the key it announced: worth remembering.
+  if (long_term_keys_) long_term_keys_->remember(peer_long_term_, *long_term_shared_);
   auto session = shared_key::derive(peer_ephemeral, ephemeral_.secret);
   // The ephemeral secret has done its only job; wiping it now is what gives forward secrecy.
   ephemeral_.secret.wipe();

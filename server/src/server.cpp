@@ -46,6 +46,7 @@ server::server(server_options options)
   if (loaded.created) log_info("created a new server key in ", (options_.state_dir / "server.key").string());
   if (options_.print_fingerprint) return;  // nothing else is needed to answer --fingerprint
 
+  long_term_keys_ = std::make_unique<crypto::shared_key_cache>(identity_, options_.key_cache);
   names_ = std::make_unique<sqlite_name_registry>(options_.state_dir / "names.sqlite3");
   router_ = std::make_unique<router>(*names_, wall_clock_ms, options_.max_frame, limits::max_text,
                                      options_.rate, options_.burst);
@@ -63,7 +64,7 @@ server::server(server_options options)
   settings.idle_timeout = options_.idle_timeout;
   settings.rate_per_second = options_.rate;
   settings.rate_burst = options_.burst;
-  state_ = std::unique_ptr<shared_state>(new shared_state{identity_, *router_, settings, keylog_.get(), {}});
+  state_ = std::unique_ptr<shared_state>(new shared_state{identity_, *long_term_keys_, *router_, settings, keylog_.get(), {}});
   admission_ = std::make_shared<connection_limits>(options_.max_connections, options_.max_per_address);
 
   asio::ip::tcp::resolver resolver(io_);

@@ -80,7 +80,7 @@ session::session(asio::ip::tcp::socket socket, shared_state& state,
       id_(id),
       address_(endpoint_text(socket_)),
       decoder_(state.settings.max_frame),
-      handshake_(crypto::role::server, state.identity),
+      handshake_(crypto::role::server, state.identity, &state.long_term_keys),
       rate_(state.settings.rate_per_second, state.settings.rate_burst) {}
 
 session::~session() = default;

@@ -18,6 +18,7 @@
 
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher.hpp"
+#include "natter/crypto/shared_key_cache.hpp"
 
 namespace natter::crypto {
 
@@ -39,8 +40,11 @@ class handshake {
   enum class state { awaiting_hello, awaiting_verdict, awaiting_key_exchange, established, failed };
   using frame_body = std::vector<std::uint8_t>;
 
-  // `identity` is borrowed and must outlive the handshake.
-  handshake(role own_role, const key_pair& identity);
+  // `identity` is borrowed and must outlive the handshake. A server may pass a cache of
+  // long-term shared keys made for the same identity (borrowed too): returning clients then cost
+  // it two X25519 operations instead of three, and each client that completes its key exchange
+  // is remembered.
+  handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys = nullptr);
 
   // Frames to send right after connecting (the server's hello; nothing for a client).
   [[nodiscard]] std::vector<frame_body> start();
@@ -70,6 +74,7 @@ class handshake {
 
   role role_;
   const key_pair& identity_;
+  shared_key_cache* long_term_keys_;
   state state_ = state::awaiting_hello;
   std::string error_;
   bool refused_by_peer_ = false;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "natter/crypto/keylog.hpp"
+#include "natter/crypto/shared_key_cache.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/server/connection_limits.hpp"
 #include "natter/server/name_registry.hpp"
@@ -47,6 +48,7 @@ class server {
   // state its pending handlers (sessions) refer to, and after the I/O objects that belong to it.
   server_options options_;
   crypto::key_pair identity_;
+  std::unique_ptr<crypto::shared_key_cache> long_term_keys_;
   std::unique_ptr<name_registry> names_;
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;

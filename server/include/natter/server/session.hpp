@@ -60,6 +60,7 @@ class session_set {
 // What all sessions share, owned by the server and outliving every session.
 struct shared_state {
   const crypto::key_pair& identity;
+  crypto::shared_key_cache& long_term_keys;  // made for `identity`
   router& routes;
   session_settings settings;
   crypto::keylog_writer* keylog = nullptr;  // null unless the operator opted in
