@@ -29,6 +29,8 @@ constexpr const char* usage_text =
     "  --handshake-timeout SECONDS  time to finish handshake and join (default 10)\n"
     "  --max-connections N    connections in all (default 10000; 0 = no limit)\n"
     "  --max-per-address N    connections per client address (default 64; 0 = no limit)\n"
+    "  --presence-delay MS    hold join/leave notices up to MS milliseconds so that many leave as\n"
+    "                         one batch frame (default 20; 0 = send each at once)\n"
     "  --key-cache N          remember the long-term shared key of the last N clients that\n"
     "                         completed a handshake (default 4096; 0 = off)\n"
     "  --rate N               messages per second per user (default 20; 0 = no limit)\n"
@@ -96,6 +98,11 @@ parse_outcome parse_options(const std::vector<std::string>& args, server_options
           std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
     }
     else if (arg == "--max-connections") { if (!parse_number(v, out.max_connections)) return usage("--max-connections needs a number"); }
+    else if (arg == "--presence-delay") {
+      unsigned milliseconds = 0;
+      if (!parse_number(v, milliseconds) || milliseconds > 1000) return usage("--presence-delay needs 0 to 1000 milliseconds");
+      out.presence_delay = std::chrono::milliseconds(milliseconds);
+    }
     else if (arg == "--key-cache") { if (!parse_number(v, out.key_cache)) return usage("--key-cache needs a number"); }
     else if (arg == "--max-per-address") { if (!parse_number(v, out.max_per_address)) return usage("--max-per-address needs a number"); }
     else if (arg == "--rate") { if (!parse_number(v, out.rate) || out.rate < 0) return usage("--rate needs a number >= 0"); }

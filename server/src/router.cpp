@@ -101,7 +101,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   result.welcome_messages.push_back(serialise(welcome));
 
   presence_event presence{true, entry.name, entry.fingerprint, {}};
-  broadcast_except(entry.who.get(), serialise(presence));
+  broadcast_except(entry.who.get(), serialise(presence), urgency::soon);
   return result;
 }
 
@@ -117,7 +117,7 @@ void router::leave(std::string_view name, const participant* who, leave_reason r
     snapshot_.reset();
   }
   presence_event presence{false, canonical, {}, std::string(to_string(reason))};
-  broadcast_except(nullptr, serialise(presence));
+  broadcast_except(nullptr, serialise(presence), urgency::soon);
 }
 
 std::shared_ptr<const router::snapshot> router::recipients() const {
@@ -134,10 +134,12 @@ std::shared_ptr<const router::snapshot> router::recipients() const {
   return snapshot_;
 }
 
-void router::broadcast_except(const participant* skip, const shared_message& message) const {
+void router::broadcast_except(const participant* skip, const shared_message& message, urgency when) const {
   const auto targets = recipients();
   for (const auto& target : *targets) {
-    if (target.get() != skip) target->deliver(message);
+    if (target.get() == skip) continue;
+    if (when == urgency::now) target->deliver(message);
+    else target->deliver_soon(message);
   }
 }
 
@@ -149,7 +151,7 @@ send_result router::say(std::string_view from, const participant* sender, std::s
   event.from = std::string(from);
   event.text = std::move(text);
   // Serialised once; every recipient's session seals the same bytes with its own key.
-  broadcast_except(sender, serialise(event));
+  broadcast_except(sender, serialise(event), urgency::now);
   return ack_event{ref.value_or(0), event.id, event.ts_ms};
 }
 

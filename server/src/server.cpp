@@ -64,7 +64,9 @@ server::server(server_options options)
   settings.idle_timeout = options_.idle_timeout;
   settings.rate_per_second = options_.rate;
   settings.rate_burst = options_.burst;
-  state_ = std::unique_ptr<shared_state>(new shared_state{identity_, *long_term_keys_, *router_, settings, keylog_.get(), {}});
+  if (options_.presence_delay.count() > 0) deferred_ = std::make_unique<deferred_flush>(io_, options_.presence_delay);
+  state_ = std::unique_ptr<shared_state>(
+      new shared_state{identity_, *long_term_keys_, *router_, settings, keylog_.get(), deferred_.get(), {}});
   admission_ = std::make_shared<connection_limits>(options_.max_connections, options_.max_per_address);
 
   asio::ip::tcp::resolver resolver(io_);

@@ -30,6 +30,11 @@ std::string endpoint_text(const asio::ip::tcp::socket& socket) {
 // server's own --max-frame is.
 constexpr std::size_t max_outgoing_plaintext = limits::default_max_frame - crypto::session_overhead;
 
+// Held presence notices leave without waiting for the timer once this many are queued: enough
+// to make a batch frame worth its seal and syscall, few enough (~8 KB) to stay far below the
+// queue limits that would cut a client off as too slow.
+constexpr std::size_t deferred_flush_count = 64;
+
 template <typename... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
@@ -272,9 +277,14 @@ void session::send_error(const message_error& error) {
 
 // ---- writing -----------------------------------------------------------------------------------
 
-void session::deliver(shared_message message) {
+void session::deliver(shared_message message) { enqueue(std::move(message), false); }
+
+void session::deliver_soon(shared_message message) { enqueue(std::move(message), state_.deferred != nullptr); }
+
+void session::enqueue(shared_message message, bool may_wait) {
   bool post_write = false;
   bool overflow = false;
+  bool wait_for_flush = false;
   {
     std::lock_guard lock(queue_mutex_);
     if (!accepting_deliveries_) return;
@@ -287,10 +297,18 @@ void session::deliver(shared_message message) {
     } else {
       pending_bytes_ += message->size();
       pending_.push_back(std::move(message));
-      post_write = !write_scheduled_;
-      write_scheduled_ = true;
+      // Held messages leave when a write happens anyway, when the deferred timer fires, or once
+      // there are enough of them to fill a batch frame.
+      if (!write_scheduled_ && may_wait && pending_.size() < deferred_flush_count) {
+        wait_for_flush = !deferred_waiting_;
+        deferred_waiting_ = true;
+      } else {
+        post_write = !write_scheduled_;
+        write_scheduled_ = true;
+      }
     }
   }
+  if (wait_for_flush) state_.deferred->add(weak_from_this());
   if (overflow) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       log_warn("disconnecting ", self->who(), ": too slow (outgoing queue full)");
@@ -299,6 +317,16 @@ void session::deliver(shared_message message) {
   } else if (post_write) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
   }
+}
+
+void session::flush_deferred() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    deferred_waiting_ = false;
+    if (write_scheduled_ || pending_.empty() || !accepting_deliveries_) return;
+    write_scheduled_ = true;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
 }
 
 void session::append_sealed(std::vector<shared_message>& batch) {

@@ -15,7 +15,12 @@ namespace {
 struct recording_participant : participant {
   std::vector<std::string> received;
   std::vector<leave_reason> disconnects;
+  std::vector<std::string> held;  // what came through deliver_soon(), in order
   void deliver(shared_message message) override { received.push_back(*message); }
+  void deliver_soon(shared_message message) override {
+    held.push_back(*message);
+    received.push_back(*message);
+  }
   void disconnect(leave_reason reason, std::string) override { disconnects.push_back(reason); }
 
   // The parsed messages received so far.
@@ -212,4 +217,21 @@ TEST_CASE_FIXTURE(fixture, "kick and disconnect_all ask participants to leave") 
   CHECK(alice->disconnects[0] == leave_reason::kicked);
   routes.disconnect_all(leave_reason::server_stopping, "bye");
   CHECK(bob->disconnects.back() == leave_reason::server_stopping);
+}
+
+TEST_CASE_FIXTURE(fixture, "presence notices may wait, chat and answers may not") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  CHECK(alice->held.size() == 1);  // bob's join
+  CHECK(alice->held[0].find("\"type\":\"presence\"") != std::string::npos);
+  CHECK(bob->held.empty());        // bob's own welcome came through deliver()
+
+  REQUIRE(std::holds_alternative<ack_event>(routes.say("bob", bob.get(), "hi", 2)));
+  REQUIRE(std::holds_alternative<ack_event>(routes.whisper("bob", "alice", "psst", 3)));
+  CHECK(alice->held.size() == 1);  // neither the broadcast nor the whisper was held
+  CHECK(alice->of_type<chat_event>().size() == 2);
+
+  routes.leave("bob", bob.get(), leave_reason::quit);
+  REQUIRE(alice->held.size() == 2);
+  CHECK(alice->held[1].find("\"event\":\"left\"") != std::string::npos);
 }

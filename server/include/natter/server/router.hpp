@@ -34,6 +34,9 @@ class participant {
   virtual ~participant() = default;
   // Queues a serialised server message. Must be thread-safe and must not block on I/O.
   virtual void deliver(shared_message message) = 0;
+  // The same for a message that may wait a few milliseconds (presence notices), so that many
+  // can leave as one batch frame; its order relative to deliver()ed messages is kept.
+  virtual void deliver_soon(shared_message message) { deliver(std::move(message)); }
   // Asks the participant to leave with `reason` (kick, server stop). Thread-safe.
   virtual void disconnect(leave_reason reason, std::string message) = 0;
 };
@@ -94,8 +97,9 @@ class router {
 
  private:
   using snapshot = std::vector<std::shared_ptr<participant>>;
+  enum class urgency { now, soon };
   std::shared_ptr<const snapshot> recipients() const;
-  void broadcast_except(const participant* skip, const shared_message& message) const;
+  void broadcast_except(const participant* skip, const shared_message& message, urgency when) const;
   std::vector<user_info> user_list_locked() const;
 
   name_registry& names_;

@@ -64,6 +64,7 @@ class server {
   asio::streambuf console_buffer_;
   asio::steady_timer stop_timer_;
   asio::steady_timer trim_timer_;  // returns freed heap to the system now and then
+  std::unique_ptr<deferred_flush> deferred_;  // null with --presence-delay 0
   std::uint16_t port_ = 0;
   std::uint64_t next_session_id_ = 1;
   bool stopping_ = false;  // control_ strand only

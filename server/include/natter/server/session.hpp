@@ -25,6 +25,7 @@
 #include "natter/frame.hpp"
 #include "natter/messages.hpp"
 #include "natter/server/connection_limits.hpp"
+#include "natter/server/deferred_flush.hpp"
 #include "natter/rate_limiter.hpp"
 #include "natter/server/router.hpp"
 
@@ -64,6 +65,7 @@ struct shared_state {
   router& routes;
   session_settings settings;
   crypto::keylog_writer* keylog = nullptr;  // null unless the operator opted in
+  deferred_flush* deferred = nullptr;       // null: nothing waits, presence is sent at once
   session_set sessions;
 };
 
@@ -77,9 +79,13 @@ class session final : public participant, public std::enable_shared_from_this<se
 
   // participant
   void deliver(shared_message message) override;
+  void deliver_soon(shared_message message) override;
   void disconnect(leave_reason reason, std::string message) override;
 
   [[nodiscard]] const std::string& address() const { return address_; }
+
+  // Called by deferred_flush: writes what deliver_soon() queued, if nothing else has yet.
+  void flush_deferred();
 
  private:
   enum class phase { handshake, awaiting_join, joined, closing };
@@ -94,6 +100,7 @@ class session final : public participant, public std::enable_shared_from_this<se
   void send_error(const message_error& error);
   void answer(const send_result& result);
 
+  void enqueue(shared_message message, bool may_wait);
   void do_write();
   void on_write(std::error_code ec);
   void append_sealed(std::vector<shared_message>& batch);
@@ -130,6 +137,7 @@ class session final : public participant, public std::enable_shared_from_this<se
   std::vector<shared_message> pending_;
   std::size_t pending_bytes_ = 0;
   bool write_scheduled_ = false;    // a do_write is posted or a write is in flight
+  bool deferred_waiting_ = false;   // listed in state_.deferred, to be flushed by its timer
   bool accepting_deliveries_ = true;
 };
 

@@ -1,0 +1,45 @@
+#pragma once
+// Sessions whose queues hold only messages that may wait a little (presence notices), and the
+// one timer that flushes them together.
+//
+// Why: every join and leave is announced to everyone online, so K joins cost K²/2 notices. Sent
+// as they come, each notice to each user is one sealed frame and one sendmsg. Held for at most
+// `delay` instead, all the notices a user collected in that time leave as one batch frame: one
+// seal, one MAC, one syscall. Chat messages, answers and goodbyes never wait, and they carry any
+// held notices out with them (the queue keeps its order).
+//
+// One timer for the whole server, armed only while some session is waiting: an idle server does
+// not wake up, and a session pays no memory for it beyond a flag.
+#include <asio.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace natter::server {
+
+class session;
+
+class deferred_flush {
+ public:
+  deferred_flush(asio::io_context& io, std::chrono::milliseconds delay);
+
+  [[nodiscard]] std::chrono::milliseconds delay() const { return delay_; }
+
+  // Thread-safe. `waiting` gets flush_deferred() called within delay() (unless it is gone).
+  void add(std::weak_ptr<session> waiting);
+
+ private:
+  void on_tick();
+
+  const std::chrono::milliseconds delay_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer timer_;  // strand_ only
+
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<session>> waiting_;
+  bool armed_ = false;
+};
+
+}  // namespace natter::server

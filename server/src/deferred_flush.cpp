@@ -1,0 +1,37 @@
+#include "natter/server/deferred_flush.hpp"
+
+#include "natter/server/session.hpp"
+
+namespace natter::server {
+
+deferred_flush::deferred_flush(asio::io_context& io, std::chrono::milliseconds delay)
+    : delay_(delay), strand_(asio::make_strand(io)), timer_(strand_) {}
+
+void deferred_flush::add(std::weak_ptr<session> waiting) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(std::move(waiting));
+    if (armed_) return;
+    armed_ = true;
+  }
+  asio::post(strand_, [this] {
+    timer_.expires_after(delay_);
+    timer_.async_wait([this](std::error_code ec) {
+      if (!ec) on_tick();
+    });
+  });
+}
+
+void deferred_flush::on_tick() {
+  std::vector<std::weak_ptr<session>> due;
+  {
+    std::lock_guard lock(mutex_);
+    due.swap(waiting_);
+    armed_ = false;  // the next add() arms the timer again
+  }
+  for (const auto& entry : due) {
+    if (const auto s = entry.lock()) s->flush_deferred();
+  }
+}
+
+}  // namespace natter::server
