@@ -1,5 +1,7 @@
 #include "natter/server/deferred_flush.hpp"
 
+#include <algorithm>
+
 #include "natter/server/session.hpp"
 
 namespace natter::server {
@@ -15,7 +17,7 @@ void deferred_flush::add(std::weak_ptr<session> waiting) {
     armed_ = true;
   }
   asio::post(strand_, [this] {
-    timer_.expires_after(delay_);
+    timer_.expires_at(std::max(std::chrono::steady_clock::now() + delay_, next_tick_not_before_));
     timer_.async_wait([this](std::error_code ec) {
       if (!ec) on_tick();
     });
@@ -29,6 +31,9 @@ void deferred_flush::on_tick() {
     due.swap(waiting_);
     armed_ = false;  // the next add() arms the timer again
   }
+  next_tick_not_before_ = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(static_cast<double>(due.size()) / max_flushes_per_second));
   for (const auto& entry : due) {
     if (const auto s = entry.lock()) s->flush_deferred();
   }
