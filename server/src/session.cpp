@@ -409,8 +409,9 @@ void session::on_write(std::error_code ec) {
     if (ec != asio::error::operation_aborted) close(leave_reason::dropped, ec.message(), false);
     return;
   }
-  // A burst may have grown the buffer; do_write() frees it once nothing is pending.
-  if (write_buffer_.capacity() > 64 * 1024) write_buffer_ = bytes{};
+  // The buffer is kept while more is pending (a burst would otherwise map, fault in and unmap a
+  // fresh few hundred kilobytes per write); do_write() frees it once nothing is. Its size is
+  // bounded by the queue limits (--queue-bytes plus framing).
   do_write();
 }
 
