@@ -130,9 +130,11 @@ std::size_t bench_connection::process(const std::uint8_t* data, std::size_t size
 }
 
 void bench_connection::on_frame(std::span<const std::uint8_t> body) {
-  if (cipher_ready_) {
+  if (cipher_) {
     std::string& text = plaintext_scratch();
-    if (!cipher_.open(body, text)) return fail("a session frame did not open");
+    if (const auto status = cipher_->open_into(body, text); status != crypto::open_status::ok) {
+      return fail("a session frame did not open: " + std::string(crypto::to_string(status)));
+    }
     on_plaintext(text);
   } else if (session_) {
     on_session_handshake_frame(body);
@@ -154,8 +156,9 @@ void bench_connection::on_session_handshake_frame(std::span<const std::uint8_t> 
   if (session_->current() != client::client_session::phase::joined) return;
   // Joined: continue the session's counters in the fast cipher from here on.
   const auto* cipher = session_->cipher();
-  cipher_ = fast_cipher(cipher->key().data(), cipher->frames_sent(), cipher->last_received_counter());
-  cipher_ready_ = true;
+  cipher_.emplace(crypto::session_cipher::resume(
+      crypto::shared_key::from_bytes(std::span<const std::uint8_t, crypto::key_size>(cipher->key().data(), crypto::key_size)),
+      crypto::direction::client_to_server, cipher->frames_sent(), cipher->last_received_counter()));
   session_.reset();
   state_ = state::joined;
   events_.on_joined(*this);
@@ -198,11 +201,10 @@ void bench_connection::on_lean_handshake_frame(std::span<const std::uint8_t> bod
   if (crypto_box_beforenm(session_key.data(), server_ephemeral.data(), lean_->ephemeral.secret.data()) != 0) {
     return fail("server ephemeral key refused");
   }
-  cipher_ = fast_cipher(session_key.data(), 0, 0);
+  cipher_.emplace(crypto::shared_key::from_bytes(session_key), crypto::direction::client_to_server);
   sodium_memzero(session_key.data(), session_key.size());
-  cipher_ready_ = true;
   lean_.reset();
-  cipher_.seal_frame(build(client_message{join_request{name_, 1}}), out_);
+  cipher_->seal_frame(build(client_message{join_request{name_, 1}}), out_);
   flush();
 }
 
@@ -239,14 +241,14 @@ void bench_connection::on_plaintext(std::string_view text) {
 }
 
 void bench_connection::say(std::string_view text) {
-  cipher_.seal_frame(build(client_message{say_request{std::string(text), std::nullopt}}), out_);
+  cipher_->seal_frame(build(client_message{say_request{std::string(text), std::nullopt}}), out_);
 }
 
 void bench_connection::whisper(std::string_view to, std::string_view text) {
-  cipher_.seal_frame(build(client_message{whisper_request{std::string(to), std::string(text), std::nullopt}}), out_);
+  cipher_->seal_frame(build(client_message{whisper_request{std::string(to), std::string(text), std::nullopt}}), out_);
 }
 
-void bench_connection::ping() { cipher_.seal_frame(build(client_message{ping_request{1}}), out_); }
+void bench_connection::ping() { cipher_->seal_frame(build(client_message{ping_request{1}}), out_); }
 
 void bench_connection::flush() {
   if (state_ == state::closed || state_ == state::connecting) return;

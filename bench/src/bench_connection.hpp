@@ -8,8 +8,8 @@
 //    (the client's long-term shared key and its ephemeral key pair), so that measuring the
 //    server's handshake rate is not bounded by the bench's own X25519 work.
 //
-// Once joined, a fast_cipher takes over: received frames are opened into one reused buffer and
-// scanned for the bench's own message marker instead of being parsed as JSON; that keeps the
+// Once joined, the session's cipher is used directly (session_cipher::open_into): received frames
+// are opened into one reused buffer and scanned for the bench's own message marker instead of being parsed as JSON; that keeps the
 // receiving side cheaper than the server's sending side.
 #include <netinet/in.h>
 
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "event_loop.hpp"
-#include "fast_cipher.hpp"
+#include "natter/crypto/session_cipher.hpp"
 #include "natter/client/client_session.hpp"
 #include "natter/crypto/keys.hpp"
 
@@ -100,8 +100,7 @@ class bench_connection final : public io_handler {
   std::unique_ptr<client::client_session> session_;  // session mode, until joined
   std::unique_ptr<lean_keys> lean_;                  // lean mode, until joined
   bool lean_hello_seen_ = false;
-  fast_cipher cipher_;
-  bool cipher_ready_ = false;
+  std::optional<crypto::session_cipher> cipher_;  // once the session key exists
   bool joined_reported_ = false;
   std::vector<std::uint8_t> partial_;  // an incomplete frame left over from the last read
   std::vector<std::uint8_t> out_;

@@ -77,39 +77,48 @@ void session_cipher::end_frame(std::vector<std::uint8_t>& out, std::size_t frame
   crypto_box_easy_afternm(box, box + mac_size, body - session_overhead, n.data(), key_.data());
 }
 
+session_cipher session_cipher::resume(shared_key key, direction outgoing, std::uint64_t sent,
+                                      std::uint64_t received) {
+  session_cipher cipher(std::move(key), outgoing);
+  cipher.send_counter_ = sent;
+  cipher.receive_counter_ = received;
+  return cipher;
+}
+
 opened_frame session_cipher::open(std::span<const std::uint8_t> body) {
   opened_frame result;
-  if (body.size() < session_overhead + 1) {
-    result.status = open_status::too_short;
-    return result;
-  }
+  result.status = open_into(body, result.plaintext, &result.counter);
+  return result;
+}
+
+open_status session_cipher::open_into(std::span<const std::uint8_t> body, std::string& plaintext,
+                                      std::uint64_t* counter_out) {
+  // Not cleared up front: resize() below would then zero-fill the whole buffer on every frame.
+  const auto refuse = [&plaintext](open_status why) {
+    plaintext.clear();
+    return why;
+  };
+  if (body.size() < session_overhead + 1) return refuse(open_status::too_short);
   if (body[0] != static_cast<std::uint8_t>(incoming_)) {
-    result.status = body[0] == static_cast<std::uint8_t>(outgoing_) ? open_status::wrong_direction
-                                                                     : open_status::bad_nonce;
-    return result;
+    return refuse(body[0] == static_cast<std::uint8_t>(outgoing_) ? open_status::wrong_direction
+                                                                   : open_status::bad_nonce);
   }
   if (!std::all_of(body.begin() + 1, body.begin() + 16, [](std::uint8_t b) { return b == 0; })) {
-    result.status = open_status::bad_nonce;
-    return result;
+    return refuse(open_status::bad_nonce);
   }
   std::uint64_t counter = 0;
   for (int i = 0; i < 8; ++i) counter = (counter << 8) | body[16 + i];
-  result.counter = counter;
-  if (counter <= receive_counter_) {
-    result.status = open_status::replayed;
-    return result;
-  }
+  if (counter_out) *counter_out = counter;
+  if (counter <= receive_counter_) return refuse(open_status::replayed);
   const std::size_t box_size = body.size() - nonce_size;
-  result.plaintext.resize(box_size - mac_size);
-  if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(result.plaintext.data()),
+  plaintext.resize(box_size - mac_size);
+  if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(plaintext.data()),
                                    body.data() + nonce_size, box_size, body.data(), key_.data()) != 0) {
-    result.plaintext.clear();
-    result.status = open_status::bad_mac;
-    return result;
+    return refuse(open_status::bad_mac);
   }
   // Only an authentic frame moves the window: a forged frame cannot burn counters.
   receive_counter_ = counter;
-  return result;
+  return open_status::ok;
 }
 
 }  // namespace natter::crypto

@@ -285,3 +285,43 @@ TEST_CASE("open statuses have distinct descriptions") {
     }
   }
 }
+
+TEST_CASE("open_into reuses the caller's buffer and refuses exactly as open does") {
+  auto c = make_ciphers();
+  std::string text;
+  text.reserve(4096);
+  const auto* storage = text.data();
+  std::uint64_t counter = 0;
+  CHECK(c.server.open_into(seal_body(c.client, "first"), text, &counter) == open_status::ok);
+  CHECK(text == "first");
+  CHECK(counter == 1);
+  CHECK(c.server.open_into(seal_body(c.client, "second"), text) == open_status::ok);
+  CHECK(text == "second");
+  CHECK(text.data() == storage);  // no reallocation for frames that fit
+
+  auto forged = seal_body(c.client, "third");
+  forged.back() ^= 0x01;
+  CHECK(c.server.open_into(forged, text) == open_status::bad_mac);
+  CHECK(text.empty());  // never partial plaintext
+  const auto replay = seal_body(c.client, "fourth");
+  CHECK(c.server.open_into(replay, text) == open_status::ok);
+  CHECK(c.server.open_into(replay, text) == open_status::replayed);
+  CHECK(text.empty());
+}
+
+TEST_CASE("resume continues both counters of an established cipher") {
+  auto c = make_ciphers();
+  for (int i = 0; i < 3; ++i) REQUIRE(c.server.open(seal_body(c.client, "x")).status == open_status::ok);
+  REQUIRE(c.client.open(seal_body(c.server, "y")).status == open_status::ok);
+
+  auto resumed = session_cipher::resume(shared_key::from_bytes(c.raw), direction::client_to_server,
+                                        c.client.frames_sent(), c.client.last_received_counter());
+  CHECK(resumed.frames_sent() == 3);
+  CHECK(resumed.last_received_counter() == 1);
+  const auto next = c.server.open(seal_body(resumed, "from the resumed cipher"));
+  CHECK(next.status == open_status::ok);
+  CHECK(next.counter == 4);  // not 1: a nonce already used under this key
+  const auto old_frame = seal_body(c.client, "z");  // counter 4 again, from the original
+  CHECK(resumed.open(seal_body(c.server, "w")).status == open_status::ok);
+  CHECK(c.server.open(old_frame).status == open_status::replayed);
+}

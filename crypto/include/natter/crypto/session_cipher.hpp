@@ -42,6 +42,11 @@ struct opened_frame {
 class session_cipher {
  public:
   session_cipher(shared_key key, direction outgoing);
+  // A cipher that continues another's counters (e.g. a load generator taking a session over
+  // from the client code that established it): `sent` frames sealed, `received` the last counter
+  // accepted. Continuing from anything but the true values would reuse nonces or refuse frames.
+  [[nodiscard]] static session_cipher resume(shared_key key, direction outgoing, std::uint64_t sent,
+                                             std::uint64_t received);
 
   // Appends a complete wire frame to `out`: 4-byte length prefix, nonce, MAC, ciphertext.
   // Sealing writes straight into `out`, so a batch costs one allocation at most.
@@ -56,6 +61,10 @@ class session_cipher {
 
   // Opens a frame body received from the peer. On success the receive counter advances.
   [[nodiscard]] opened_frame open(std::span<const std::uint8_t> body);
+  // The same, opening into `plaintext`, whose capacity is reused: receiving many frames into one
+  // buffer costs no allocation. `plaintext` holds the frame's plaintext if ok, nothing otherwise.
+  [[nodiscard]] open_status open_into(std::span<const std::uint8_t> body, std::string& plaintext,
+                                      std::uint64_t* counter = nullptr);
 
   [[nodiscard]] std::uint64_t frames_sent() const { return send_counter_; }
   [[nodiscard]] std::uint64_t last_received_counter() const { return receive_counter_; }
