@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the scenarios of docs/PERFORMANCE.md RUNS times for one or more servers, interleaved run
+# by run (so that every server sees the same machine load), and appends one JSON line per run to
+# OUT. bench/summarise-medians.py prints the medians.
+#
+#   bench/run-medians.sh [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=PATH/TO/natter-server...
+#
+# e.g. comparing a change against its parent, both built with -DCMAKE_BUILD_TYPE=Release:
+#   bench/run-medians.sh -o /tmp/runs.jsonl before=/tmp/old/server/natter-server now=build/server/natter-server
+#   bench/summarise-medians.py /tmp/runs.jsonl
+set -euo pipefail
+
+runs=5
+out=bench-runs.jsonl
+bench=$(dirname "$0")/../build/bench/natter-bench
+while getopts "n:o:b:" opt; do
+  case $opt in
+    n) runs=$OPTARG ;;
+    o) out=$OPTARG ;;
+    b) bench=$OPTARG ;;
+    *) echo "usage: $0 [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=SERVER..." >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || { echo "usage: $0 [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=SERVER..." >&2; exit 2; }
+[ -x "$bench" ] || { echo "no natter-bench at $bench (use -b)" >&2; exit 2; }
+
+# name|flags: the commands of docs/PERFORMANCE.md ("Figures on this machine").
+scenarios=(
+  "fanout50|--scenario fanout --receivers 47 --senders 4 --messages 40000 --window 1000"
+  "fanout500|--no-raw --scenario fanout --receivers 497 --senders 4 --messages 2000 --window 1000"
+  "open500k|--no-raw --scenario fanout --receivers 47 --senders 4 --messages 5000 --rate 10000"
+  "open250k|--no-raw --scenario fanout --receivers 47 --senders 4 --messages 5000 --rate 5000"
+  "open100k|--no-raw --scenario fanout --receivers 47 --senders 4 --messages 2000 --rate 2000"
+  "whispers|--no-raw --scenario whispers --pairs 100 --messages 2000 --window 64"
+  "handshakes|--no-raw --scenario handshakes --handshakes 10000 --identities 1000 --concurrency 32"
+  "idle2000|--no-raw --scenario idle --idle 2000"
+)
+
+for run in $(seq 1 "$runs"); do
+  for entry in "${scenarios[@]}"; do
+    name=${entry%%|*}
+    read -r -a flags <<< "${entry#*|}"
+    for server in "$@"; do
+      label=${server%%=*}
+      path=${server#*=}
+      # Every JSON line the bench prints (the raw limit and the scenario), as one array.
+      data=$("$bench" --server "$path" --server-cpu 0 --bench-cpu 1 "${flags[@]}" 2>&1 |
+             sed -n 's/^JSON //p' | paste -sd, -)
+      echo "{\"who\":\"$label\",\"name\":\"$name\",\"run\":$run,\"data\":[$data]}" >> "$out"
+    done
+  done
+  echo "run $run of $runs done ($(date +%T))"
+done
