@@ -111,4 +111,9 @@ class flat_object_reader {
   std::string key_;
 };
 
+// Reads `text` into `out` if it is one object of scalar members written in plain ASCII without
+// \u escapes, signs or fractions (what natter's client sends for a `say`); false otherwise, and
+// then `out` must not be used. flat_object_scan.cpp.
+[[nodiscard]] bool scan_flat_ascii_object(std::string_view text, flat_object& out);
+
 }  // namespace natter::detail

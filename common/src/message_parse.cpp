@@ -329,6 +329,12 @@ std::vector<parsed_client_item> parse_client_frame(std::string_view plaintext, t
   // accept, a syntax error included, is parsed again below and refused (or accepted) there.
   if (json_depth_within(plaintext, limits::max_json_depth)) {
     flat_object object;
+    if (detail::scan_flat_ascii_object(plaintext, object)) {
+      std::vector<parsed_client_item> items;
+      items.push_back(parse_client_object(object, limits));
+      return items;
+    }
+    object.members().clear();
     flat_object_reader reader(object);
     if (json::sax_parse(plaintext, &reader, json::input_format_t::json, /*strict=*/true)) {
       std::vector<parsed_client_item> items;
