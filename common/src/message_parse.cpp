@@ -327,13 +327,15 @@ std::vector<Item> parse_frame(std::string_view plaintext, ParseObject parse_obje
 std::vector<parsed_client_item> parse_client_frame(std::string_view plaintext, text_limits limits) {
   // Fast path for the common frame, one flat object (a `say`): no DOM. Anything it does not
   // accept, a syntax error included, is parsed again below and refused (or accepted) there.
+  flat_object object;
+  // The scanner reads only flat objects (depth 1) and gives up on anything deeper, so it needs no
+  // depth check of its own; the parsers behind it do.
+  if (detail::scan_flat_ascii_object(plaintext, object)) {
+    std::vector<parsed_client_item> items;
+    items.push_back(parse_client_object(object, limits));
+    return items;
+  }
   if (json_depth_within(plaintext, limits::max_json_depth)) {
-    flat_object object;
-    if (detail::scan_flat_ascii_object(plaintext, object)) {
-      std::vector<parsed_client_item> items;
-      items.push_back(parse_client_object(object, limits));
-      return items;
-    }
     object.members().clear();
     flat_object_reader reader(object);
     if (json::sax_parse(plaintext, &reader, json::input_format_t::json, /*strict=*/true)) {

@@ -1,6 +1,7 @@
 #include "natter/text.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace natter {
 
@@ -42,10 +43,23 @@ bool is_c1_control(std::string_view s, std::size_t i, std::size_t len) {
          static_cast<std::uint8_t>(s[i + 1]) <= 0x9f;
 }
 
+// Where the run of plain ASCII starting at s[i] ends, eight bytes at a time: chat text is mostly
+// ASCII, and this runs on every message the server parses and writes.
+std::size_t skip_ascii(std::string_view s, std::size_t i) {
+  while (i + 8 <= s.size()) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if (word & 0x8080808080808080ull) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<std::uint8_t>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
+  for (std::size_t i = skip_ascii(s, 0); i < s.size(); i = skip_ascii(s, i)) {
     const std::size_t len = utf8_sequence_length(s, i);
     if (len == 0) return false;
     i += len;
@@ -74,7 +88,12 @@ std::string fold_name(std::string_view name) {
 std::optional<std::string_view> text_problem(std::string_view text, std::size_t max_bytes) {
   if (text.empty()) return "text is empty";
   if (text.size() > max_bytes) return "text is too long";
-  for (std::size_t i = 0; i < text.size();) {
+  std::size_t i = 0;
+  // The plain ASCII prefix, without decoding: only its control characters need a look.
+  for (; i < text.size() && static_cast<unsigned char>(text[i]) < 0x80; ++i) {
+    if (is_forbidden_control(static_cast<unsigned char>(text[i]))) return "text contains control characters";
+  }
+  while (i < text.size()) {
     const std::size_t len = utf8_sequence_length(text, i);
     if (len == 0) return "text is not valid UTF-8";
     if ((len == 1 && is_forbidden_control(static_cast<unsigned char>(text[i]))) ||

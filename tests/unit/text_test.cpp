@@ -192,3 +192,25 @@ TEST_CASE("printable output is always valid UTF-8 free of control characters") {
     CHECK_FALSE(natter::text_problem(no_tabs, out.size() + 1).has_value());
   }
 }
+
+TEST_CASE("UTF-8 and control checks look at every position of long ASCII runs") {
+  // The checks skip plain ASCII eight bytes at a time; what follows a run of any length, and a
+  // bad byte at any offset inside or after it, must still be seen.
+  for (std::size_t prefix = 0; prefix <= 40; ++prefix) {
+    const std::string ascii(prefix, 'a');
+    INFO("ASCII prefix of ", prefix, " bytes");
+    CHECK(natter::is_valid_utf8(ascii + "\xc3\xa9" + ascii));                // é
+    CHECK_FALSE(natter::is_valid_utf8(ascii + "\xc3"));                      // truncated
+    CHECK_FALSE(natter::is_valid_utf8(ascii + "\xc0\x80" + ascii));          // overlong NUL
+    CHECK_FALSE(natter::is_valid_utf8(ascii + "\xed\xa0\x80"));              // surrogate
+    CHECK_FALSE(natter::is_valid_utf8(ascii + "\xff" + ascii));
+    if (prefix > 0) {
+      CHECK(natter::text_problem(ascii + "\t" + ascii, 4096) == std::nullopt);
+      CHECK(natter::text_problem(ascii + "\x1b[2J" + ascii, 4096).has_value());
+      CHECK(natter::text_problem(ascii + "\x7f", 4096).has_value());
+      CHECK(natter::text_problem(ascii + "\xc2\x9b" + ascii, 4096).has_value());  // C1 CSI
+      CHECK(natter::text_problem(ascii + "\xe2\x82\xac" + ascii, 4096) == std::nullopt);  // €
+      CHECK(natter::text_problem(ascii + "\xe2\x82" + ascii, 4096).has_value());
+    }
+  }
+}
