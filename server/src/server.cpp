@@ -162,11 +162,16 @@ void server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
     const auto remote = socket.remote_endpoint(peer_ec);
     connection_limits::refusal why{};
     auto slot = peer_ec ? nullptr : admission_->try_acquire(host_of(remote), why);
-    if (!slot) {
+    if (peer_ec) {
+      // The peer left between connecting and being accepted: there is nobody to answer.
+      log_debug("accepted connection already gone: ", peer_ec.message());
+      std::error_code ignored;
+      socket.close(ignored);
+    } else if (!slot) {
       const char* reason = why == connection_limits::refusal::address_full
                                ? "too many connections from your address"
                                : "server is full";
-      log_warn("refusing connection from ", peer_ec ? "unknown" : host_of(remote), ": ", reason);
+      log_warn("refusing connection from ", host_of(remote), ": ", reason);
       // A plaintext refusal in place of the hello tells the client why (PROTOCOL.md §2).
       auto body = crypto::encode_refusal(reason);
       bytes frame = make_frame(body);
@@ -174,7 +179,7 @@ void server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
       asio::write(socket, asio::buffer(frame), ignored);
       socket.close(ignored);
     } else {
-      std::make_shared<session>(std::move(socket), *state_, std::move(slot), next_session_id_++)->start();
+      std::make_shared<session>(std::move(socket), remote, *state_, std::move(slot), next_session_id_++)->start();
     }
   }
   do_accept();

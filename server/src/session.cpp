@@ -18,10 +18,7 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string endpoint_text(const asio::ip::tcp::socket& socket) {
-  std::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
+std::string endpoint_text(const asio::ip::tcp::endpoint& remote) {
   const auto ip = remote.address();
   return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(remote.port());
 }
@@ -76,14 +73,14 @@ std::size_t session_set::size() {
 
 // ---- session -----------------------------------------------------------------------------------
 
-session::session(asio::ip::tcp::socket socket, shared_state& state,
+session::session(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, shared_state& state,
                  std::unique_ptr<connection_limits::slot> slot, std::uint64_t id)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       state_(state),
       slot_(std::move(slot)),
       id_(id),
-      address_(endpoint_text(socket_)),
+      address_(endpoint_text(remote)),
       decoder_(state.settings.max_frame),
       handshake_(crypto::role::server, state.identity, &state.long_term_keys),
       rate_(state.settings.rate_per_second, state.settings.rate_burst) {}

@@ -71,8 +71,9 @@ struct shared_state {
 
 class session final : public participant, public std::enable_shared_from_this<session> {
  public:
-  session(asio::ip::tcp::socket socket, shared_state& state, std::unique_ptr<connection_limits::slot> slot,
-          std::uint64_t id);
+  // `remote` is the peer's address, which the acceptor has already asked the kernel for.
+  session(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, shared_state& state,
+          std::unique_ptr<connection_limits::slot> slot, std::uint64_t id);
   ~session() override;
 
   void start();
