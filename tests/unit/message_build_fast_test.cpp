@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "natter/message_build.hpp"
 #include "natter/text.hpp"
@@ -157,6 +158,28 @@ TEST_CASE("hand-written chat, ack, presence and welcome messages equal nlohmann'
       w.name = "carol";
       w.users.push_back({bad, "fp", 1});
       check_same(natter::server_message{w});
+    }
+  }
+}
+
+TEST_CASE("strings are escaped the same whatever the alignment of the character to escape") {
+  // The serialiser skips plain ASCII eight bytes at a time: put each character that needs
+  // escaping (or that must pass as is) at every offset of a 40-byte text, and once in each byte
+  // of a word together with a second one.
+  std::vector<std::string> specials = {"\"", "\\", "/", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", " ", "~"};
+  for (int c = 0; c < 0x20; ++c) specials.emplace_back(1, static_cast<char>(c));
+  for (const auto& special : specials) {
+    for (std::size_t at = 0; at <= 40; ++at) {
+      std::string text(40, 'x');
+      text.insert(at, special);
+      if (at % 7 == 3) text.insert(0, special);
+      natter::chat_event chat;
+      chat.id = at;
+      chat.ts_ms = 1;
+      chat.from = "alice";
+      chat.text = text;
+      INFO("special ", static_cast<int>(static_cast<unsigned char>(special[0])), " at ", at);
+      check_same(natter::server_message{chat});
     }
   }
 }
