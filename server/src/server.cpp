@@ -27,10 +27,19 @@ std::int64_t wall_clock_ms() {
 
 std::string host_of(const asio::ip::tcp::endpoint& endpoint) { return endpoint.address().to_string(); }
 
+unsigned io_thread_count(const server_options& options) {
+  return options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 server::server(server_options options)
     : options_(std::move(options)),
+      threads_(io_thread_count(options_)),
+      // With one I/O thread, tell Asio so: handlers posted from that thread then go to its
+      // private queue, without taking the scheduler's lock or waking the reactor with an
+      // epoll_ctl each time. Other threads may still post (stop()); that stays safe.
+      io_(threads_ == 1 ? 1 : ASIO_CONCURRENCY_HINT_DEFAULT),
       control_(asio::make_strand(io_)),
       acceptor_(control_),
       signals_(control_, SIGINT, SIGTERM),
@@ -117,9 +126,8 @@ void server::run() {
 #endif
   schedule_heap_trim();
 
-  unsigned threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
+  for (unsigned i = 1; i < threads_; ++i) pool.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& t : pool) t.join();
   log_info("stopped");

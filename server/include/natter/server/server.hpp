@@ -54,6 +54,7 @@ class server {
   std::unique_ptr<crypto::keylog_writer> keylog_;
   std::unique_ptr<shared_state> state_;
   std::shared_ptr<connection_limits> admission_;
+  unsigned threads_;  // I/O threads running io_
   asio::io_context io_;
   // Accepting, signals, the console, the timers and stop() all run on this one strand: the
   // io_context has several threads, and stopping must not race with an accept in progress.
