@@ -66,6 +66,28 @@ TEST_CASE("SIGTERM tells every client, closes cleanly and exits 0") {
   CHECK(server.log().find("stopped") != std::string::npos);
 }
 
+TEST_CASE("a server with one I/O thread routes, announces and stops like the others") {
+  // --threads 1 builds the io_context with concurrency hint 1 (server.cpp); everything else in
+  // the suite runs two threads.
+  server_process server({"--threads", "1"});
+  test_peer alice(server.port()), bob(server.port());
+  REQUIRE(alice.join("alice"));
+  REQUIRE(bob.join("bob"));
+  const auto joined = alice.wait_for_type<presence_event>();
+  REQUIRE(joined);
+  CHECK(joined->name == "bob");
+  bob.send(say_request{"one thread is enough", 1});
+  const auto chat = alice.wait_for_type<chat_event>();
+  REQUIRE(chat);
+  CHECK(chat->text == "one thread is enough");
+  CHECK(bob.wait_for_type<ack_event>());
+  CHECK(server.stop() == 0);
+  const auto bye = alice.wait_for_type<bye_event>();
+  REQUIRE(bye);
+  CHECK(bye->reason == "server_stopping");
+  CHECK(alice.wait_closed());
+}
+
 TEST_CASE("the key log, when asked for, holds the session key of each connection, 0600") {
   temp_dir dir;
   const auto keylog = dir.path() / "keys.log";
