@@ -72,6 +72,8 @@ class session_cipher {
   [[nodiscard]] direction outgoing() const { return outgoing_; }
 
  private:
+  nonce next_nonce();  // the next outgoing counter's nonce; throws rather than wrap
+
   shared_key key_;
   direction outgoing_;
   direction incoming_;
