@@ -169,13 +169,13 @@ void server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
     std::error_code peer_ec;
     const auto remote = socket.remote_endpoint(peer_ec);
     connection_limits::refusal why{};
-    auto slot = peer_ec ? nullptr : admission_->try_acquire(host_of(remote), why);
+    std::unique_ptr<connection_limits::slot> slot;
     if (peer_ec) {
       // The peer left between connecting and being accepted: there is nobody to answer.
       log_debug("accepted connection already gone: ", peer_ec.message());
       std::error_code ignored;
       socket.close(ignored);
-    } else if (!slot) {
+    } else if (slot = admission_->try_acquire(host_of(remote), why); !slot) {
       const char* reason = why == connection_limits::refusal::address_full
                                ? "too many connections from your address"
                                : "server is full";
