@@ -1,14 +1,45 @@
 #!/usr/bin/env bash
-# Installs everything natter needs to build, run and test, from Debian's packages.
-# Idempotent and quick when everything is already there. Needs root (or sudo).
+# Installs what natter needs from Debian's packages. Idempotent, and quick when all is there.
+# Runs as root, or as a user who may use sudo.
+#
+#   scripts/install-deps.sh          what building and running natter needs (the first README
+#                                    command: compiler, CMake, libsodium, Asio, nlohmann-json,
+#                                    SQLite, ncurses)
+#   scripts/install-deps.sh --test   that, plus what only the tests need (doctest, lua5.2 and
+#                                    tshark for the Wireshark dissector, tmux for the terminal UI,
+#                                    clang for fuzzing, shellcheck for these scripts)
+#   scripts/install-deps.sh --list [--test]   print the package names and stop
 set -euo pipefail
 
-packages=(
-  build-essential cmake pkg-config          # toolchain
-  libsodium-dev libasio-dev nlohmann-json3-dev doctest-dev libsqlite3-dev libncurses-dev
-  lua5.2 tshark tmux                        # tests: Wireshark dissector, terminal UI
-  clang libclang-rt-14-dev                  # fuzzing: libFuzzer (scripts/fuzz.sh)
+build_packages=(
+  build-essential cmake pkg-config
+  libsodium-dev libasio-dev nlohmann-json3-dev libsqlite3-dev libncurses-dev
 )
+test_packages=(
+  doctest-dev                               # unit tests
+  lua5.2 tshark                             # Wireshark dissector tests
+  tmux                                      # terminal UI tests
+  clang libclang-rt-14-dev                  # fuzzing: libFuzzer (scripts/fuzz.sh)
+  shellcheck                                # lint of scripts/, .ci/ and the test scripts
+)
+
+with_tests=0
+list_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=1 ;;
+    --list) list_only=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+packages=("${build_packages[@]}")
+[ "$with_tests" -eq 1 ] && packages+=("${test_packages[@]}")
+if [ "$list_only" -eq 1 ]; then
+  echo "${packages[*]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -19,13 +50,20 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: run as root (missing: ${missing[*]})" >&2; exit 1; }
-  sudo="sudo"
-fi
+# apt-get as root, directly or through sudo. The variable apt-get needs is set by env(1) under
+# sudo, not inherited (sudo resets the environment, and -E needs a sudoers permission of its own).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    env DEBIAN_FRONTEND=noninteractive "$@"
+  elif command -v sudo >/dev/null; then
+    sudo env DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    echo "install-deps: needs root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
 echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo -E apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+as_root apt-get update -qq
+as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
