@@ -345,7 +345,7 @@ std::vector<parsed_client_item> parse_client_frame(std::string_view plaintext, t
     }
   }
   return parse_frame<parsed_client_item>(
-      plaintext, [limits](const json& object) { return parse_client_object(object, limits); });
+      plaintext, [limits](const json& element) { return parse_client_object(element, limits); });
 }
 
 std::vector<parsed_server_item> parse_server_frame(std::string_view plaintext) {
