@@ -11,7 +11,7 @@
 set -euo pipefail
 
 runs=5
-out=bench-runs.jsonl
+out="bench-runs.jsonl"
 bench=$(dirname "$0")/../build/bench/natter-bench
 while getopts "n:o:b:" opt; do
   case $opt in

@@ -44,7 +44,7 @@ for t in $targets; do
        "$work" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1; then
     runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)"
     cover="$(grep -o 'cov: [0-9]*' "$log" | tail -1)"
-    echo "fuzz: $t ok: ${runs:-?} executions, $cover, corpus $(ls "$work" | wc -l) inputs"
+    echo "fuzz: $t ok: ${runs:-?} executions, $cover, corpus $(find "$work" -type f | wc -l) inputs"
   else
     echo "fuzz: $t FAILED; last lines of $log:" >&2
     tail -40 "$log" >&2

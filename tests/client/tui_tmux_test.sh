@@ -31,8 +31,8 @@ cleanup() {
     echo "---- bob ----"; cat "$work/bob.out" "$work/bob.err" 2>/dev/null || true
   fi
   tmux_ kill-server 2>/dev/null || true
-  [ -n "$bob_pid" ] && kill "$bob_pid" 2>/dev/null || true
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  if [ -n "$bob_pid" ]; then kill "$bob_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$work"
   exit "$status"
