@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# One command: install dependencies, build, and run every test (unit, integration, Wireshark,
-# terminal UI, soak) with ctest; then the hardening runs: the tests again under ASan+UBSan and
-# TSan (scripts/sanitize.sh) and each fuzz harness for FUZZ_SECONDS, default 60 (scripts/fuzz.sh).
-# Measured on a clean clone on 2 cores: about 15 minutes in all.
-# This is exactly what CI runs (.ci/run). NATTER_HARDENING=0 skips the hardening runs locally.
+# One command: install what natter and its tests need, build everything, and run every test
+# (unit, integration, Wireshark, terminal UI, soak, shellcheck) with ctest; then the hardening
+# runs: the tests again under ASan+UBSan and TSan (scripts/sanitize.sh) and each fuzz harness for
+# FUZZ_SECONDS, default 60 (scripts/fuzz.sh). This is exactly what CI runs (.ci/run).
+#
+# With CI=true it is stricter: warnings in natter's own code are errors (NATTER_WERROR), a test
+# that ctest reports as skipped fails the run, and the README's first command is also tried in a
+# brand-new Debian root (scripts/check-new-machine.sh), where a missing install step fails.
+# NATTER_HARDENING=0 skips the sanitizer and fuzzing runs locally.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="${BUILD_DIR:-$root/build}"
-"$root/scripts/install-deps.sh"
+ci=0
+case "${CI:-}" in true|1|yes) ci=1 ;; esac
+if [ "$ci" -eq 1 ]; then export NATTER_WERROR=ON; fi
+
+"$root/scripts/install-deps.sh" --test
 "$root/scripts/build.sh"
-(cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" --timeout 600)
+ctest_log="$build_dir/ctest-output.log"
+(cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" --timeout 600) 2>&1 | tee "$ctest_log"
+if [ "$ci" -eq 1 ] && grep -q "The following tests did not run" "$ctest_log"; then
+  echo "test: tests were skipped; in CI every test must run (is a test dependency missing?)" >&2
+  exit 1
+fi
+if [ "$ci" -eq 1 ]; then
+  "$root/scripts/check-new-machine.sh"
+fi
 if [ "${NATTER_HARDENING:-1}" != 0 ]; then
   "$root/scripts/sanitize.sh"
   "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
