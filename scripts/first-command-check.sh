@@ -62,6 +62,8 @@ echo "first-command-check: alice's piped message reached bob"
 #    use sudo (not root) must put it back. Only inside a throwaway root.
 if [ "${FRESH_DEBIAN:-}" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # sudo looks its host name up; a new root's /etc/hosts may not have it.
+  grep -qw "$(hostname)" /etc/hosts || echo "127.0.1.1 $(hostname)" >>/etc/hosts
   apt-get install -y -qq --no-install-recommends sudo >/dev/null
   id natter-ci >/dev/null 2>&1 || useradd --create-home natter-ci
   echo "natter-ci ALL=(ALL) NOPASSWD: ALL" >/etc/sudoers.d/natter-ci

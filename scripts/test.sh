@@ -15,6 +15,17 @@ ci=0
 case "${CI:-}" in true|1|yes) ci=1 ;; esac
 if [ "$ci" -eq 1 ]; then export NATTER_WERROR=ON; fi
 
+# First, while this machine may still be new: the README's first command in a brand-new root.
+# Inside such a root already (FRESH_DEBIAN=1, ../shared/tools/fresh-debian), it is tried right here,
+# before the test packages below are installed, instead of in a root nested in this one.
+if [ "$ci" -eq 1 ]; then
+  if [ "${FRESH_DEBIAN:-}" = 1 ]; then
+    "$root/scripts/first-command-check.sh"
+  else
+    "$root/scripts/check-new-machine.sh"
+  fi
+fi
+
 "$root/scripts/install-deps.sh" --test
 "$root/scripts/build.sh"
 ctest_log="$build_dir/ctest-output.log"
@@ -22,9 +33,6 @@ ctest_log="$build_dir/ctest-output.log"
 if [ "$ci" -eq 1 ] && grep -q "The following tests did not run" "$ctest_log"; then
   echo "test: tests were skipped; in CI every test must run (is a test dependency missing?)" >&2
   exit 1
-fi
-if [ "$ci" -eq 1 ]; then
-  "$root/scripts/check-new-machine.sh"
 fi
 if [ "${NATTER_HARDENING:-1}" != 0 ]; then
   "$root/scripts/sanitize.sh"
