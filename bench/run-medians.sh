@@ -3,7 +3,9 @@
 # by run (so that every server sees the same machine load), and appends one JSON line per run to
 # OUT. bench/summarise-medians.py prints the medians.
 #
-#   bench/run-medians.sh [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=PATH/TO/natter-server...
+#   bench/run-medians.sh [-n RUNS] [-o OUT] [-b NATTER_BENCH] [-s NAMES] LABEL=PATH/TO/natter-server...
+#
+# -s runs only the named scenarios (comma-separated, e.g. -s fanout50,handshakes; default all).
 #
 # e.g. comparing a change against its parent, both built with -DCMAKE_BUILD_TYPE=Release:
 #   bench/run-medians.sh -o /tmp/runs.jsonl before=/tmp/old/server/natter-server now=build/server/natter-server
@@ -13,16 +15,19 @@ set -euo pipefail
 runs=5
 out="bench-runs.jsonl"
 bench=$(dirname "$0")/../build/bench/natter-bench
-while getopts "n:o:b:" opt; do
+only=""
+usage="usage: $0 [-n RUNS] [-o OUT] [-b NATTER_BENCH] [-s NAME,...] LABEL=SERVER..."
+while getopts "n:o:b:s:" opt; do
   case $opt in
     n) runs=$OPTARG ;;
     o) out=$OPTARG ;;
     b) bench=$OPTARG ;;
-    *) echo "usage: $0 [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=SERVER..." >&2; exit 2 ;;
+    s) only=",$OPTARG," ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { echo "usage: $0 [-n RUNS] [-o OUT] [-b NATTER_BENCH] LABEL=SERVER..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 [ -x "$bench" ] || { echo "no natter-bench at $bench (use -b)" >&2; exit 2; }
 
 # name|flags: the commands of docs/PERFORMANCE.md ("Figures on this machine").
@@ -40,6 +45,7 @@ scenarios=(
 for run in $(seq 1 "$runs"); do
   for entry in "${scenarios[@]}"; do
     name=${entry%%|*}
+    if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then continue; fi
     read -r -a flags <<< "${entry#*|}"
     for server in "$@"; do
       label=${server%%=*}
