@@ -8,43 +8,12 @@
 namespace natter::crypto {
 
 namespace {
-constexpr std::uint8_t hello_magic[4] = {'N', 'A', 'T', 'R'};
-constexpr std::uint8_t refusal_magic[4] = {'N', 'A', 'T', 'E'};
-constexpr std::size_t max_refusal_text = 512;
-
-bool starts_with(std::span<const std::uint8_t> body, const std::uint8_t (&magic)[4]) {
-  return body.size() >= 4 && std::equal(magic, magic + 4, body.begin());
-}
-
 const char* role_name(role r) { return r == role::client ? "client" : "server"; }
 }  // namespace
 
-std::vector<std::uint8_t> encode_hello(role sender, const public_key& key, std::uint8_t version) {
-  std::vector<std::uint8_t> body(hello_magic, hello_magic + 4);
-  body.push_back(version);
-  body.push_back(static_cast<std::uint8_t>(sender));
-  body.push_back(0);
-  body.push_back(0);
-  body.insert(body.end(), key.begin(), key.end());
-  return body;
-}
-
-std::vector<std::uint8_t> encode_refusal(std::string_view reason) {
-  std::vector<std::uint8_t> body(refusal_magic, refusal_magic + 4);
-  body.push_back(protocol_version);
-  const auto text = reason.substr(0, max_refusal_text);
-  body.insert(body.end(), text.begin(), text.end());
-  return body;
-}
-
-std::optional<std::string> decode_refusal(std::span<const std::uint8_t> body) {
-  if (!starts_with(body, refusal_magic) || body.size() < 5) return std::nullopt;
-  const auto text = body.subspan(5, std::min(body.size() - 5, max_refusal_text));
-  return std::string(text.begin(), text.end());
-}
-
-handshake::handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys)
-    : role_(own_role), identity_(identity), long_term_keys_(long_term_keys) {
+handshake::handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys,
+                     handshake_observer* observer)
+    : role_(own_role), identity_(identity), long_term_keys_(long_term_keys), observer_(observer) {
   if (long_term_keys_ && long_term_keys_->identity().public_key_bytes != identity.public_key_bytes) {
     throw std::logic_error("shared key cache made for another identity");
   }
@@ -86,19 +55,21 @@ std::vector<handshake::frame_body> handshake::on_frame(std::span<const std::uint
 
 std::vector<handshake::frame_body> handshake::on_hello(std::span<const std::uint8_t> body) {
   const role expected = role_ == role::server ? role::client : role::server;
-  if (!starts_with(body, hello_magic)) return fail("not a natter peer (no hello)", "expected a natter hello");
-  if (body.size() != hello_size) return fail("malformed hello (wrong size)", "malformed hello");
-  if (body[4] != protocol_version) {
-    const std::string why = "unsupported protocol version " + std::to_string(body[4]) +
+  if (!has_hello_magic(body)) return fail("not a natter peer (no hello)", "expected a natter hello");
+  const auto peer_hello = decode_hello(body);
+  if (!peer_hello) return fail("malformed hello (wrong size)", "malformed hello");
+  if (peer_hello->version != protocol_version) {
+    const std::string why = "unsupported protocol version " + std::to_string(peer_hello->version) +
                             " (this side speaks version " + std::to_string(protocol_version) + ")";
     return fail(why, why);
   }
-  if (body[5] != static_cast<std::uint8_t>(expected)) {
-    return fail(std::string("hello from a ") + (body[5] == 1 ? "client" : body[5] == 2 ? "server" : "peer of unknown role") +
+  if (peer_hello->role_byte != static_cast<std::uint8_t>(expected)) {
+    const std::uint8_t r = peer_hello->role_byte;
+    return fail(std::string("hello from a ") + (r == 1 ? "client" : r == 2 ? "server" : "peer of unknown role") +
                     ", expected a " + role_name(expected),
                 "wrong role in hello");
   }
-  std::copy(body.begin() + 8, body.end(), peer_long_term_.begin());
+  peer_long_term_ = peer_hello->key;
   long_term_shared_ = long_term_keys_ ? long_term_keys_->derive(peer_long_term_)
                                      : shared_key::derive(peer_long_term_, identity_.secret);
   if (!long_term_shared_) {
@@ -151,6 +122,7 @@ std::vector<handshake::frame_body> handshake::on_key_exchange(std::span<const st
   ephemeral_.secret.wipe();
   long_term_shared_.reset();
   if (!session) return fail("peer ephemeral key refused (zero or low-order point)", "ephemeral key refused");
+  if (observer_) observer_->on_session_key(connection_id_, *session);
   cipher_.emplace(std::move(*session),
                   role_ == role::client ? direction::client_to_server : direction::server_to_client);
   state_ = state::established;

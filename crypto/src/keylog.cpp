@@ -36,4 +36,12 @@ void keylog_writer::append(const nonce& connection_id, const shared_key& session
   sodium_memzero(line.data(), line.size());
 }
 
+void keylog_writer::on_session_key(const nonce& connection_id, const shared_key& session_key) noexcept {
+  try {
+    append(connection_id, session_key);
+  } catch (...) {
+    // Only an allocation can fail here; losing one key log line must not end the connection.
+  }
+}
+
 }  // namespace natter::crypto

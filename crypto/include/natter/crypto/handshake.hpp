@@ -16,24 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "natter/crypto/handshake_observer.hpp"
+#include "natter/crypto/hello.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher.hpp"
 #include "natter/crypto/shared_key_cache.hpp"
 
 namespace natter::crypto {
 
-enum class role : std::uint8_t { client = 1, server = 2 };
-
-inline constexpr std::uint8_t protocol_version = 1;
-inline constexpr std::size_t hello_size = 40;
 inline constexpr std::size_t key_exchange_size = nonce_size + mac_size + key_size;  // 72
-
-// Plaintext frame bodies of the handshake.
-[[nodiscard]] std::vector<std::uint8_t> encode_hello(role sender, const public_key& key,
-                                                     std::uint8_t version = protocol_version);
-[[nodiscard]] std::vector<std::uint8_t> encode_refusal(std::string_view reason);
-// True if `body` is a refusal ("NATE"); its reason (sanitised by the caller before display).
-[[nodiscard]] std::optional<std::string> decode_refusal(std::span<const std::uint8_t> body);
 
 class handshake {
  public:
@@ -43,8 +34,9 @@ class handshake {
   // `identity` is borrowed and must outlive the handshake. A server may pass a cache of
   // long-term shared keys made for the same identity (borrowed too): returning clients then cost
   // it two X25519 operations instead of three, and each client that completes its key exchange
-  // is remembered.
-  handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys = nullptr);
+  // is remembered. An `observer` (borrowed; e.g. the key log) is told the session key once.
+  handshake(role own_role, const key_pair& identity, shared_key_cache* long_term_keys = nullptr,
+            handshake_observer* observer = nullptr);
 
   // Frames to send right after connecting (the server's hello; nothing for a client).
   [[nodiscard]] std::vector<frame_body> start();
@@ -75,6 +67,7 @@ class handshake {
   role role_;
   const key_pair& identity_;
   shared_key_cache* long_term_keys_;
+  handshake_observer* observer_;
   state state_ = state::awaiting_hello;
   std::string error_;
   bool refused_by_peer_ = false;

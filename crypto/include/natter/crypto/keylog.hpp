@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "natter/crypto/handshake_observer.hpp"
 #include "natter/crypto/keys.hpp"
 
 namespace natter::crypto {
@@ -14,15 +15,18 @@ namespace natter::crypto {
 [[nodiscard]] std::string keylog_line(const nonce& connection_id, const shared_key& session_key);
 
 // Appends lines to a key log file, created 0600 if missing. Thread-safe. Throws key_file_error
-// from the constructor if the file cannot be opened.
-class keylog_writer {
+// from the constructor if the file cannot be opened. Handshakes given it as their observer log
+// their connection's key when it is derived.
+class keylog_writer final : public handshake_observer {
  public:
   explicit keylog_writer(const std::filesystem::path& path);
-  ~keylog_writer();
+  ~keylog_writer() override;
   keylog_writer(const keylog_writer&) = delete;
   keylog_writer& operator=(const keylog_writer&) = delete;
 
   void append(const nonce& connection_id, const shared_key& session_key);
+  // handshake_observer: appends the line; a failed write is reported on stderr, never thrown.
+  void on_session_key(const nonce& connection_id, const shared_key& session_key) noexcept override;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
