@@ -78,7 +78,7 @@ handshake_state handshake_state::responder(const key_pair& own_static, std::span
 handshake_state::~handshake_state() { wipe_ephemerals(); }
 
 bool handshake_state::set_ephemeral_for_testing(secret_key ephemeral) {
-  if (has_e_ || status_ == status::failed || status_ == status::split_done) return false;
+  if (has_e_ || (status_ != status::write_next && status_ != status::read_next)) return false;
   e_ = key_pair::from_secret(std::move(ephemeral));
   has_e_ = true;
   return true;

@@ -257,6 +257,7 @@ TEST_CASE("noise XK: calls out of turn are refused and change nothing") {
 
   CHECK_FALSE(initiator.read_message(message_bytes(48)).has_value());  // initiator writes first
   CHECK(initiator.error() == handshake_error::out_of_turn);
+  CHECK(noise::to_string(initiator.error()) == "handshake call out of turn");
   CHECK(initiator.current() == status::write_next);
   CHECK_FALSE(responder.write_message({}).has_value());  // responder reads first
   CHECK(responder.current() == status::read_next);

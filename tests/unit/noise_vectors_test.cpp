@@ -123,6 +123,7 @@ TEST_CASE("noise XK: after split() the handshake state is spent") {
   auto initiator = parties.initiator();
   auto responder = parties.responder();
   (void)natter::test::honest_run(initiator, responder);
+  CHECK_FALSE(initiator.set_ephemeral_for_testing(natter::test::secret_filled(1)));  // complete
   REQUIRE(initiator.split().has_value());
   CHECK(initiator.current() == noise::handshake_state::status::split_done);
   CHECK_FALSE(initiator.split().has_value());
