@@ -12,20 +12,20 @@ static_assert(dh_size == crypto_scalarmult_SCALARBYTES);
 static_assert(dh_size == key_size);
 
 // The XK pattern as the spec writes it (§7.5), walked token by token as §5.3 says.
-enum class token : std::uint8_t { e, s, ee, es, se };
+enum class pattern_token : std::uint8_t { e, s, ee, es, se };
 
 namespace {
 
 struct message_pattern {
   role sender;
-  std::array<token, 2> tokens;
+  std::array<pattern_token, 2> tokens;
 };
 
 // Pre-message: "<- s" (both sides mix the responder's static key into h at construction).
 constexpr std::array<message_pattern, xk_message_count> xk_pattern = {{
-    {role::initiator, {token::e, token::es}},
-    {role::responder, {token::e, token::ee}},
-    {role::initiator, {token::s, token::se}},
+    {role::initiator, {pattern_token::e, pattern_token::es}},
+    {role::responder, {pattern_token::e, pattern_token::ee}},
+    {role::initiator, {pattern_token::s, pattern_token::se}},
 }};
 
 std::span<const std::uint8_t> view(const public_key& key) { return {key.data(), key.size()}; }
@@ -87,32 +87,32 @@ bool handshake_state::set_ephemeral_for_testing(secret_key ephemeral) {
 std::size_t handshake_state::message_overhead() const {
   bool keyed = symmetric_.has_key();
   std::size_t size = 0;
-  for (const token t : xk_pattern[message_index_].tokens) {
-    if (t == token::e) size += dh_size;
-    else if (t == token::s) size += dh_size + (keyed ? tag_size : 0);
+  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+    if (t == pattern_token::e) size += dh_size;
+    else if (t == pattern_token::s) size += dh_size + (keyed ? tag_size : 0);
     else keyed = true;  // every DH token ends in MixKey
   }
   return size + (keyed ? tag_size : 0);  // the payload's tag
 }
 
-bool handshake_state::mix_dh(token dh) {
+bool handshake_state::mix_dh(pattern_token dh) {
   // The letters name the initiator's key, then the responder's (§5.3): es is DH(e, rs) for the
   // initiator and DH(s, re) for the responder; se the other way round.
   const bool initiator = role_ == role::initiator;
   bool own_ephemeral = true;
   bool peer_ephemeral = true;
   switch (dh) {
-    case token::ee: break;
-    case token::es:
+    case pattern_token::ee: break;
+    case pattern_token::es:
       own_ephemeral = initiator;
       peer_ephemeral = !initiator;
       break;
-    case token::se:
+    case pattern_token::se:
       own_ephemeral = !initiator;
       peer_ephemeral = initiator;
       break;
-    case token::e:
-    case token::s: return false;  // not DH tokens: unreachable
+    case pattern_token::e:
+    case pattern_token::s: return false;  // not DH tokens: unreachable
   }
   if (!peer_ephemeral && !rs_) return false;  // unreachable: XK knows rs before es and se
   const secret_key& own = own_ephemeral ? e_.secret : s_->secret;
@@ -161,15 +161,15 @@ std::optional<bytes> handshake_state::write_message(std::span<const std::uint8_t
 
   bytes message;
   message.reserve(overhead + payload.size());
-  for (const token t : xk_pattern[message_index_].tokens) {
-    if (t == token::e) {
+  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+    if (t == pattern_token::e) {
       if (!has_e_) {
         e_ = key_pair::generate();
         has_e_ = true;
       }
       message.insert(message.end(), e_.public_key_bytes.begin(), e_.public_key_bytes.end());
       symmetric_.mix_hash(view(e_.public_key_bytes));
-    } else if (t == token::s) {
+    } else if (t == pattern_token::s) {
       const auto sealed = symmetric_.encrypt_and_hash(view(s_->public_key_bytes));
       if (!sealed) return fail(handshake_error::nonce_exhausted);
       message.insert(message.end(), sealed->begin(), sealed->end());
@@ -191,12 +191,12 @@ std::optional<bytes> handshake_state::read_message(std::span<const std::uint8_t>
   }
 
   std::size_t at = 0;
-  for (const token t : xk_pattern[message_index_].tokens) {
-    if (t == token::e) {
+  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+    if (t == pattern_token::e) {
       std::copy_n(message.begin() + static_cast<std::ptrdiff_t>(at), dh_size, re_.begin());
       symmetric_.mix_hash(view(re_));
       at += dh_size;
-    } else if (t == token::s) {
+    } else if (t == pattern_token::s) {
       const std::size_t length = dh_size + (symmetric_.has_key() ? tag_size : 0);
       const auto opened = symmetric_.decrypt_and_hash(message.subspan(at, length));
       if (!opened) return fail(handshake_error::decrypt_failed);

@@ -24,8 +24,9 @@
 //     wiped, and every later call returns std::nullopt. No payload is ever returned from a
 //     message that did not authenticate completely.
 // Security of payloads (§7.7): message 1's payload reaches only the holder of the responder's
-// static key but can be replayed and has no forward secrecy; message 2's goes to an initiator
-// not yet authenticated. Only after message 3 does the responder know who it talks to.
+// static key but can be replayed, and a later theft of that key reveals it; message 2's goes to
+// an initiator not yet authenticated. Only after message 3 does the responder know who it talks
+// to.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -55,7 +56,7 @@ enum class handshake_error : std::uint8_t {
 [[nodiscard]] std::string_view to_string(handshake_error error);
 
 // A pattern token: e, s, ee, es, se (defined with the XK pattern in the .cpp).
-enum class token : std::uint8_t;
+enum class pattern_token : std::uint8_t;
 
 class handshake_state {
  public:
@@ -99,7 +100,7 @@ class handshake_state {
   handshake_state(role own_role, const key_pair& own_static, std::span<const std::uint8_t> prologue);
 
   [[nodiscard]] std::size_t message_overhead() const;  // key and tag bytes of the next message
-  [[nodiscard]] bool mix_dh(token dh);               // es, ee or se; false on an all-zero result
+  [[nodiscard]] bool mix_dh(pattern_token dh);        // es, ee or se; false on an all-zero result
   void advance();
   std::nullopt_t refuse(handshake_error why);  // out of turn: state unchanged
   std::nullopt_t fail(handshake_error why);    // final: wipes everything
