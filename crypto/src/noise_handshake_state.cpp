@@ -77,6 +77,45 @@ handshake_state handshake_state::responder(const key_pair& own_static, std::span
 
 handshake_state::~handshake_state() { wipe_ephemerals(); }
 
+handshake_state::handshake_state(handshake_state&& other) noexcept
+    : role_(other.role_),
+      s_(other.s_),
+      e_(std::move(other.e_)),
+      has_e_(other.has_e_),
+      re_(other.re_),
+      rs_(other.rs_),
+      symmetric_(std::move(other.symmetric_)),
+      status_(other.status_),
+      error_(other.error_),
+      message_index_(other.message_index_) {
+  other.abandon();
+}
+
+handshake_state& handshake_state::operator=(handshake_state&& other) noexcept {
+  if (this != &other) {
+    role_ = other.role_;
+    s_ = other.s_;
+    e_ = std::move(other.e_);
+    has_e_ = other.has_e_;
+    re_ = other.re_;
+    rs_ = other.rs_;
+    symmetric_ = std::move(other.symmetric_);
+    status_ = other.status_;
+    error_ = other.error_;
+    message_index_ = other.message_index_;
+    other.abandon();
+  }
+  return *this;
+}
+
+void handshake_state::abandon() {
+  status_ = status::failed;
+  error_ = handshake_error::out_of_turn;
+  wipe_ephemerals();
+  symmetric_.wipe();
+  rs_.reset();
+}
+
 bool handshake_state::set_ephemeral_for_testing(secret_key ephemeral) {
   if (has_e_ || (status_ != status::write_next && status_ != status::read_next)) return false;
   e_ = key_pair::from_secret(std::move(ephemeral));

@@ -287,6 +287,25 @@ TEST_CASE("noise XK: calls out of turn are refused and change nothing") {
   CHECK(responder.split().has_value());
 }
 
+TEST_CASE("noise XK: a moved-from handshake state refuses everything") {
+  const xk_parties parties;
+  auto initiator = parties.initiator();
+  auto moved = std::move(initiator);
+  CHECK(initiator.current() == status::failed);  // NOLINT(bugprone-use-after-move): the point
+  CHECK_FALSE(initiator.write_message({}).has_value());
+  CHECK_FALSE(initiator.remote_static().has_value());
+  CHECK(moved.current() == status::write_next);
+  auto responder = parties.responder();
+  const auto m1 = moved.write_message(payload_of[0]);
+  REQUIRE(m1.has_value());
+  CHECK(responder.read_message(*m1) == payload_of[0]);  // the new owner carries on
+
+  auto other = parties.initiator(0x55);
+  other = std::move(moved);  // assignment: the same
+  CHECK(moved.current() == status::failed);  // NOLINT(bugprone-use-after-move)
+  CHECK(other.current() == status::read_next);
+}
+
 TEST_CASE("noise XK: the 65535-byte message limit, both ways") {
   const xk_parties parties;
   auto initiator = parties.initiator();

@@ -71,8 +71,9 @@ class handshake_state {
                                                  std::span<const std::uint8_t> prologue);
 
   ~handshake_state();
-  handshake_state(handshake_state&&) noexcept = default;
-  handshake_state& operator=(handshake_state&&) noexcept = default;
+  // Moving takes the whole state; the moved-from one is left failed (every call refused).
+  handshake_state(handshake_state&& other) noexcept;
+  handshake_state& operator=(handshake_state&& other) noexcept;
 
   // Test seam for known-answer vectors: use this ephemeral secret instead of a fresh random one.
   // Only before this side's ephemeral exists (i.e. before it writes its "e"); false otherwise.
@@ -105,6 +106,7 @@ class handshake_state {
   std::nullopt_t refuse(handshake_error why);  // out of turn: state unchanged
   std::nullopt_t fail(handshake_error why);    // final: wipes everything
   void wipe_ephemerals();
+  void abandon();  // what a moved-from state becomes
 
   role role_;
   const key_pair* s_;  // borrowed
