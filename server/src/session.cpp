@@ -6,6 +6,13 @@
 
 namespace natter::server {
 
+namespace {
+// The core's deadlines are natter::steady_ms values: std::chrono::steady_clock's milliseconds.
+std::chrono::steady_clock::time_point steady_time(std::int64_t steady_ms) {
+  return std::chrono::steady_clock::time_point(std::chrono::milliseconds(steady_ms));
+}
+}  // namespace
+
 session::session(asio::ip::tcp::socket socket, std::string address, shared_state& state,
                  std::unique_ptr<connection_limits::slot> slot, std::uint64_t id)
     : socket_(std::move(socket)),
@@ -26,7 +33,7 @@ void session::start() {
   state_.sessions.add(id_, shared_from_this());
   log_debug("connection from ", core_.address());
   core_.start(weak_from_this());  // the server's hello
-  arm_timer(core_.deadline_ms());
+  arm_timer(steady_time(core_.deadline_ms()));
   (void)queue_.schedule_write();  // nothing else can have scheduled one yet
   do_write();
   do_read();
@@ -64,7 +71,7 @@ void session::on_readable(std::error_code ec) {
 }
 
 void session::on_input(const input_result& result) {
-  if (result.joined) arm_timer(core_.deadline_ms());  // from the handshake timeout to the idle one
+  if (result.joined) arm_timer(steady_time(core_.deadline_ms()));  // from the handshake timeout to the idle one
   if (result.close) {
     finish_close(*result.close);
   } else if (result.handshake_output) {
@@ -140,9 +147,8 @@ void session::on_write(std::error_code ec) {
 
 // ---- timers and closing -------------------------------------------------------------------------
 
-void session::arm_timer(std::int64_t steady_ms) {
-  // The core's clock is natter::steady_ms, which counts std::chrono::steady_clock's milliseconds.
-  timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(steady_ms)));
+void session::arm_timer(std::chrono::steady_clock::time_point when) {
+  timer_.expires_at(when);
   timer_.async_wait([self = shared_from_this()](std::error_code ec) { self->on_timer(ec); });
 }
 
@@ -154,7 +160,7 @@ void session::on_timer(std::error_code ec) {
   } else if (auto request = core_.on_deadline()) {
     finish_close(*request);
   } else {
-    arm_timer(core_.deadline_ms());
+    arm_timer(steady_time(core_.deadline_ms()));
   }
 }
 
@@ -176,8 +182,7 @@ void session::finish_close(const close_request& request) {
   }
   // Flush what is queued (the bye, a refusal), then close; bounded by the linger timer.
   close_after_flush_ = true;
-  timer_.expires_after(state_.linger);
-  timer_.async_wait([self = shared_from_this()](std::error_code ec) { self->on_timer(ec); });
+  arm_timer(std::chrono::steady_clock::now() + state_.linger);
   if (queue_.schedule_write()) do_write();
 }
 

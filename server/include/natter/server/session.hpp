@@ -64,7 +64,7 @@ class session final : public participant,
   void do_write();
   void on_write(std::error_code ec);
 
-  void arm_timer(std::int64_t steady_ms);
+  void arm_timer(std::chrono::steady_clock::time_point when);
   void on_timer(std::error_code ec);
   void close(leave_reason reason, std::string message, bool say_bye);
   void finish_close(const close_request& request);
