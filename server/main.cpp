@@ -1,4 +1,5 @@
-// natter-server: parse options, run. Everything else lives in the natter_server library.
+// natter-server: parse options, run. Everything else lives in natter_server_io (I/O, lifecycle) and
+// natter_server_core (what the server decides, no Asio).
 #include <iostream>
 #include <vector>
 

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 
-#include "natter/server/session.hpp"
-
 namespace natter::server {
 
 deferred_flush::deferred_flush(asio::io_context& io, std::chrono::milliseconds delay)
     : delay_(delay), strand_(asio::make_strand(io)), timer_(strand_) {}
 
-void deferred_flush::add(std::weak_ptr<session> waiting) {
+void deferred_flush::add(std::weak_ptr<deferred_flush_target> waiting) {
   {
     std::lock_guard lock(mutex_);
     waiting_.push_back(std::move(waiting));
@@ -25,7 +23,7 @@ void deferred_flush::add(std::weak_ptr<session> waiting) {
 }
 
 void deferred_flush::on_tick() {
-  std::vector<std::weak_ptr<session>> due;
+  std::vector<std::weak_ptr<deferred_flush_target>> due;
   {
     std::lock_guard lock(mutex_);
     due.swap(waiting_);

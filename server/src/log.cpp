@@ -2,8 +2,9 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <ctime>
+
+#include "natter/clock.hpp"
 
 namespace natter::server {
 
@@ -21,10 +22,9 @@ bool parse_log_level(std::string_view text, log_level& out) {
 
 void logger::write(log_level level, std::string_view text) {
   static constexpr const char* names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::int64_t now = natter::wall_ms();  // a timestamp people read
+  const auto seconds = static_cast<std::time_t>(now / 1000);
+  const auto millis = now % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[64];

@@ -28,6 +28,11 @@ std::optional<registered_name> memory_name_registry::lookup(std::string_view nam
   return std::nullopt;
 }
 
+std::size_t memory_name_registry::size() const {
+  std::lock_guard lock(mutex_);
+  return names_.size();
+}
+
 namespace {
 struct statement {
   sqlite3_stmt* handle = nullptr;

@@ -25,7 +25,16 @@
 
 namespace natter::server {
 
-class session;
+// What the flush timer calls: a connection whose queue holds messages that may wait. Kept apart
+// from session.hpp so that the timer does not depend on the session (session.hpp includes this).
+class deferred_flush_target {
+ public:
+  // Thread-safe: called on the timer's strand. Writes what is held, unless a write already has.
+  virtual void flush_deferred() = 0;
+
+ protected:
+  ~deferred_flush_target() = default;
+};
 
 class deferred_flush {
  public:
@@ -36,7 +45,7 @@ class deferred_flush {
   [[nodiscard]] std::chrono::milliseconds delay() const { return delay_; }
 
   // Thread-safe. `waiting` gets flush_deferred() called within delay() (unless it is gone).
-  void add(std::weak_ptr<session> waiting);
+  void add(std::weak_ptr<deferred_flush_target> waiting);
 
  private:
   void on_tick();
@@ -47,7 +56,7 @@ class deferred_flush {
   std::chrono::steady_clock::time_point next_tick_not_before_{};  // strand_ only
 
   std::mutex mutex_;
-  std::vector<std::weak_ptr<session>> waiting_;
+  std::vector<std::weak_ptr<deferred_flush_target>> waiting_;
   bool armed_ = false;
 };
 

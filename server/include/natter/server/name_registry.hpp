@@ -32,6 +32,8 @@ class name_registry {
   [[nodiscard]] virtual claim_result claim(std::string_view name, const crypto::public_key& key,
                                            std::int64_t now_ms) = 0;
   [[nodiscard]] virtual std::optional<registered_name> lookup(std::string_view name) const = 0;
+  // How many names are registered.
+  [[nodiscard]] virtual std::size_t size() const = 0;
 };
 
 // Keeps everything in memory (tests, and `--ephemeral-names`).
@@ -39,6 +41,7 @@ class memory_name_registry : public name_registry {
  public:
   claim_result claim(std::string_view name, const crypto::public_key& key, std::int64_t now_ms) override;
   std::optional<registered_name> lookup(std::string_view name) const override;
+  std::size_t size() const override;
 
  protected:
   // Called with the lock held for a new name; a persistent subclass writes it through.

@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "natter/clock.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/messages.hpp"
 #include "natter/server/name_registry.hpp"
@@ -62,7 +63,9 @@ using send_result = std::variant<ack_event, message_error>;
 
 class router {
  public:
-  using clock = std::function<std::int64_t()>;  // milliseconds since the Unix epoch
+  // The wall clock (natter::wall_ms in production): it stamps what people read, a message's `ts`
+  // and when a name was registered. Rates and timeouts are the sessions', on the steady clock.
+  using clock = ms_clock;
 
   // max_frame, max_text, rate and burst are only announced in `welcome`; sessions enforce them.
   router(name_registry& names, clock now_ms, std::uint64_t max_frame, std::uint64_t max_text,

@@ -1,17 +1,21 @@
 #pragma once
-// The server: an acceptor, the sessions it creates, the router between them, an operator console
-// and orderly shutdown. One io_context runs on several threads; each connection has its own strand.
+// The server's lifecycle: builds the shared parts (key, name registry, router, the state every
+// session shares), runs one io_context on several threads with a strand per connection, and
+// stops in order. The listener (listener.hpp), the console (console_reader.hpp and
+// console_commands.hpp) and the heap policy (heap_policy.hpp) each live in a file of their own.
 #include <asio.hpp>
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "natter/crypto/keylog.hpp"
-#include "natter/crypto/shared_key_cache.hpp"
 #include "natter/crypto/keys.hpp"
-#include "natter/server/connection_limits.hpp"
+#include "natter/crypto/shared_key_cache.hpp"
+#include "natter/server/console_reader.hpp"
+#include "natter/server/deferred_flush.hpp"
+#include "natter/server/heap_policy.hpp"
+#include "natter/server/listener.hpp"
 #include "natter/server/name_registry.hpp"
 #include "natter/server/options.hpp"
 #include "natter/server/router.hpp"
@@ -36,13 +40,9 @@ class server {
   [[nodiscard]] std::string fingerprint() const;
 
  private:
-  void do_accept();
-  void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
   void begin_stop();
   void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
-  void schedule_heap_trim();
-  void read_console();
-  void run_console_command(const std::string& line);
+  std::string on_console_line(const std::string& line);
 
   // Declaration order is destruction order reversed, and it matters: io_ is destroyed before the
   // state its pending handlers (sessions) refer to, and after the I/O objects that belong to it.
@@ -53,21 +53,18 @@ class server {
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;
   std::unique_ptr<shared_state> state_;
-  std::shared_ptr<connection_limits> admission_;
   unsigned threads_;  // I/O threads running io_
   asio::io_context io_;
   // Accepting, signals, the console, the timers and stop() all run on this one strand: the
   // io_context has several threads, and stopping must not race with an accept in progress.
   asio::strand<asio::io_context::executor_type> control_;
-  asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<listener> listener_;  // null when only the fingerprint was asked for
   asio::signal_set signals_;
-  std::optional<asio::posix::stream_descriptor> console_;
-  asio::streambuf console_buffer_;
+  std::optional<console_reader> console_;
   asio::steady_timer stop_timer_;
-  asio::steady_timer trim_timer_;  // returns freed heap to the system now and then
+  heap_policy heap_;
   std::unique_ptr<deferred_flush> deferred_;  // null with --presence-delay 0
   std::uint16_t port_ = 0;
-  std::uint64_t next_session_id_ = 1;
   bool stopping_ = false;  // control_ strand only
 };
 

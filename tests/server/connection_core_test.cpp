@@ -1,0 +1,409 @@
+// The server's per-connection protocol core without sockets, the way client_session_test tests
+// the client: a real client-side handshake and cipher (natter_crypto) talk to connection_core
+// through byte buffers. Each server end is the core plus the outgoing queue the session would
+// own; the router between them is real; both clocks are fakes.
+#include <doctest/doctest.h>
+#include <sodium.h>
+
+#include "natter/limits.hpp"
+#include "natter/message_build.hpp"
+#include "natter/message_parse.hpp"
+#include "natter/server/connection_core.hpp"
+#include "natter/server/log.hpp"
+#include "natter/server/outgoing_queue.hpp"
+
+using namespace natter;
+using namespace natter::server;
+using outcome = outgoing_queue::push_outcome;
+
+namespace {
+
+// What a session is, minus the socket: the core, the queue, and a record of what the queue told it.
+struct server_end final : participant, std::enable_shared_from_this<server_end> {
+  server_end(const connection_context& context, rate_limiter rate)
+      : core(context, rate, "192.0.2.1:4242"), queue({100, 1 << 20}) {}
+  connection_core core;
+  outgoing_queue queue;
+  std::vector<outcome> pushes;
+  std::vector<leave_reason> disconnects;
+
+  void deliver(shared_message m) override { pushes.push_back(queue.push(std::move(m), false)); }
+  void deliver_soon(shared_message m) override { pushes.push_back(queue.push(std::move(m), true)); }
+  void disconnect(leave_reason reason, std::string) override { disconnects.push_back(reason); }
+
+  // The deferred flush timer fires: true if the session would now schedule a write.
+  bool tick() { return queue.flush_deferred(); }
+
+  // Everything the session would write now, as one byte stream.
+  bytes drain() {
+    bytes wire;
+    std::vector<shared_message> batch;
+    while (queue.take(batch, core.has_handshake_output())) {
+      bytes out;
+      core.write_output(batch, out);
+      wire.insert(wire.end(), out.begin(), out.end());
+      batch.clear();
+    }
+    return wire;
+  }
+};
+
+// The client's end: natter_crypto's handshake and cipher, no client library.
+struct client_end {
+  crypto::key_pair identity = crypto::key_pair::generate();
+  crypto::handshake handshake{crypto::role::client, identity};
+  std::optional<crypto::session_cipher> cipher;
+  frame_decoder decoder{limits::default_max_frame};
+  std::size_t session_frames = 0;  // sealed frames received
+
+  // Reads the server's bytes: handshake frames until established, then sealed frames.
+  // Returns the handshake frames to send back and collects the messages.
+  std::vector<server_message> messages;
+  bytes receive(const bytes& wire) {
+    decoder.feed(wire);
+    bytes reply;
+    bytes body;
+    while (decoder.next(body) == decode_status::frame) {
+      if (!cipher) {
+        REQUIRE(handshake.on_frame(body).empty());
+        if (handshake.current() == crypto::handshake::state::awaiting_verdict) {
+          for (const auto& frame : handshake.accept_peer_key()) {
+            const bytes framed = make_frame(frame);
+            reply.insert(reply.end(), framed.begin(), framed.end());
+          }
+        } else if (handshake.current() == crypto::handshake::state::established) {
+          cipher.emplace(handshake.take_cipher());
+        }
+        continue;
+      }
+      auto opened = cipher->open(body);
+      REQUIRE(opened.status == crypto::open_status::ok);
+      ++session_frames;
+      for (auto& item : parse_server_frame(opened.plaintext)) messages.push_back(std::get<server_message>(item));
+    }
+    return reply;
+  }
+
+  bytes seal(const client_message& m) {
+    bytes wire;
+    cipher->seal_frame(build(m), wire);
+    return wire;
+  }
+
+  template <typename T>
+  std::vector<T> take() {
+    std::vector<T> out;
+    for (auto& m : messages) {
+      if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+    }
+    std::erase_if(messages, [](const server_message& m) { return std::holds_alternative<T>(m); });
+    return out;
+  }
+};
+
+struct sodium_ready {
+  sodium_ready() {
+    REQUIRE(sodium_init() >= 0);
+    logger::set_level(log_level::warn);  // the core logs joins and leaves at info
+  }
+};
+
+struct fixture : sodium_ready {
+  std::int64_t wall = 1'700'000'000'000;  // what `ts` shows
+  std::int64_t steady = 5'000;            // what rates and timeouts count
+  memory_name_registry names;
+  crypto::key_pair identity = crypto::key_pair::generate();
+  router routes{names, [this] { return wall; }, 65536, limits::max_text, 1, 2};
+  connection_context context{identity, nullptr, routes, nullptr,
+                             connection_settings{65536, limits::max_text, 10'000, 90'000, 1, 2},
+                             [this] { return steady; }};
+
+  struct peer {
+    std::shared_ptr<server_end> server;
+    client_end client;
+    input_result send(const client_message& m) { return server->core.on_bytes(client.seal(m)); }
+    // Delivers what the server queued to the client.
+    void pump() { CHECK(client.receive(server->drain()).empty()); }
+  };
+
+  // A connection through the handshake (not joined).
+  std::unique_ptr<peer> connect() {
+    auto p = std::make_unique<peer>();
+    p->server = std::make_shared<server_end>(context, rate_limiter(1, 2));
+    p->server->core.start(p->server);
+    CHECK(p->server->core.has_handshake_output());
+    const bytes client_frames = p->client.receive(p->server->drain());  // hello in, hello + kx out
+    REQUIRE_FALSE(client_frames.empty());
+    const auto result = p->server->core.on_bytes(client_frames);
+    CHECK(result.handshake_output);
+    CHECK_FALSE(result.close);
+    CHECK(p->client.receive(p->server->drain()).empty());  // the server's key exchange
+    REQUIRE(p->client.cipher);
+    CHECK(p->server->core.current() == connection_core::phase::awaiting_join);
+    return p;
+  }
+
+  std::unique_ptr<peer> join(const std::string& name) {
+    auto p = connect();
+    const auto result = p->send(join_request{name, 1});
+    CHECK(result.joined);
+    p->pump();
+    const auto welcome = p->client.take<welcome_event>();
+    REQUIRE(welcome.size() == 1);
+    CHECK(welcome[0].name == name);
+    CHECK(p->server->core.current() == connection_core::phase::joined);
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture, "join, say and whisper through the core, with real handshakes and ciphers") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  alice->pump();
+  CHECK(alice->client.take<presence_event>().at(0).name == "bob");
+  CHECK(alice->server->core.who() == "alice (192.0.2.1:4242)");
+
+  wall += 1234;
+  CHECK_FALSE(alice->send(say_request{"hello bob", 7}).close);
+  alice->pump();
+  bob->pump();
+  const auto ack = alice->client.take<ack_event>();
+  REQUIRE(ack.size() == 1);
+  CHECK(ack[0].ref == 7);
+  CHECK(ack[0].ts_ms == wall);  // `ts` is the wall clock's
+  const auto chat = bob->client.take<chat_event>();
+  REQUIRE(chat.size() == 1);
+  CHECK(chat[0].from == "alice");
+  CHECK(chat[0].text == "hello bob");
+  CHECK(chat[0].id == ack[0].id);
+
+  steady += 2000;  // a token back
+  (void)alice->send(whisper_request{"BOB", "psst", 8});
+  alice->pump();
+  bob->pump();
+  CHECK(alice->client.take<ack_event>().at(0).ref == 8);
+  const auto whisper = bob->client.take<chat_event>();
+  REQUIRE(whisper.size() == 1);
+  CHECK(whisper[0].whisper);
+  CHECK(whisper[0].to == "bob");
+
+  (void)alice->send(whisper_request{"carol", "anyone?", 9});
+  (void)alice->send(users_request{10});
+  (void)alice->send(whois_request{"bob", 11});
+  alice->pump();
+  const auto errors = alice->client.take<error_event>();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == errc::unknown_user);
+  CHECK(errors[0].ref == 9);
+  const auto users = alice->client.take<users_event>();
+  REQUIRE(users.size() == 1);
+  CHECK(users[0].ref == 10);
+  const auto whois = alice->client.take<whois_event>();
+  REQUIRE(whois.size() == 1);
+  CHECK(whois[0].online);
+  CHECK(users[0].users.size() == 2);
+}
+
+TEST_CASE_FIXTURE(fixture, "the join check: nothing but join, ping and quit before joining") {
+  auto p = connect();
+  (void)p->send(say_request{"too early", 1});
+  (void)p->send(whisper_request{"bob", "too early", 2});
+  (void)p->send(users_request{3});
+  (void)p->send(whois_request{"bob", 4});
+  (void)p->send(ping_request{5});
+  p->pump();
+  const auto errors = p->client.take<error_event>();
+  REQUIRE(errors.size() == 4);
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    CHECK(errors[i].code == errc::not_joined);
+    CHECK(errors[i].message == "join first");
+    CHECK(errors[i].ref == i + 1);
+  }
+  (void)p->send(ping_request{5});
+  p->pump();
+  CHECK(p->client.take<pong_event>().at(0).ref == 5);
+
+  CHECK(p->send(join_request{"dana", 6}).joined);
+  CHECK_FALSE(p->send(join_request{"dana", 7}).joined);
+  p->pump();
+  const auto again = p->client.take<error_event>();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].code == errc::already_joined);
+}
+
+TEST_CASE_FIXTURE(fixture, "rate limiting runs on the steady clock: a wall-clock step changes nothing") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  // rate 1/s, burst 2
+  (void)alice->send(say_request{"one", 1});
+  (void)alice->send(say_request{"two", 2});
+  (void)alice->send(say_request{"three", 3});
+  alice->pump();
+  CHECK(alice->client.take<ack_event>().size() == 2);
+  auto errors = alice->client.take<error_event>();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == errc::rate_limited);
+  CHECK(errors[0].ref == 3);
+
+  wall += 3'600'000;  // the system clock jumps an hour ahead: no tokens for that
+  (void)alice->send(whisper_request{"bob", "four", 4});
+  alice->pump();
+  CHECK(alice->client.take<error_event>().at(0).code == errc::rate_limited);
+  wall -= 7'200'000;  // or back: nothing breaks either
+  (void)alice->send(say_request{"five", 5});
+  alice->pump();
+  CHECK(alice->client.take<error_event>().at(0).code == errc::rate_limited);
+
+  steady += 1000;  // one second of real time: one token
+  (void)alice->send(say_request{"six", 6});
+  (void)alice->send(say_request{"seven", 7});
+  alice->pump();
+  CHECK(alice->client.take<ack_event>().at(0).ref == 6);
+  CHECK(alice->client.take<error_event>().size() == 1);
+  bob->pump();
+  CHECK(bob->client.take<chat_event>().size() == 3);  // one, two, six
+}
+
+TEST_CASE_FIXTURE(fixture, "a bad MAC closes with protocol_error, a sealed bye, and input stops") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  bytes wire = alice->client.seal(say_request{"forged", 1});
+  wire.back() ^= 1;
+  const auto result = alice->server->core.on_bytes(wire);
+  REQUIRE(result.close);
+  CHECK(result.close->say_bye);
+  REQUIRE(result.close->bye);
+  CHECK(alice->server->core.closing());
+  alice->server->queue.shut(result.close->bye);  // what the session does
+  alice->pump();
+  const auto bye = alice->client.take<bye_event>();
+  REQUIRE(bye.size() == 1);
+  CHECK(bye[0].reason == "protocol_error");
+  CHECK(bye[0].message == "frame failed authentication (bad MAC)");
+  // The others hear why; later input is ignored.
+  bob->pump();
+  const auto left = bob->client.take<presence_event>();
+  REQUIRE(left.size() == 1);
+  CHECK_FALSE(left[0].joined);
+  CHECK(left[0].reason == "protocol_error");
+  CHECK_FALSE(alice->server->core.on_bytes(alice->client.seal(say_request{"ignored", 2})).close);
+  CHECK(routes.online() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "bad frames: an oversized header or a broken hello end the connection") {
+  SUBCASE("frame over max_frame") {
+    auto p = connect();
+    bytes header;
+    append_frame_header(header, 65537);
+    const auto result = p->server->core.on_bytes(header);
+    REQUIRE(result.close);
+    REQUIRE(result.close->bye);
+    CHECK(result.close->bye->find("frame length over the limit") != std::string::npos);
+  }
+  SUBCASE("a hello that is not one: a plaintext refusal, no bye (there is no cipher)") {
+    auto server = std::make_shared<server_end>(context, rate_limiter(0, 0));
+    server->core.start(server);
+    (void)server->drain();
+    const auto result = server->core.on_bytes(make_frame(bytes(crypto::hello_size, 0x42)));
+    REQUIRE(result.close);
+    CHECK(result.close->say_bye);
+    CHECK_FALSE(result.close->bye);
+    CHECK(server->core.has_handshake_output());  // the refusal
+    frame_decoder decoder(limits::default_max_frame);
+    decoder.feed(server->drain());
+    bytes body;
+    REQUIRE(decoder.next(body) == decode_status::frame);
+    CHECK(crypto::decode_refusal(body).has_value());
+  }
+  SUBCASE("a frame that is not JSON is answered, not disconnected") {
+    auto p = connect();
+    bytes wire;
+    p->client.cipher->seal_frame("{not json", wire);
+    CHECK_FALSE(p->server->core.on_bytes(wire).close);
+    p->pump();
+    CHECK(p->client.take<error_event>().at(0).code == errc::bad_json);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "a frame split across reads, or several in one read, is handled the same") {
+  auto alice = join("alice");
+  bytes wire = alice->client.seal(ping_request{1});
+  const bytes second = alice->client.seal(ping_request{2});
+  wire.insert(wire.end(), second.begin(), second.end());
+  (void)alice->server->core.on_bytes(std::span(wire).first(3));
+  (void)alice->server->core.on_bytes(std::span(wire).subspan(3));
+  alice->pump();
+  const auto pongs = alice->client.take<pong_event>();
+  REQUIRE(pongs.size() == 2);
+  CHECK(pongs[1].ref == 2);
+}
+
+TEST_CASE_FIXTURE(fixture, "quit says goodbye and tells the others; an outside close builds the bye too") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  auto carol = join("carol");
+  const auto result = alice->send(quit_request{});
+  REQUIRE(result.close);
+  REQUIRE(result.close->bye);
+  CHECK(result.close->bye->find("goodbye") != std::string::npos);
+  CHECK_FALSE(alice->server->core.close(leave_reason::dropped, "", false));  // once only
+
+  const auto kicked = bob->server->core.close(leave_reason::kicked, "by the operator", true);
+  REQUIRE(kicked);
+  CHECK(kicked->bye->find("kicked") != std::string::npos);
+  carol->pump();
+  const auto left = carol->client.take<presence_event>();
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].reason == "quit");
+  CHECK(left[1].reason == "kicked");
+  CHECK(routes.online() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "timeouts come from the steady clock: handshake, then idle") {
+  auto p = connect();
+  CHECK(p->server->core.deadline_ms() == 5'000 + 10'000);
+  steady += 9'999;
+  CHECK_FALSE(p->server->core.on_deadline());
+  steady += 1;
+  const auto late = p->server->core.on_deadline();
+  REQUIRE(late);
+  CHECK(late->bye->find("handshake timed out") != std::string::npos);
+
+  auto q = join("quinn");
+  steady += 500;
+  (void)q->send(ping_request{1});
+  CHECK(q->server->core.deadline_ms() == steady + 90'000);
+  steady += 89'999;
+  wall += 86'400'000;  // a day's clock step is no idleness
+  CHECK_FALSE(q->server->core.on_deadline());
+  steady += 1;
+  const auto idle = q->server->core.on_deadline();
+  REQUIRE(idle);
+  CHECK(idle->bye->find("idle timeout") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "presence notices wait for the deferred flush; a chat message carries them out") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  alice->pump();
+  (void)alice->client.take<presence_event>();
+  CHECK_FALSE(alice->server->tick());  // the timer finds bob's notice already written
+  alice->server->pushes.clear();
+  auto carol = join("carol");
+  auto dana = join("dana");
+  // Two notices for alice: the first asks to be listed with the flush timer, the second waits too.
+  CHECK(alice->server->pushes == std::vector{outcome::wait, outcome::queued});
+  (void)bob->send(say_request{"news", 1});
+  CHECK(alice->server->pushes.back() == outcome::write);  // the chat cannot wait, and takes them along
+  CHECK_FALSE(alice->server->tick());  // nothing for the timer to do once the write is scheduled
+  const std::size_t frames_before = alice->client.session_frames;
+  alice->pump();
+  CHECK(alice->client.session_frames == frames_before + 1);  // one batch frame: seal once, one write
+  const auto& received = alice->client.messages;
+  REQUIRE(received.size() == 3);
+  CHECK(std::get<presence_event>(received[0]).name == "carol");
+  CHECK(std::get<presence_event>(received[1]).name == "dana");
+  CHECK(std::get<chat_event>(received[2]).text == "news");
+}
