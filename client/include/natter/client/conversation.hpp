@@ -85,8 +85,6 @@ class conversation {
   // Moves time-driven work along (paced lines, input credits, the end of a script). Call it
   // after every event and at least every few tens of milliseconds.
   void tick();
-  // A line from outside the protocol (a start-up notice, a store that could not be saved).
-  void report(shown_kind kind, std::string text) { out_.show(kind, std::move(text)); }
 
   [[nodiscard]] std::vector<shown_line> take_lines() { return std::exchange(out_.lines, {}); }
   [[nodiscard]] std::vector<conversation_action> take_actions() { return std::exchange(out_.actions, {}); }
