@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "natter/client/line_ui.hpp"
+#include "natter/client/line_app.hpp"
 #include "natter/client/options.hpp"
 #include "natter/client/tui_app.hpp"
 #include "natter/crypto/fingerprint.hpp"
@@ -131,7 +131,7 @@ int run(int argc, char** argv) {
     return run_tui(identity.keys, std::move(config), tui);
   }
 
-  ui_settings ui;
+  line_ui_settings ui;
   ui.interactive = interactive;
   ui.trace = o.trace;
   ui.wait_ms = o.wait_ms;

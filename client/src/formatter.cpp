@@ -42,11 +42,14 @@ std::optional<display_line> format_server(const server_message& message, const f
           [](const ack_event&) -> std::optional<display_line> { return std::nullopt; },
           [&](const chat_event& m) -> std::optional<display_line> {
             const std::string clock = format_clock(m.ts_ms, options.utc);
-            if (!m.whisper) return chat(clock + " <" + printable(m.from) + "> " + printable(m.text));
-            if (same_name(m.from, options.own_name) && !same_name(m.to, options.own_name)) {
-              return chat(clock + " -> *" + printable(m.to) + "* " + printable(m.text));
-            }
-            return chat(clock + " *" + printable(m.from) + "* (whisper) " + printable(m.text));
+            const std::string from = printable(m.from);
+            const std::string text = printable(m.text);
+            if (!m.whisper) return chat(clock + " <" + from + "> " + text);
+            const std::string to = printable(m.to);
+            const bool outgoing = same_name(m.from, options.own_name) && !same_name(m.to, options.own_name);
+            if (options.style == chat_style::arrows) return chat(clock + (outgoing ? " →" + to : " ←" + from) + " " + text);
+            if (outgoing) return chat(clock + " -> *" + to + "* " + text);
+            return chat(clock + " *" + from + "* (whisper) " + text);
           },
           [](const presence_event& m) -> std::optional<display_line> {
             if (m.joined) {

@@ -11,19 +11,16 @@
 #include <cstring>
 #include <iostream>
 
+#include "natter/client/action_runner.hpp"
 #include "natter/client/event_queue.hpp"
 #include "natter/client/known_hosts.hpp"
 #include "natter/client/tui_screen.hpp"
 #include "natter/client/tui_state.hpp"
+#include "natter/clock.hpp"
 
 namespace natter::client {
 
 namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // Responsiveness under load: each loop round handles every pending key first, then at most
 // this many events, so a burst of thousands of messages is worked off over many rounds and a
@@ -66,12 +63,6 @@ class wake_pipe {
   int fds_[2] = {-1, -1};
 };
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // ncursesw shows and reads UTF-8 only in a UTF-8 locale. natter's text is UTF-8 by protocol,
 // so if the environment names none (e.g. LANG unset), fall back to C.UTF-8 for character
 // handling. Numbers stay in the "C" locale: nothing natter prints or parses is localised.
@@ -87,7 +78,7 @@ class tui_app {
       : settings_(settings),
         state_(tui_config{host_key(config.host, config.port), config.session.name, settings.own_fingerprint,
                           settings.trace, false},
-               load_store()),
+               load_verified_or_empty(settings.verified_path, store_error_)),
         driver_(identity, with_signals(std::move(config)), [this](client_event e) {
           // Runs on the I/O thread: queue, then wake the UI thread.
           queue_.push(std::move(e));
@@ -110,6 +101,7 @@ class tui_app {
         state_.on_event(*event);
         ++handled;
       }
+      for (auto& action : state_.take_actions()) perform(action);  // e.g. lines typed before the join
       dirty |= handled > 0;
       const auto now = std::chrono::steady_clock::now();
       if (dirty && now - last_draw >= frame_interval) {
@@ -140,15 +132,6 @@ class tui_app {
     return config;
   }
 
-  verified_store load_store() {
-    try {
-      return verified_store::load(settings_.verified_path);
-    } catch (const verified_store_error& e) {
-      store_error_ = e.what();
-      return {};
-    }
-  }
-
   // Returns true if anything changed on screen.
   bool handle_keys() {
     bool changed = false;
@@ -160,25 +143,13 @@ class tui_app {
         screen_.invalidate();  // resize or Ctrl-L: repaint every cell
         continue;
       }
-      for (auto& action : state_.on_key(input->key, wall_ms())) perform(action);
+      for (auto& action : state_.on_key(input->key, natter::wall_ms())) perform(action);
     }
     return changed;
   }
 
   void perform(tui_action& action) {
-    std::visit(overloaded{
-                   [this](send_action& a) { driver_.submit(std::move(a.message)); },
-                   [this](quit_action& a) { driver_.quit_when_acknowledged(std::move(a.reason)); },
-                   [this](trust_action& a) { driver_.answer_trust(a.trusted); },
-                   [this](save_verified_action&) {
-                     try {
-                       state_.verified().save(settings_.verified_path);
-                     } catch (const verified_store_error& e) {
-                       state_.report(line_kind::error, std::string("! ") + e.what());
-                     }
-                   },
-               },
-               action);
+    if (auto error = run_action(action, driver_, settings_.verified_path)) state_.report(line_kind::error, *error);
   }
 
   const tui_settings& settings_;

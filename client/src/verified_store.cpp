@@ -143,4 +143,13 @@ void verified_store::save(const std::filesystem::path& path) const {
   if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot replace");
 }
 
+verified_store load_verified_or_empty(const std::filesystem::path& path, std::string& error) {
+  try {
+    return verified_store::load(path);
+  } catch (const verified_store_error& e) {
+    error = e.what();
+    return {};
+  }
+}
+
 }  // namespace natter::client

@@ -210,3 +210,14 @@ TEST_CASE("tui state: a burst of messages stays bounded") {
   CHECK(s.log().size() == nc::max_scrollback_lines);
   CHECK(last_line(s) == "16:00 <bob> m19999");
 }
+
+TEST_CASE("tui state: a line typed before the join is sent when the join comes") {
+  auto s = make_state();
+  s.on_event(nc::established_event{"00", server_fp, nc::pin_state::pinned});
+  CHECK(type(s, L"early bird").empty());
+  connect(s);
+  const auto actions = s.take_actions();
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "early bird");
+  CHECK(last_line(s) == "16:00 <alice> early bird");
+}

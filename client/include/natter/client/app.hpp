@@ -1,6 +1,6 @@
 #pragma once
-// The `natter` program: options, identity, name, key log, then the line UI. main() only calls
-// this; exceptions that escape start-up are caught here and become exit status 1.
+// The `natter` program: options, identity, name, key log, then the line or full-screen UI.
+// main() only calls this; exceptions that escape start-up are caught here and become exit status 1.
 namespace natter::client {
 
 inline constexpr int exit_ok = 0;

@@ -24,6 +24,7 @@
 #include "natter/client/client_session.hpp"
 #include "natter/client/connection.hpp"
 #include "natter/client/host_verifier.hpp"
+#include "natter/client/session_link.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
@@ -50,13 +51,13 @@ struct driver_config {
   bool handle_signals = false;              // SIGINT/SIGTERM send quit
 };
 
-class client_driver {
+class client_driver final : public session_link {
  public:
   using event_sink = std::function<void(client_event)>;
 
   // `identity` is borrowed and must outlive the driver.
   client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink);
-  ~client_driver();  // closes the connection and joins the I/O thread
+  ~client_driver() override;  // closes the connection and joins the I/O thread
   client_driver(const client_driver&) = delete;
   client_driver& operator=(const client_driver&) = delete;
 
@@ -64,19 +65,19 @@ class client_driver {
   void start();
 
   // The user's answer to a trust_request_event.
-  void answer_trust(bool trusted);
+  void answer_trust(bool trusted) override;
   // Sends a request (see client_session::send); one that cannot be sent is reported as a notice.
-  void submit(client_message message);
+  void submit(client_message message) override;
   // Sends quit, then waits for the server's bye or close, at most quit_timeout.
   void quit(std::string reason);
   // Like quit(), but first waits until every say/whisper is acknowledged or refused.
-  void quit_when_acknowledged(std::string reason);
+  void quit_when_acknowledged(std::string reason) override;
   // Closes the connection now.
   void stop();
 
   // Snapshots for the UI thread.
-  [[nodiscard]] std::size_t unacknowledged() const { return unacknowledged_.load(); }
-  [[nodiscard]] std::size_t refused() const { return refused_.load(); }
+  [[nodiscard]] std::size_t unacknowledged() const override { return unacknowledged_.load(); }
+  [[nodiscard]] std::size_t refused() const override { return refused_.load(); }
   [[nodiscard]] bool joined() const { return joined_.load(); }
 
  private:

@@ -21,9 +21,17 @@ struct display_line {
   std::string text;  // may hold several lines separated by '\n'; no trailing newline
 };
 
+// How chat lines look. Line mode writes text that stays readable in a log file; the full
+// screen has colours to tell whispers apart, so it uses short arrows.
+enum class chat_style {
+  plain,   // "<bob> hi", "*bob* (whisper) psst", "-> *bob* yo"
+  arrows,  // "<bob> hi", "←bob psst", "→bob yo"
+};
+
 struct format_options {
   std::string own_name;  // to tell our own whispers from others'
   bool utc = false;      // times in UTC instead of local time (tests)
+  chat_style style = chat_style::plain;
 };
 
 // "HH:MM" of a server timestamp (milliseconds since the epoch).

@@ -59,4 +59,8 @@ class verified_store {
   std::vector<verified_entry> entries_;
 };
 
+// load(), except that a store which cannot be read is treated as empty and the reason put in
+// `error`: the session goes on, only the verified marks are missing.
+[[nodiscard]] verified_store load_verified_or_empty(const std::filesystem::path& path, std::string& error);
+
 }  // namespace natter::client

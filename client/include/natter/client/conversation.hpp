@@ -1,0 +1,156 @@
+#pragma once
+// The conversation both user interfaces share (pure): who is online, the y/N question waiting
+// for an answer, what each server event looks like, what a typed line does, how scripted input
+// is paced, and the exit code. Events from client_driver go in through on_event(), the user's
+// lines through on_line(); what to show and what to do come out through take_lines() and
+// take_actions(). No sockets, no terminal, no files and no clock of its own, so every behaviour
+// is unit-tested; line_ui and tui_state only render it and read keys.
+//
+// Later work (reconnecting, pasted text, a config file) belongs around this model: reconnect
+// feeds a new session's events into the same conversation, paste arrives as lines.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "natter/client/client_events.hpp"
+#include "natter/client/command_parser.hpp"
+#include "natter/client/conversation_output.hpp"
+#include "natter/client/formatter.hpp"
+#include "natter/client/key_verification.hpp"
+#include "natter/client/question.hpp"
+#include "natter/client/roster.hpp"
+#include "natter/client/send_pacer.hpp"
+#include "natter/client/verified_store.hpp"
+#include "natter/clock.hpp"
+
+namespace natter::client {
+
+// Scripted input is sent as fast as the server acknowledges it, with at most this many
+// say/whisper requests unacknowledged (the server rate-limits; flooding it only earns errors).
+inline constexpr std::size_t send_window = 16;
+// Lines entered before the join wait for it, in order. The line UI's reader stops after a few
+// unconsumed lines, but one 4 KiB read can hand over up to 4 096 (empty) lines; beyond this
+// limit a line is refused rather than kept.
+inline constexpr std::size_t max_waiting_lines = 8192;
+
+struct conversation_config {
+  std::string server;           // "host:port" as pinned (known_hosts' host_key())
+  std::string own_name;         // as requested; the server's spelling replaces it on welcome
+  std::string own_fingerprint;  // for /fingerprint
+  // A person answers (questions, /verify, errors only inform). false: a script, whose lines
+  // are paced, whose refused lines fail it, and which quits at the end of its input.
+  bool interactive = true;
+  bool stay = false;               // script: stay until the server closes or a signal (--stay)
+  std::optional<long> wait_ms;     // script: linger this long after the end of input (--wait-ms)
+  bool trace = false;              // show --trace frames
+  bool utc = false;                // clock in UTC (tests)
+  chat_style style = chat_style::plain;
+  bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
+  std::string keys_help;           // more /help text (the full screen's keys)
+};
+
+// What the conversation reads from the session: client_driver's snapshots in the program.
+struct session_progress {
+  std::size_t unacknowledged = 0;  // say/whisper neither acknowledged nor refused yet
+  std::size_t refused = 0;         // say/whisper refused by the server or too large to send
+};
+
+// Time and the session's counters, injected so tests need neither a clock nor a network.
+struct conversation_probes {
+  ms_clock steady = natter::steady_ms;  // pacing and --wait-ms
+  std::function<session_progress()> progress = [] { return session_progress{}; };
+};
+
+class conversation {
+ public:
+  conversation(conversation_config config, verified_store verified, conversation_probes probes = {});
+
+  // Everything client_driver reports, in order.
+  void on_event(const client_event& event);
+  // A line the user entered; `typed_at_ms` (wall clock) stamps its echo. Answers a waiting
+  // question, or runs the line as a command; before the join it waits for the join.
+  void on_line(std::string line, std::int64_t typed_at_ms);
+  // End of input. A person (Ctrl-D) leaves now; a script leaves once its lines are sent and
+  // acknowledged (after --wait-ms; never with --stay).
+  void on_input_end();
+  // The person wants out (Ctrl-C, Ctrl-D): says no to a waiting trust question (nothing was
+  // sent yet, so that ends it), otherwise quits, once.
+  void leave();
+  // Moves time-driven work along (paced lines, input credits, the end of a script). Call it
+  // after every event and at least every few tens of milliseconds.
+  void tick();
+
+  [[nodiscard]] std::vector<shown_line> take_lines() { return std::exchange(out_.lines, {}); }
+  [[nodiscard]] std::vector<conversation_action> take_actions() { return std::exchange(out_.actions, {}); }
+  // Input lines fully dealt with since the last call: the line UI's reader may read that many
+  // more (its backpressure). Lines held for the join, the pacer or the send window count later.
+  [[nodiscard]] std::size_t take_finished_lines() { return std::exchange(finished_lines_, 0); }
+
+  [[nodiscard]] const std::optional<question>& waiting_question() const { return question_; }
+  [[nodiscard]] const roster& online() const { return roster_; }
+  [[nodiscard]] const verified_store& verified() const { return verification_.store(); }
+  [[nodiscard]] bool user_verified(const user_info& user) const;
+  [[nodiscard]] const std::string& own_name() const { return config_.own_name; }
+  [[nodiscard]] const std::string& server() const { return config_.server; }
+  [[nodiscard]] const std::string& server_fingerprint() const { return server_fingerprint_; }  // empty until the handshake
+  // "verified ✓", "new" (pinned on this connection) or "pinned".
+  [[nodiscard]] std::string server_key_state() const;
+  [[nodiscard]] bool joined() const { return joined_; }
+  [[nodiscard]] bool quitting() const { return quitting_; }
+  [[nodiscard]] bool closed() const { return closed_; }
+  [[nodiscard]] bool closed_after_quit() const { return closed_after_quit_; }
+  // The process exit code: 0 ok, 1 a runtime failure (refused, lost, sent away; for a script
+  // also any refused line), 3 the server key did not match.
+  [[nodiscard]] int exit_code() const;
+  // Why the session failed, to repeat after a full screen is gone.
+  [[nodiscard]] const std::vector<std::string>& failures() const { return failures_; }
+
+ private:
+  struct waiting_line {
+    std::string text;
+    std::int64_t typed_at_ms = 0;
+  };
+
+  void on_server_message(const server_message& message);
+  void on_welcome(const welcome_event& welcome);
+  void on_closed(const closed_event& closed);
+  void show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
+  void ask(question asked);
+  void answer(bool yes);
+  void run_line(std::string line, std::int64_t typed_at_ms);
+  void run_command(command cmd, std::int64_t typed_at_ms);
+  void show_fingerprints();
+  void quit(std::string reason);
+  void release_finished_lines();
+  void fail_script();  // a script whose line was refused exits 1; a person just reads the error
+
+  conversation_config config_;
+  conversation_probes probes_;
+  outbox out_;
+  roster roster_;
+  key_verification verification_;
+  send_pacer pacer_;
+  std::optional<question> question_;
+  std::deque<waiting_line> waiting_for_join_;
+  std::size_t max_text_;
+  std::string server_fingerprint_;
+  pin_state pin_ = pin_state::pinned;
+  std::size_t held_lines_ = 0;      // input lines taken but not yet finished
+  std::size_t finished_lines_ = 0;  // finished, not yet handed back by take_finished_lines()
+  std::optional<std::int64_t> linger_until_ms_;
+  bool joined_ = false;
+  bool quitting_ = false;
+  bool input_ended_ = false;
+  bool closed_ = false;
+  bool closed_after_quit_ = false;
+  int exit_code_ = 0;
+  std::vector<std::string> failures_;
+};
+
+}  // namespace natter::client

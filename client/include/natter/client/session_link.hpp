@@ -1,0 +1,28 @@
+#pragma once
+// What a front end asks of the connection: client_driver in the program, a recording fake in
+// tests. Calls may be made from the UI thread; client_driver posts them to its I/O thread.
+#include <cstddef>
+#include <string>
+
+#include "natter/messages.hpp"
+
+namespace natter::client {
+
+class session_link {
+ public:
+  virtual ~session_link() = default;
+
+  // Sends a request; one that cannot be sent comes back as a notice_event.
+  virtual void submit(client_message message) = 0;
+  // The user's answer to a trust_request_event.
+  virtual void answer_trust(bool trusted) = 0;
+  // Sends quit once every say/whisper is acknowledged or refused, then waits for the server.
+  virtual void quit_when_acknowledged(std::string reason) = 0;
+
+  // say/whisper requests neither acknowledged nor refused yet.
+  [[nodiscard]] virtual std::size_t unacknowledged() const = 0;
+  // say/whisper requests refused by the server, or too large to send.
+  [[nodiscard]] virtual std::size_t refused() const = 0;
+};
+
+}  // namespace natter::client

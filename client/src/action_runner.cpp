@@ -1,0 +1,53 @@
+#include "natter/client/action_runner.hpp"
+
+#include "natter/client/verified_store.hpp"
+
+namespace natter::client {
+
+namespace {
+
+template <typename... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+// Reads the file again and adds the one entry, so marks made meanwhile by another natter
+// (another terminal, the other UI) are kept rather than overwritten with our older copy.
+std::optional<std::string> save_verified(const save_verified_action& entry, const std::filesystem::path& path) {
+  try {
+    auto store = verified_store::load(path);
+    if (entry.name.empty()) {
+      store.mark_server(entry.server, entry.fingerprint);
+    } else {
+      store.mark_user(entry.server, entry.name, entry.fingerprint);
+    }
+    store.save(path);
+  } catch (const verified_store_error& e) {
+    return std::string("! ") + e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> run_action(conversation_action& action, session_link& link,
+                                      const std::filesystem::path& verified_path) {
+  return std::visit(overloaded{
+                        [&](send_action& a) -> std::optional<std::string> {
+                          link.submit(std::move(a.message));
+                          return std::nullopt;
+                        },
+                        [&](quit_action& a) -> std::optional<std::string> {
+                          link.quit_when_acknowledged(std::move(a.reason));
+                          return std::nullopt;
+                        },
+                        [&](trust_action& a) -> std::optional<std::string> {
+                          link.answer_trust(a.trusted);
+                          return std::nullopt;
+                        },
+                        [&](save_verified_action& a) { return save_verified(a, verified_path); },
+                    },
+                    action);
+}
+
+}  // namespace natter::client

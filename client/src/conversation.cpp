@@ -1,0 +1,310 @@
+#include "natter/client/conversation.hpp"
+
+#include <utility>
+
+#include "natter/client/app.hpp"
+#include "natter/limits.hpp"
+#include "natter/text.hpp"
+
+namespace natter::client {
+
+namespace {
+
+template <typename... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+bool same_name(std::string_view a, std::string_view b) { return fold_name(a) == fold_name(b); }
+
+// The reason if `line` is a valid /quit.
+std::optional<std::string> quit_reason(std::string_view line) {
+  command cmd = parse_command(line, limits::max_text);
+  if (auto* quit = std::get_if<quit_command>(&cmd)) return std::move(quit->reason);
+  return std::nullopt;
+}
+
+}  // namespace
+
+conversation::conversation(conversation_config config, verified_store verified, conversation_probes probes)
+    : config_(std::move(config)),
+      probes_(std::move(probes)),
+      verification_(config_.server, std::move(verified)),
+      pacer_(probes_.steady),
+      max_text_(limits::max_text) {}
+
+// ---- events ----------------------------------------------------------------------------------
+
+void conversation::on_event(const client_event& event) {
+  std::visit(overloaded{
+                 [&](const server_message& m) { on_server_message(m); },
+                 [&](const established_event& e) {
+                   server_fingerprint_ = e.server_fingerprint;
+                   pin_ = e.pin;
+                   show_formatted(event);
+                 },
+                 [&](const trust_request_event& t) {
+                   out_.show(shown_kind::hint, "* the server " + printable(t.host) + " is not known. Its key fingerprint is");
+                   out_.show(shown_kind::hint, "*   " + printable(t.fingerprint));
+                   out_.show(shown_kind::hint, "* compare it with the one the server's operator gives you.");
+                   ask(question{question_kind::trust_server, "", t.fingerprint});
+                 },
+                 [&](const failure_event& f) {
+                   exit_code_ = std::max(exit_code_, f.kind == failure_kind::key_mismatch ? exit_key_mismatch : exit_failure);
+                   failures_.push_back(printable(f.message));
+                   show_formatted(event);
+                 },
+                 [&](const closed_event& c) { on_closed(c); },
+                 [&](const auto&) { show_formatted(event); },
+             },
+             event);
+}
+
+void conversation::on_server_message(const server_message& message) {
+  std::visit(overloaded{
+                 [&](const welcome_event& w) { on_welcome(w); },
+                 [&](const chat_event& c) {
+                   const bool outgoing = same_name(c.from, config_.own_name) && !same_name(c.to, config_.own_name);
+                   show_formatted(message, !c.whisper ? shown_kind::chat
+                                           : outgoing ? shown_kind::whisper_out
+                                                      : shown_kind::whisper_in);
+                 },
+                 [&](const presence_event& p) {
+                   if (p.joined) {
+                     roster_.joined(p.name, p.fingerprint);
+                   } else {
+                     roster_.left(p.name);
+                   }
+                   show_formatted(message);
+                 },
+                 [&](const users_event& u) {
+                   // The session hands over complete lists only (pages are joined), so replace.
+                   roster_.replace(u.users, u.users.size());
+                   show_formatted(message);
+                 },
+                 [&](const whois_event& w) {
+                   roster_.saw_fingerprint(w.name, w.fingerprint);
+                   show_formatted(message);
+                   if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
+                 },
+                 [&](const error_event& e) {
+                   verification_.on_error(e);
+                   fail_script();
+                   show_formatted(message);
+                 },
+                 [&](const bye_event& b) {
+                   // "quit" only ever answers our own quit (/quit, Ctrl-D, a signal): nothing to announce.
+                   if (b.reason != "quit") show_formatted(message);
+                 },
+                 [&](const auto&) { show_formatted(message); },
+             },
+             message);
+}
+
+void conversation::on_welcome(const welcome_event& welcome) {
+  joined_ = true;
+  config_.own_name = welcome.name;
+  if (welcome.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome.max_text);
+  roster_.replace(welcome.users, welcome.user_count);
+  pacer_.follow(welcome.rate, welcome.burst);
+  show_formatted(server_message{welcome});
+  if (config_.interactive) {
+    out_.show(shown_kind::hint, std::string("* type /help for commands") + (config_.keys_help.empty() ? "" : " and keys") +
+                                    ", /quit to leave");
+  }
+  // Lines typed (or piped) before the join run now, in order.
+  while (!waiting_for_join_.empty()) {
+    waiting_line line = std::move(waiting_for_join_.front());
+    waiting_for_join_.pop_front();
+    run_line(std::move(line.text), line.typed_at_ms);
+  }
+  release_finished_lines();
+}
+
+void conversation::on_closed(const closed_event& closed) {
+  closed_ = true;
+  closed_after_quit_ = closed.after_quit;
+  question_.reset();
+  // A server that sends us away (kicked, stopping, timeout) is a failure, but the expected end
+  // for a --stay receiver.
+  if (closed.bye_received && !closed.after_quit && !config_.stay) exit_code_ = std::max(exit_code_, exit_failure);
+}
+
+void conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
+  const auto line = format_event(event, format_options{config_.own_name, config_.utc, config_.style});
+  if (!line) return;
+  if (!kind) {
+    switch (line->where) {
+      case channel::chat: kind = shown_kind::info; break;
+      case channel::trace: kind = shown_kind::trace; break;
+      case channel::error:
+        kind = std::holds_alternative<notice_event>(event) ? shown_kind::notice : shown_kind::error;
+        break;
+    }
+  }
+  if (kind == shown_kind::trace && !config_.trace) return;
+  out_.show(*kind, line->text);
+}
+
+// ---- questions -------------------------------------------------------------------------------
+
+void conversation::ask(question asked) {
+  out_.show(shown_kind::prompt, prompt_text(asked));
+  question_ = std::move(asked);
+}
+
+void conversation::answer(bool yes) {
+  const question asked = std::move(*question_);
+  question_.reset();
+  if (asked.kind == question_kind::trust_server) {
+    out_.act(trust_action{yes});
+  } else {
+    verification_.answer(asked, yes, out_);
+  }
+}
+
+void conversation::leave() {
+  if (question_ && question_->kind == question_kind::trust_server) {
+    question_.reset();
+    out_.act(trust_action{false});  // the driver closes without sending anything
+    return;
+  }
+  quit("");
+}
+
+void conversation::quit(std::string reason) {
+  if (quitting_) return;
+  quitting_ = true;
+  out_.act(quit_action{std::move(reason)});
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+void conversation::on_line(std::string line, std::int64_t typed_at_ms) {
+  ++held_lines_;
+  if (question_) {
+    answer(is_yes(line));
+  } else if (closed_) {
+    // Nothing to do with it: the UI is about to end.
+  } else if (joined_) {
+    run_line(std::move(line), typed_at_ms);
+  } else if (auto reason = quit_reason(line); reason && config_.interactive) {
+    quit(std::move(*reason));  // a person who types /quit while connecting means now
+  } else if (waiting_for_join_.size() >= max_waiting_lines) {
+    out_.show(shown_kind::error, "! not joined yet and too many lines waiting; line dropped");
+    fail_script();
+  } else {
+    waiting_for_join_.push_back({std::move(line), typed_at_ms});
+  }
+  release_finished_lines();
+}
+
+void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
+  // /verify needs a person to answer (in a script the next line would); the parser knows all else.
+  if (config_.interactive && (line == "/verify" || line.starts_with("/verify "))) {
+    const std::string_view argument = std::string_view(line).substr(std::min(line.size(), std::string_view("/verify ").size()));
+    if (auto asked = verification_.start(argument, server_fingerprint_, out_)) ask(std::move(*asked));
+    return;
+  }
+  command cmd = parse_command(line, max_text_);
+  const bool chat = std::holds_alternative<say_command>(cmd) || std::holds_alternative<whisper_command>(cmd);
+  if (!config_.interactive && chat && !pacer_.may_send_now()) {
+    pacer_.hold(std::move(cmd));  // tick() sends it as the server's rate allows
+    return;
+  }
+  run_command(std::move(cmd), typed_at_ms);
+}
+
+void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
+  std::visit(
+      overloaded{
+          [&](say_command& c) {
+            // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own.
+            if (config_.echo_sent) {
+              out_.show(shown_kind::own_chat, format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text);
+            }
+            out_.act(send_action{say_request{std::move(c.text), {}}});
+          },
+          [&](whisper_command& c) {
+            if (config_.echo_sent) {
+              out_.show(shown_kind::whisper_out, format_clock(typed_at_ms, config_.utc) + " →" + c.to + " " + c.text);
+            }
+            out_.act(send_action{whisper_request{std::move(c.to), std::move(c.text), {}}});
+          },
+          [&](users_command&) { out_.act(send_action{users_request{}}); },
+          [&](whois_command& c) { out_.act(send_action{whois_request{std::move(c.name), {}}}); },
+          [&](fingerprint_command&) { show_fingerprints(); },
+          [&](help_command&) {
+            out_.show(shown_kind::info, std::string(command_help()));
+            if (!config_.keys_help.empty()) out_.show(shown_kind::info, config_.keys_help);
+          },
+          [&](quit_command& c) { quit(std::move(c.reason)); },
+          [](empty_command&) {},
+          [&](command_error& e) {
+            out_.show(shown_kind::error, "! " + e.message);
+            fail_script();
+          },
+      },
+      cmd);
+}
+
+void conversation::show_fingerprints() {
+  out_.show(shown_kind::info, "* your fingerprint: " + config_.own_fingerprint);
+  if (server_fingerprint_.empty()) return;
+  out_.show(shown_kind::info, "* server " + config_.server + ": " + server_fingerprint_ + " (" + server_key_state() + ")");
+}
+
+void conversation::on_input_end() {
+  if (config_.interactive) {
+    leave();  // Ctrl-D is /quit
+    return;
+  }
+  input_ended_ = true;  // tick() decides when to leave
+}
+
+void conversation::tick() {
+  // Held lines were typed by a script, which never echoes: the typing time is not needed.
+  while (auto next = pacer_.release()) run_command(std::move(*next), 0);
+  release_finished_lines();
+  // A script's end of input: once joined (lines read early are sent on welcome), linger for
+  // --wait-ms if asked, then quit as soon as every say/whisper is acknowledged. --stay never
+  // quits by itself: the server or a signal ends it.
+  if (!input_ended_ || !joined_ || quitting_ || config_.stay || !pacer_.idle()) return;
+  const std::int64_t now = probes_.steady();
+  if (config_.wait_ms && !linger_until_ms_) linger_until_ms_ = now + *config_.wait_ms;
+  if (linger_until_ms_ && now < *linger_until_ms_) return;
+  quit("");
+}
+
+void conversation::release_finished_lines() {
+  // A line is finished once nothing of it waits here and the send window has room: only then
+  // may the reader hand over more (a huge piped file never piles up in memory).
+  while (held_lines_ > 0 && waiting_for_join_.empty() && pacer_.idle() &&
+         (config_.interactive || probes_.progress().unacknowledged < send_window)) {
+    --held_lines_;
+    ++finished_lines_;
+  }
+}
+
+// ---- views -----------------------------------------------------------------------------------
+
+bool conversation::user_verified(const user_info& user) const {
+  return verification_.user_verified(user.name, user.fingerprint);
+}
+
+std::string conversation::server_key_state() const {
+  if (verification_.server_verified(server_fingerprint_)) return "verified ✓";
+  return pin_ == pin_state::new_pin ? "new" : "pinned";
+}
+
+void conversation::fail_script() {
+  if (!config_.interactive) exit_code_ = std::max(exit_code_, exit_failure);
+}
+
+int conversation::exit_code() const {
+  // A script learns that some of its lines were refused (by the server or as too large).
+  if (!config_.interactive && probes_.progress().refused > 0) return std::max(exit_code_, exit_failure);
+  return exit_code_;
+}
+
+}  // namespace natter::client

@@ -1,0 +1,27 @@
+#include "natter/client/roster.hpp"
+
+#include <algorithm>
+
+#include "natter/text.hpp"
+
+namespace natter::client {
+
+void roster::replace(const std::vector<user_info>& users, std::size_t announced_count) {
+  users_.clear();
+  for (const auto& user : users) users_[fold_name(user.name)] = user;
+  online_count_ = std::max(announced_count, users_.size());
+}
+
+void roster::joined(const std::string& name, const std::string& fingerprint) {
+  if (users_.emplace(fold_name(name), user_info{name, fingerprint, 0}).second) ++online_count_;
+}
+
+void roster::left(std::string_view name) {
+  if (users_.erase(fold_name(name)) > 0 && online_count_ > 0) --online_count_;
+}
+
+void roster::saw_fingerprint(std::string_view name, const std::string& fingerprint) {
+  if (auto it = users_.find(fold_name(name)); it != users_.end()) it->second.fingerprint = fingerprint;
+}
+
+}  // namespace natter::client

@@ -1,0 +1,410 @@
+#include "natter/client/conversation.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace nc = natter::client;
+
+namespace {
+
+constexpr const char* server = "127.0.0.1:9900";
+constexpr const char* server_fp = "1503-4d48-517a-f22f-20be-1cca-c826-e9a9";
+constexpr const char* bob_fp = "2e7e-4087-d722-9730-4a51-2b47-1777-36a7";
+constexpr std::int64_t noon_ms = 1764000000000;  // 16:00 UTC
+
+// The session and the clock, as the conversation sees them: plain numbers a test sets.
+struct fake_world {
+  std::int64_t now_ms = 1000;
+  nc::session_progress progress;
+
+  nc::conversation_probes probes() {
+    return {[this] { return now_ms; }, [this] { return progress; }};
+  }
+};
+
+nc::conversation_config person() {
+  nc::conversation_config c;
+  c.server = server;
+  c.own_name = "alice";
+  c.own_fingerprint = "aaaa-bbbb";
+  c.interactive = true;
+  c.utc = true;
+  return c;
+}
+
+nc::conversation_config script() {
+  auto c = person();
+  c.interactive = false;
+  return c;
+}
+
+natter::welcome_event welcome(double rate = 0, double burst = 0) {
+  natter::welcome_event w;
+  w.name = "alice";
+  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}};
+  w.user_count = 2;
+  w.max_text = 4096;
+  w.rate = rate;
+  w.burst = burst;
+  return w;
+}
+
+void join(nc::conversation& c, double rate = 0, double burst = 0) {
+  c.on_event(nc::established_event{"00", server_fp, nc::pin_state::pinned});
+  c.on_event(natter::server_message{welcome(rate, burst)});
+}
+
+std::vector<std::string> texts(const std::vector<nc::shown_line>& lines) {
+  std::vector<std::string> out;
+  for (const auto& l : lines) out.push_back(l.text);
+  return out;
+}
+
+// The say/whisper texts among the actions, in order.
+std::vector<std::string> sent_texts(const std::vector<nc::conversation_action>& actions) {
+  std::vector<std::string> out;
+  for (const auto& a : actions) {
+    const auto* send = std::get_if<nc::send_action>(&a);
+    if (send == nullptr) continue;
+    if (const auto* say = std::get_if<natter::say_request>(&send->message)) out.push_back(say->text);
+    if (const auto* w = std::get_if<natter::whisper_request>(&send->message)) out.push_back(w->to + ":" + w->text);
+  }
+  return out;
+}
+
+bool quits(const std::vector<nc::conversation_action>& actions) {
+  for (const auto& a : actions) {
+    if (std::holds_alternative<nc::quit_action>(a)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("conversation: y/N answers are read one way") {
+  for (const char* yes : {"y", "Y", "yes", "Yes", "YES"}) CHECK(nc::is_yes(yes));
+  for (const char* no : {"", "n", "N", "no", "yes please", " y", "ja"}) CHECK_FALSE(nc::is_yes(no));
+}
+
+TEST_CASE("conversation: the join shows who is online, and lines typed before it go after it") {
+  fake_world world;
+  nc::conversation c(person(), {}, world.probes());
+  c.on_line("hello early", noon_ms);
+  CHECK(c.take_actions().empty());
+  CHECK(c.take_finished_lines() == 0);  // held for the join
+  join(c);
+  CHECK(c.joined());
+  const auto lines = c.take_lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].kind == nc::shown_kind::info);
+  CHECK(lines[0].text == "* joined as alice; online (2): alice, bob");
+  CHECK(lines[1].kind == nc::shown_kind::hint);
+  CHECK(lines[1].text == "* type /help for commands, /quit to leave");
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"hello early"});
+  CHECK(c.take_finished_lines() == 1);
+  CHECK(c.online().online_count() == 2);
+}
+
+TEST_CASE("conversation: presence and users keep the roster") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_event(natter::server_message{natter::presence_event{true, "Carol", "cccc", ""}});
+  CHECK(c.online().online_count() == 3);
+  CHECK(c.online().users().count("carol") == 1);
+  c.on_event(natter::server_message{natter::presence_event{false, "bob", "", "quit"}});
+  CHECK(c.online().online_count() == 2);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* Carol joined (fingerprint cccc)", "* bob left (quit)"});
+  c.on_event(natter::server_message{natter::users_event{{}, {{"dave", "d", 0}}, false}});
+  CHECK(c.online().online_count() == 1);
+  CHECK(c.online().users().begin()->second.name == "dave");
+}
+
+TEST_CASE("conversation: whispers have their own kinds; the full screen echoes what we send") {
+  auto config = person();
+  SUBCASE("line mode: plain style, no echo") {
+    nc::conversation c(config, {});
+    join(c);
+    (void)c.take_lines();
+    c.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "alice", "psst", true}});
+    auto lines = c.take_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].kind == nc::shown_kind::whisper_in);
+    CHECK(lines[0].text == "16:00 *bob* (whisper) psst");
+    c.on_line("/w bob hi", noon_ms);
+    CHECK(c.take_lines().empty());
+    CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi"});
+  }
+  SUBCASE("full screen: arrows and a local echo") {
+    config.style = nc::chat_style::arrows;
+    config.echo_sent = true;
+    nc::conversation c(config, {});
+    join(c);
+    (void)c.take_lines();
+    c.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "alice", "psst", true}});
+    CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 ←bob psst"});
+    c.on_line("/w bob hi", noon_ms);
+    c.on_line("hello all", noon_ms);
+    const auto lines = c.take_lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].kind == nc::shown_kind::whisper_out);
+    CHECK(lines[0].text == "16:00 →bob hi");
+    CHECK(lines[1].kind == nc::shown_kind::own_chat);
+    CHECK(lines[1].text == "16:00 <alice> hello all");
+    CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi", "hello all"});
+  }
+}
+
+TEST_CASE("conversation: /verify asks about the server key; y marks it, n does not") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/verify", noon_ms);
+  auto lines = c.take_lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].text == std::string("* server 127.0.0.1:9900 key fingerprint: ") + server_fp);
+  CHECK(lines[2].kind == nc::shown_kind::prompt);
+  CHECK(lines[2].text == "Mark the server's key as verified? [y/N] ");
+  REQUIRE(c.waiting_question());
+  CHECK(c.waiting_question()->kind == nc::question_kind::verify_server);
+
+  SUBCASE("y") {
+    c.on_line("y", noon_ms);
+    CHECK_FALSE(c.waiting_question());
+    CHECK(c.verified().server_verified(server, server_fp));
+    CHECK(c.server_key_state() == "verified ✓");
+    CHECK(texts(c.take_lines()) == std::vector<std::string>{"* the key of 127.0.0.1:9900 is now marked verified ✓"});
+    const auto actions = c.take_actions();
+    REQUIRE(actions.size() == 1);
+    const auto& save = std::get<nc::save_verified_action>(actions[0]);
+    CHECK(save.server == server);
+    CHECK(save.name.empty());
+    CHECK(save.fingerprint == server_fp);
+    // Asked again, it says so instead of asking.
+    c.on_line("/verify", noon_ms);
+    CHECK(texts(c.take_lines()).back() == "* already marked verified ✓");
+    CHECK_FALSE(c.waiting_question());
+  }
+  SUBCASE("n") {
+    c.on_line("n", noon_ms);
+    CHECK_FALSE(c.waiting_question());
+    CHECK_FALSE(c.verified().server_verified(server, server_fp));
+    CHECK(texts(c.take_lines()) == std::vector<std::string>{"* not marked verified"});
+    CHECK(c.take_actions().empty());
+  }
+}
+
+TEST_CASE("conversation: /verify NAME asks the server for the key, then the person") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/verify bob", noon_ms);
+  auto actions = c.take_actions();
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
+  CHECK_FALSE(c.waiting_question());  // not before the server answered
+  c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
+  const auto lines = c.take_lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].text == std::string("* bob: fingerprint ") + bob_fp + " (online)");
+  CHECK(lines[2].text == "Mark bob's key as verified? [y/N] ");
+
+  SUBCASE("y") {
+    c.on_line("yes", noon_ms);
+    CHECK(c.user_verified(c.online().users().at("bob")));
+    CHECK(std::get<nc::save_verified_action>(c.take_actions().at(0)).name == "bob");
+  }
+  SUBCASE("n") {
+    c.on_line("", noon_ms);  // Enter alone is no
+    CHECK_FALSE(c.user_verified(c.online().users().at("bob")));
+    CHECK(c.take_actions().empty());
+  }
+  SUBCASE("an unknown name ends the wait") {
+    c.on_line("n", noon_ms);
+    c.on_line("/verify nobody", noon_ms);
+    c.on_event(natter::server_message{natter::error_event{"unknown_user", "there is no user called nobody", {}}});
+    c.on_event(natter::server_message{natter::whois_event{{}, "nobody", bob_fp, false}});
+    CHECK_FALSE(c.waiting_question());
+  }
+}
+
+TEST_CASE("conversation: /verify in a script is an unknown command, which fails it") {
+  fake_world world;
+  nc::conversation c(script(), {}, world.probes());
+  join(c);
+  c.on_line("/verify", noon_ms);
+  CHECK_FALSE(c.waiting_question());
+  CHECK(c.take_lines().back().kind == nc::shown_kind::error);
+  CHECK(c.exit_code() == 1);
+}
+
+TEST_CASE("conversation: the trust question is answered by the next line, or by leaving") {
+  nc::conversation c(person(), {});
+  c.on_event(nc::trust_request_event{server, server_fp});
+  const auto lines = c.take_lines();
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[1].text == std::string("*   ") + server_fp);
+  CHECK(lines[3].kind == nc::shown_kind::prompt);
+  CHECK(lines[3].text == "Trust this server? [y/N] ");
+  SUBCASE("y") {
+    c.on_line("y", noon_ms);
+    CHECK(std::get<nc::trust_action>(c.take_actions().at(0)).trusted);
+  }
+  SUBCASE("Ctrl-D says no, and does not also quit") {
+    c.leave();
+    const auto actions = c.take_actions();
+    REQUIRE(actions.size() == 1);
+    CHECK_FALSE(std::get<nc::trust_action>(actions[0]).trusted);
+  }
+}
+
+TEST_CASE("conversation: exit codes") {
+  fake_world world;
+  SUBCASE("a normal quit is 0, and quitting happens once") {
+    nc::conversation c(person(), {}, world.probes());
+    join(c);
+    c.on_line("/quit bye now", noon_ms);
+    c.leave();
+    const auto actions = c.take_actions();
+    REQUIRE(actions.size() == 1);
+    CHECK(std::get<nc::quit_action>(actions[0]).reason == "bye now");
+    (void)c.take_lines();
+    c.on_event(natter::server_message{natter::bye_event{"quit", ""}});
+    CHECK(c.take_lines().empty());  // the answer to our own quit is not announced
+    c.on_event(nc::closed_event{"bye", true, true});
+    CHECK(c.closed_after_quit());
+    CHECK(c.exit_code() == 0);
+  }
+  SUBCASE("a lost connection is 1") {
+    nc::conversation c(person(), {}, world.probes());
+    join(c);
+    c.on_event(nc::failure_event{nc::failure_kind::runtime, "connection lost: eof"});
+    c.on_event(nc::closed_event{"eof", false, false});
+    CHECK(c.exit_code() == 1);
+    CHECK(c.failures() == std::vector<std::string>{"connection lost: eof"});
+  }
+  SUBCASE("a changed server key is 3") {
+    nc::conversation c(script(), {}, world.probes());
+    c.on_event(nc::failure_event{nc::failure_kind::key_mismatch, "the key changed"});
+    c.on_event(nc::failure_event{nc::failure_kind::runtime, "and then closed"});
+    CHECK(c.exit_code() == 3);
+  }
+  SUBCASE("being sent away is 1, except for a --stay receiver") {
+    auto config = script();
+    nc::conversation c(config, {}, world.probes());
+    c.on_event(nc::closed_event{"bye", false, true});
+    CHECK(c.exit_code() == 1);
+    config.stay = true;
+    nc::conversation staying(config, {}, world.probes());
+    staying.on_event(nc::closed_event{"bye", false, true});
+    CHECK(staying.exit_code() == 0);
+  }
+  SUBCASE("a refusal fails a script, not a person") {
+    nc::conversation c(script(), {}, world.probes());
+    nc::conversation p(person(), {}, world.probes());
+    for (auto* each : {&c, &p}) {
+      join(*each);
+      each->on_event(natter::server_message{natter::error_event{"unknown_user", "no", {}}});
+    }
+    CHECK(c.exit_code() == 1);
+    CHECK(p.exit_code() == 0);
+  }
+  SUBCASE("a script with lines the session refused is 1") {
+    nc::conversation c(script(), {}, world.probes());
+    CHECK(c.exit_code() == 0);
+    world.progress.refused = 1;
+    CHECK(c.exit_code() == 1);
+  }
+}
+
+TEST_CASE("conversation: a script is paced to the announced rate, in order") {
+  fake_world world;
+  nc::conversation c(script(), {}, world.probes());
+  join(c, 10, 4);  // paced at 9/s with a burst of 2
+  for (int i = 1; i <= 5; ++i) c.on_line("line " + std::to_string(i), noon_ms);
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"line 1", "line 2"});
+  CHECK(c.take_finished_lines() == 2);  // the reader waits while lines are held
+  c.tick();
+  CHECK(c.take_actions().empty());  // no time has passed
+  world.now_ms += 112;              // one token at 9/s
+  c.tick();
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"line 3"});
+  CHECK(c.take_finished_lines() == 0);
+  world.now_ms += 224;
+  c.tick();
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"line 4", "line 5"});
+  CHECK(c.take_finished_lines() == 3);
+}
+
+TEST_CASE("conversation: a script waits for the send window before reading on") {
+  fake_world world;
+  nc::conversation c(script(), {}, world.probes());
+  join(c);
+  world.progress.unacknowledged = nc::send_window;
+  c.on_line("one", noon_ms);
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"one"});
+  CHECK(c.take_finished_lines() == 0);
+  world.progress.unacknowledged = 3;
+  c.tick();
+  CHECK(c.take_finished_lines() == 1);
+}
+
+TEST_CASE("conversation: a script quits at the end of its input, after --wait-ms, never with --stay") {
+  fake_world world;
+  auto config = script();
+  SUBCASE("at once") {
+    nc::conversation c(config, {}, world.probes());
+    c.on_input_end();
+    c.tick();
+    CHECK_FALSE(quits(c.take_actions()));  // not joined yet: piped lines may still be waiting
+    join(c);
+    c.tick();
+    CHECK(quits(c.take_actions()));
+  }
+  SUBCASE("--wait-ms") {
+    config.wait_ms = 300;
+    nc::conversation c(config, {}, world.probes());
+    join(c);
+    c.on_input_end();
+    c.tick();
+    world.now_ms += 299;
+    c.tick();
+    CHECK_FALSE(quits(c.take_actions()));
+    world.now_ms += 1;
+    c.tick();
+    CHECK(quits(c.take_actions()));
+  }
+  SUBCASE("--stay") {
+    config.stay = true;
+    nc::conversation c(config, {}, world.probes());
+    join(c);
+    c.on_input_end();
+    world.now_ms += 60000;
+    c.tick();
+    CHECK_FALSE(quits(c.take_actions()));
+  }
+}
+
+TEST_CASE("conversation: a person's /quit while connecting acts at once") {
+  nc::conversation c(person(), {});
+  c.on_line("/quit", noon_ms);
+  CHECK(quits(c.take_actions()));
+}
+
+TEST_CASE("conversation: /fingerprint shows both keys, --trace frames only when asked") {
+  auto config = person();
+  nc::conversation c(config, {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/fingerprint", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* your fingerprint: aaaa-bbbb",
+                                                          std::string("* server 127.0.0.1:9900: ") + server_fp + " (pinned)"});
+  c.on_event(nc::trace_event{true, 3, 40, "session", 0, 20, "{}"});
+  CHECK(c.take_lines().empty());
+  config.trace = true;
+  nc::conversation tracing(config, {});
+  tracing.on_event(nc::trace_event{true, 3, 40, "session", 0, 20, "{}"});
+  CHECK(tracing.take_lines().at(0).kind == nc::shown_kind::trace);
+}
