@@ -1,4 +1,6 @@
 // natter-server: parse options, run. Everything else lives in the natter_server library.
+#include <sys/prctl.h>
+
 #include <iostream>
 #include <vector>
 
@@ -7,6 +9,9 @@
 #include "natter/server/server.hpp"
 
 int main(int argc, char** argv) {
+  // Not dumpable: no core file and no ptrace or /proc/PID/mem by other same-user processes, so
+  // the server key and session keys in memory do not leak that way (docs/SECURITY.md "Files").
+  (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   using namespace natter::server;
   server_options options;
   const auto outcome = parse_options(std::vector<std::string>(argv + 1, argv + argc), options);
