@@ -53,14 +53,18 @@ std::string error_from_fifo(const std::filesystem::path& fifo, Attempt attempt) 
     }
     return "accepted";
   });
+  int reader = -1;
   if (result.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
     FAIL_CHECK("blocked opening the FIFO " << fifo);
-    for (const int flags : {O_RDONLY | O_NONBLOCK, O_WRONLY | O_NONBLOCK}) {
-      const int fd = ::open(fifo.c_str(), flags);
-      if (fd >= 0) ::close(fd);
-    }
+    // A reader, kept open until the attempt is done, releases a blocked writer (and spares it a
+    // SIGPIPE); a writer opened and closed at once releases a blocked reader with end of file.
+    reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (writer >= 0) ::close(writer);
   }
-  return result.get();
+  std::string outcome = result.get();
+  if (reader >= 0) ::close(reader);
+  return outcome;
 }
 
 }  // namespace natter::test
