@@ -1,5 +1,7 @@
 // natter-server: parse options, run. Everything else lives in natter_server_io (I/O, lifecycle) and
 // natter_server_core (what the server decides, no Asio).
+#include <sys/prctl.h>
+
 #include <iostream>
 #include <vector>
 
@@ -8,6 +10,9 @@
 #include "natter/server/server.hpp"
 
 int main(int argc, char** argv) {
+  // Not dumpable: no core file and no ptrace or /proc/PID/mem by other same-user processes, so
+  // the server key and session keys in memory do not leak that way (docs/SECURITY.md "Files").
+  (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   using namespace natter::server;
   server_options options;
   const auto outcome = parse_options(std::vector<std::string>(argv + 1, argv + argc), options);

@@ -2,12 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include "natter/secure_file.hpp"
 
 namespace natter::client {
 
@@ -28,8 +24,19 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-  throw known_hosts_error(what + " " + path.string() + ": " + std::strerror(errno));
+constexpr char what[] = "known hosts file";
+// Far beyond any real list of pins (about 90 bytes a line); a bigger file is not ours.
+constexpr std::size_t max_file_size = 4 * 1024 * 1024;
+
+// The file's whole content, "" if it does not exist. Pins are not secret but they decide whom
+// we trust, so the file must be a regular file (no symlink), ours, and not writable by others.
+std::string read_checked(const std::filesystem::path& path) {
+  try {
+    const auto fd = files::open_existing(path, O_RDONLY, files::exposure::trusted, what);
+    return fd.valid() ? files::read_all(fd.get(), max_file_size, path, what) : std::string();
+  } catch (const files::secure_file_error& e) {
+    throw known_hosts_error(e.what());
+  }
 }
 
 }  // namespace
@@ -64,16 +71,7 @@ known_hosts known_hosts::parse(std::string_view content) {
   return out;
 }
 
-known_hosts known_hosts::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return {};
-    fail("cannot read known hosts file", path);
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return parse(content.str());
-}
+known_hosts known_hosts::load(const std::filesystem::path& path) { return parse(read_checked(path)); }
 
 const known_host* known_hosts::find(std::string_view host) const {
   const std::string wanted = lower(host);
@@ -103,32 +101,19 @@ void known_hosts::append(const std::filesystem::path& path, std::string_view hos
       ::chmod(dir.c_str(), 0700);
     }
   }
-  // 0600: pins are not secret, but a writable pin file lets anyone redirect trust.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot open known hosts file", path);
-  std::string line = format_line(host, key) + "\n";
+  // The whole file is rewritten rather than appended to: a fresh 0600 temporary file beside it,
+  // fsynced and renamed over it, so a crash leaves the old list or the new one, never half a
+  // line, and nothing planted at the name (or at a predictable temporary name) is written
+  // through. Two clients pinning at the same instant may lose one pin; it is asked for again.
+  std::string content = read_checked(path);
   // A hand-edited file may lack its final newline; do not glue our pin onto its last line.
-  struct stat st {};
-  char last = '\n';
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    std::ifstream tail(path, std::ios::binary);
-    tail.seekg(-1, std::ios::end);
-    tail.get(last);
+  if (!content.empty() && content.back() != '\n') content += '\n';
+  content += format_line(host, key) + "\n";
+  try {
+    files::replace_file(path, content, what);
+  } catch (const files::secure_file_error& e) {
+    throw known_hosts_error(e.what());
   }
-  if (last != '\n') line.insert(line.begin(), '\n');
-  std::size_t written = 0;
-  while (written < line.size()) {
-    const auto n = ::write(fd, line.data() + written, line.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      errno = saved;
-      fail("cannot write known hosts file", path);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) fail("cannot write known hosts file", path);
 }
 
 }  // namespace natter::client

@@ -2,15 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "natter/crypto/fingerprint.hpp"
+#include "natter/secure_file.hpp"
 #include "natter/text.hpp"
 
 namespace natter::client {
@@ -20,6 +16,10 @@ namespace {
 std::string canonical(std::string_view fingerprint) {
   return crypto::normalize_fingerprint(fingerprint).value_or(std::string(fingerprint));
 }
+
+constexpr char what[] = "verified keys file";
+// About 80 bytes an entry; a bigger file is not ours.
+constexpr std::size_t max_file_size = 4 * 1024 * 1024;
 
 std::vector<std::string_view> split_words(std::string_view line) {
   std::vector<std::string_view> words;
@@ -60,14 +60,14 @@ verified_store verified_store::parse(std::string_view content) {
 }
 
 verified_store verified_store::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT || !std::filesystem::exists(path)) return {};
-    throw verified_store_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  // Like known_hosts: not secret, but it decides what we call verified, so only a regular file
+  // of ours that others cannot write is believed.
+  try {
+    const auto fd = files::open_existing(path, O_RDONLY, files::exposure::trusted, what);
+    return fd.valid() ? parse(files::read_all(fd.get(), max_file_size, path, what)) : verified_store{};
+  } catch (const files::secure_file_error& e) {
+    throw verified_store_error(e.what());
   }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return parse(content.str());
 }
 
 bool verified_store::contains(std::string_view server, std::string_view name,
@@ -114,33 +114,19 @@ std::string verified_store::serialize() const {
 }
 
 void verified_store::save(const std::filesystem::path& path) const {
-  const auto fail = [&](const std::string& what) {
-    throw verified_store_error(what + " " + path.string() + ": " + std::strerror(errno));
-  };
   if (const auto dir = path.parent_path(); !dir.empty() && !std::filesystem::exists(dir)) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw verified_store_error("cannot create " + dir.string() + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);
   }
-  // Written beside the target and renamed over it, so a crash never leaves a half-written file
-  // (which would silently un-verify keys).
-  const std::string temp = path.string() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot write");
-  const std::string content = serialize();
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      fail("cannot write");
-    }
-    done += static_cast<std::size_t>(n);
+  // Atomic (a crash never leaves a half-written file, which would silently un-verify keys) and
+  // through a random temporary name, never a fixed ".tmp" someone could plant as a symlink.
+  try {
+    files::replace_file(path, serialize(), what);
+  } catch (const files::secure_file_error& e) {
+    throw verified_store_error(e.what());
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("cannot write");
-  if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot replace");
 }
 
 verified_store load_verified_or_empty(const std::filesystem::path& path, std::string& error) {

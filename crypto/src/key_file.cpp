@@ -10,31 +10,22 @@
 #include <cstring>
 #include <string>
 
+#include "natter/secure_file.hpp"
+
 namespace natter::crypto {
 
 namespace {
 
 constexpr char header[] = "# natter identity: X25519 secret key. Keep this file private.\n";
+constexpr char what[] = "key file";
 
-std::string errno_text() { return std::strerror(errno); }
-
-// Closes a file descriptor on scope exit.
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-void write_all(int fd, const char* data, std::size_t size, const std::filesystem::path& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw key_file_error("cannot write key file " + path.string() + ": " + errno_text());
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
+// The helper's errors (secure_file_error) reach callers as key_file_error, this module's type.
+template <typename F>
+auto checked(F&& action) {
+  try {
+    return action();
+  } catch (const files::secure_file_error& e) {
+    throw key_file_error(e.what());
   }
 }
 
@@ -47,44 +38,37 @@ void create_identity_file(const std::filesystem::path& path, const key_pair& key
     // keeps the mode its owner chose.
     if (created) ::chmod(path.parent_path().c_str(), 0700);
   }
+  // Refuse now what load_identity would refuse on the next start.
+  checked([&] { files::check_directory_of(path, what); });
   // O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the first byte on.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw key_file_error("cannot create key file " + path.string() + ": " + errno_text());
-  fd_guard guard{fd};
+  const auto fd = checked([&] { return files::create_new(path, 0, what); });
+  if (!fd.valid()) throw key_file_error("cannot create key file " + path.string() + ": it already exists");
   std::array<char, key_size * 2 + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), keys.secret.data(), key_size);
   hex[key_size * 2] = '\n';
   try {
-    write_all(fd, header, sizeof header - 1, path);
-    write_all(fd, hex.data(), hex.size(), path);
+    checked([&] {
+      files::write_all(fd.get(), std::string_view(header, sizeof header - 1), path, what);
+      files::write_all(fd.get(), std::string_view(hex.data(), hex.size()), path, what);
+    });
+    if (::fsync(fd.get()) != 0) throw key_file_error("cannot sync key file " + path.string() + ": " + std::strerror(errno));
   } catch (...) {
     sodium_memzero(hex.data(), hex.size());
     ::unlink(path.c_str());
     throw;
   }
   sodium_memzero(hex.data(), hex.size());
-  if (::fsync(fd) != 0) throw key_file_error("cannot sync key file " + path.string() + ": " + errno_text());
 }
 
-}  // namespace
-
-key_pair load_identity(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw key_file_error("cannot open key file " + path.string() + ": " + errno_text());
-  fd_guard guard{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw key_file_error("cannot stat key file " + path.string());
-  if ((st.st_mode & 077) != 0) {
-    throw key_file_error("key file " + path.string() +
-                         " is readable by other users; run: chmod 600 " + path.string());
-  }
+// Reads the secret from an fd that open_existing accepted.
+key_pair read_identity(int fd, const std::filesystem::path& path) {
   // The file is tiny; read it into a buffer we wipe afterwards.
   std::array<char, 512> buffer{};
   ssize_t total = 0;
   for (;;) {
     const ssize_t n = ::read(fd, buffer.data() + total, buffer.size() - 1 - static_cast<std::size_t>(total));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw key_file_error("cannot read key file " + path.string() + ": " + errno_text());
+    if (n < 0) throw key_file_error("cannot read key file " + path.string() + ": " + std::strerror(errno));
     if (n == 0) break;
     total += n;
     if (static_cast<std::size_t>(total) >= buffer.size() - 1) break;
@@ -114,9 +98,29 @@ key_pair load_identity(const std::filesystem::path& path) {
   return key_pair::from_secret(std::move(secret));
 }
 
+// Opens with the helper's checks: not a symlink, a regular file, ours, no group/other bits, in
+// a directory nobody else can write. An invalid fd if the file does not exist.
+files::unique_fd open_identity(const std::filesystem::path& path) {
+  return checked([&] {
+    files::check_directory_of(path, what);
+    return files::open_existing(path, O_RDONLY, files::exposure::secret, what);
+  });
+}
+
+}  // namespace
+
+key_pair load_identity(const std::filesystem::path& path) {
+  const auto fd = open_identity(path);
+  if (!fd.valid()) throw key_file_error("cannot open key file " + path.string() + ": " + std::strerror(ENOENT));
+  return read_identity(fd.get(), path);
+}
+
 loaded_identity load_or_create_identity(const std::filesystem::path& path) {
+  // A missing directory is simply a first start: nothing to check yet.
   std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return {load_identity(path), false};
+  if (!path.has_parent_path() || std::filesystem::is_directory(path.parent_path(), ec)) {
+    if (const auto fd = open_identity(path); fd.valid()) return {read_identity(fd.get(), path), false};
+  }
   key_pair keys = key_pair::generate();
   create_identity_file(path, keys);
   return {std::move(keys), true};

@@ -1,13 +1,10 @@
 #include "natter/crypto/keylog.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include "natter/crypto/key_file.hpp"
+#include "natter/secure_file.hpp"
 
 namespace natter::crypto {
 
@@ -17,8 +14,15 @@ std::string keylog_line(const nonce& connection_id, const shared_key& session_ke
 }
 
 keylog_writer::keylog_writer(const std::filesystem::path& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw key_file_error("cannot open key log " + path.string() + ": " + std::strerror(errno));
+  // The path comes from the command line or the environment and often points into /tmp, where
+  // anyone can plant a name first: a new file is made 0600 with O_EXCL; an existing one is used
+  // only if it is a regular file, ours, with no group/other bits and a single link. Session keys
+  // must never go through a symlink or into a file others can read.
+  try {
+    fd_ = files::open_or_create_for_append(path, "key log").release();
+  } catch (const files::secure_file_error& e) {
+    throw key_file_error(e.what());
+  }
 }
 
 keylog_writer::~keylog_writer() {

@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace nc = natter::client;
 
@@ -100,5 +103,111 @@ TEST_CASE("known_hosts::append does not glue onto a last line without newline") 
   const auto pins = nc::known_hosts::load(path);
   CHECK(pins.entries().size() == 2);
   CHECK(pins.malformed_lines() == 0);
+  std::filesystem::remove_all(dir);
+}
+
+// How the file is read and rewritten (docs/SECURITY.md "Files").
+namespace {
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void plant(const std::filesystem::path& path, const std::string& content, mode_t mode) {
+  { std::ofstream(path, std::ios::binary) << content; }
+  REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+std::string load_error(const std::filesystem::path& path) {
+  try {
+    (void)nc::known_hosts::load(path);
+  } catch (const nc::known_hosts_error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+TEST_CASE("known_hosts::append rewrites the file atomically: 0600, no temporary file left behind") {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "known_hosts";
+  // An old or hand-made file with a wider mode: the rewrite makes it 0600 like a new one.
+  plant(path, "# mine\na:1 " + std::string(64, 'a') + "\n", 0644);
+  nc::known_hosts::append(path, "b:2", key_of(0xbb));
+  CHECK(names_in(dir) == std::vector<std::string>{"known_hosts"});
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(slurp(path) == "# mine\na:1 " + std::string(64, 'a') + "\n" + nc::known_hosts::format_line("b:2", key_of(0xbb)) + "\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("known_hosts::append does not follow a stale known_hosts.tmp planted as a symlink") {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "known_hosts";
+  const auto victim = dir / "victim";
+  plant(victim, "precious\n", 0600);
+  std::filesystem::create_symlink(victim, dir / "known_hosts.tmp");
+  nc::known_hosts::append(path, "b:2", key_of(0xbb));
+  CHECK(slurp(victim) == "precious\n");
+  CHECK(std::filesystem::is_symlink(dir / "known_hosts.tmp"));
+  CHECK(nc::known_hosts::load(path).find("b:2") != nullptr);
+  CHECK(names_in(dir) == std::vector<std::string>{"known_hosts", "known_hosts.tmp", "victim"});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a known_hosts that is a symlink is refused, and not written through") {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "known_hosts";
+  const auto victim = dir / "elsewhere";
+  const std::string pins = "a:1 " + std::string(64, 'a') + "\n";
+  plant(victim, pins, 0600);
+  std::filesystem::create_symlink(victim, path);
+  CHECK(load_error(path).find("known hosts file " + path.string() + " is a symlink: refused") != std::string::npos);
+  CHECK_THROWS_AS(nc::known_hosts::append(path, "b:2", key_of(0xbb)), nc::known_hosts_error);
+  CHECK(slurp(victim) == pins);
+  CHECK(std::filesystem::is_symlink(path));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a known_hosts others can write, or another user owns, is refused") {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "known_hosts";
+  const std::string pins = "a:1 " + std::string(64, 'a') + "\n";
+  SUBCASE("writable by others") {
+    for (const mode_t mode : {0666, 0620, 0602}) {
+      CAPTURE(mode);
+      plant(path, pins, mode);
+      const std::string message = load_error(path);
+      CHECK(message.find(path.string() + " is writable by others") != std::string::npos);
+      CHECK(message.find("chmod 600") != std::string::npos);
+    }
+  }
+  SUBCASE("readable by others is fine: pins are not secret") {
+    plant(path, pins, 0644);
+    CHECK(load_error(path) == "accepted");
+  }
+  SUBCASE("owned by uid 65534") {
+    if (::geteuid() != 0) {
+      MESSAGE("skipped: not root, cannot chown a file to uid 65534");
+    } else {
+      plant(path, pins, 0644);
+      REQUIRE(::chown(path.c_str(), 65534, static_cast<gid_t>(-1)) == 0);
+      CHECK(load_error(path).find(path.string() + " is owned by uid 65534") != std::string::npos);
+    }
+  }
   std::filesystem::remove_all(dir);
 }

@@ -4,8 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace nc = natter::client;
 
@@ -62,5 +66,86 @@ TEST_CASE("verified store: save writes 0600 atomically, load reads it back, miss
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", fp_a));
   CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+// How the file is read and rewritten (docs/SECURITY.md "Files").
+namespace {
+std::filesystem::path fresh_dir(const char* tag) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("natter-verified-" + std::string(tag) + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+}  // namespace
+
+TEST_CASE("verified store: save replaces an existing file, 0600, no temporary file left behind") {
+  const auto dir = fresh_dir("replace");
+  const auto path = dir / "verified";
+  { std::ofstream(path) << "server old:1 " << fp_b << "\n"; }
+  REQUIRE(::chmod(path.c_str(), 0644) == 0);
+  nc::verified_store store;
+  store.mark_server("127.0.0.1:1", fp_a);
+  store.save(path);
+  CHECK(names_in(dir) == std::vector<std::string>{"verified"});
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(slurp(path) == store.serialize());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("verified store: a stale verified.tmp planted as a symlink is not followed") {
+  const auto dir = fresh_dir("stale");
+  const auto path = dir / "verified";
+  const auto victim = dir / "victim";
+  { std::ofstream(victim) << "precious\n"; }
+  std::filesystem::create_symlink(victim, dir / "verified.tmp");
+  nc::verified_store store;
+  store.mark_server("127.0.0.1:1", fp_a);
+  store.save(path);
+  CHECK(slurp(victim) == "precious\n");
+  CHECK(std::filesystem::is_symlink(dir / "verified.tmp"));
+  CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", fp_a));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("verified store: a symlinked or others-writable file is refused on load") {
+  const auto dir = fresh_dir("refuse");
+  const auto path = dir / "verified";
+  const std::string content = std::string("server 127.0.0.1:1 ") + fp_a + "\n";
+  std::string reason;
+  SUBCASE("symlink") {
+    reason = " is a symlink: refused";
+    { std::ofstream(dir / "elsewhere") << content; }
+    std::filesystem::create_symlink(dir / "elsewhere", path);
+  }
+  SUBCASE("writable by others") {
+    reason = " is writable by others (mode 0666): chmod 600 " + path.string();
+    { std::ofstream(path) << content; }
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+  }
+  std::string message = "accepted";
+  try {
+    (void)nc::verified_store::load(path);
+  } catch (const nc::verified_store_error& e) {
+    message = e.what();
+  }
+  CHECK(message.find("verified keys file " + path.string() + reason) != std::string::npos);
   std::filesystem::remove_all(dir);
 }

@@ -5,15 +5,16 @@
 #include <unistd.h>
 
 #include <array>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "natter/crypto/key_file.hpp"
+#include "planted_files.hpp"
 #include "test_support.hpp"
 
 using natter::crypto::key_file_error;
+using natter::test::read_file;
 using natter::test::temp_dir;
+using natter::test::write_file;
 
 namespace {
 
@@ -21,22 +22,6 @@ unsigned mode_of(const std::filesystem::path& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_mode & 07777u;
-}
-
-void write_file(const std::filesystem::path& path, const std::string& content, unsigned mode) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    REQUIRE(out.good());
-    out << content;
-  }
-  REQUIRE(::chmod(path.c_str(), static_cast<mode_t>(mode)) == 0);
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // RFC 7748 §6.1 / libsodium test/default/box.c: Alice's secret key and its public key.
@@ -172,4 +157,85 @@ TEST_CASE("an unwritable location is reported as key_file_error") {
   write_file(blocker, "x", 0600);
   // A regular file where a directory should be.
   CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(blocker / "sub" / "id.key"), key_file_error);
+}
+
+// What another user may plant (docs/SECURITY.md "Files"). The server's server.key and the
+// client's identity are both loaded by load_or_create_identity, so these cover both.
+
+TEST_CASE("a key file that is a symlink is refused, even to a good private key") {
+  temp_dir tmp;
+  const auto real = tmp / "real.key";
+  write_file(real, alice_secret_hex + "\n", 0600);
+  const auto path = tmp / "server.key";
+  std::filesystem::create_symlink(real, path);
+  const std::string message = error_text(path);
+  CHECK(message.find(path.string() + " is a symlink: refused") != std::string::npos);
+  CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(path), key_file_error);
+  CHECK(read_file(real) == alice_secret_hex + "\n");
+  CHECK(std::filesystem::is_symlink(path));
+}
+
+TEST_CASE("a key file that is a FIFO is refused without blocking") {
+  temp_dir tmp;
+  const auto path = tmp / "identity";
+  natter::test::make_fifo(path);
+  const std::string message = natter::test::error_from_fifo(path, [&] { (void)natter::crypto::load_identity(path); });
+  CHECK(message.find(path.string() + " is a FIFO: refused") != std::string::npos);
+  const std::string again =
+      natter::test::error_from_fifo(path, [&] { (void)natter::crypto::load_or_create_identity(path); });
+  CHECK(again.find("is a FIFO: refused") != std::string::npos);
+}
+
+TEST_CASE("a key file that is a directory is refused as such") {
+  temp_dir tmp;
+  const auto path = tmp / "identity";
+  std::filesystem::create_directory(path);
+  REQUIRE(::chmod(path.c_str(), 0700) == 0);
+  CHECK(error_text(path).find(path.string() + " is a directory: refused") != std::string::npos);
+}
+
+TEST_CASE("a key file in a directory others can write is refused, and none is created there") {
+  temp_dir tmp;
+  const auto dir = tmp / "state";
+  std::filesystem::create_directory(dir);
+  const auto path = dir / "server.key";
+  for (const unsigned mode : {0775u, 0757u, 01777u}) {
+    CAPTURE(mode);
+    REQUIRE(::chmod(dir.c_str(), 0700) == 0);
+    write_file(path, alice_secret_hex + "\n", 0600);
+    REQUIRE(::chmod(dir.c_str(), static_cast<mode_t>(mode)) == 0);
+    const std::string message = error_text(path);
+    CHECK(message.find(path.string()) != std::string::npos);
+    CHECK(message.find("writable by others") != std::string::npos);
+    CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(path), key_file_error);
+    CHECK(read_file(path) == alice_secret_hex + "\n");
+
+    // No key yet: load_or_create must not create one where someone else could swap it.
+    std::filesystem::remove(path);
+    CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(path), key_file_error);
+    CHECK_FALSE(std::filesystem::exists(path));
+  }
+}
+
+TEST_CASE("a key file or key directory owned by another user is refused") {
+  if (!natter::test::can_chown()) {
+    MESSAGE("skipped: not root, cannot chown a file to uid 65534");
+    return;
+  }
+  temp_dir tmp;
+  const auto path = tmp / "identity";
+  write_file(path, alice_secret_hex + "\n", 0600);
+  SUBCASE("the file") {
+    REQUIRE(::chown(path.c_str(), natter::test::nobody_uid, static_cast<gid_t>(-1)) == 0);
+    CHECK(error_text(path).find(path.string() + " is owned by uid 65534") != std::string::npos);
+    CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(path), key_file_error);
+  }
+  SUBCASE("the directory") {
+    REQUIRE(::chmod(tmp.path().c_str(), 0755) == 0);
+    REQUIRE(::chown(tmp.path().c_str(), natter::test::nobody_uid, static_cast<gid_t>(-1)) == 0);
+    CHECK(error_text(path).find("owned by uid 65534 (neither you nor root)") != std::string::npos);
+    CHECK_THROWS_AS((void)natter::crypto::load_or_create_identity(path), key_file_error);
+    REQUIRE(::chown(tmp.path().c_str(), ::geteuid(), static_cast<gid_t>(-1)) == 0);  // so it can be removed
+  }
+  CHECK(read_file(path) == alice_secret_hex + "\n");
 }

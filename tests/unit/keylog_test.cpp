@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/key_file.hpp"
 #include "natter/crypto/keylog.hpp"
+#include "planted_files.hpp"
 #include "test_support.hpp"
 
 using natter::test::temp_dir;
@@ -35,6 +37,17 @@ natter::crypto::shared_key counting_key(std::uint8_t start) {
   std::array<std::uint8_t, 32> raw{};
   for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(start + i);
   return natter::crypto::shared_key::from_bytes(raw);
+}
+
+// The message of the key_file_error opening `path` as a key log, or "accepted".
+std::string keylog_refusal(const std::filesystem::path& path) {
+  try {
+    natter::crypto::keylog_writer log(path);
+    log.append(counting_nonce(), counting_key(0x40));
+  } catch (const natter::crypto::key_file_error& e) {
+    return e.what();
+  }
+  return "accepted";
 }
 
 }  // namespace
@@ -116,4 +129,78 @@ TEST_CASE("a logged session key opens that connection's frames") {
   const auto opened = observer.open(std::span(wire).subspan(4));
   CHECK(opened.status == natter::crypto::open_status::ok);
   CHECK(opened.plaintext == R"({"type":"say","text":"hello"})");
+}
+
+// The key log path is often in /tmp, where another user can plant the name first
+// (docs/SECURITY.md "Files"). Session keys must never reach a file anyone else can read.
+
+TEST_CASE("a key log planted as a symlink is refused, and its target is left untouched") {
+  temp_dir tmp;
+  const auto victim = tmp / "victim";
+  const auto path = tmp / "keys.log";
+  SUBCASE("to an existing file of ours") {
+    natter::test::write_file(victim, "precious\n", 0600);
+    std::filesystem::create_symlink(victim, path);
+    CHECK(keylog_refusal(path).find("key log " + path.string() + " is a symlink: refused") != std::string::npos);
+    CHECK(natter::test::read_file(victim) == "precious\n");
+  }
+  SUBCASE("dangling, to where the attacker will read") {
+    std::filesystem::create_symlink(victim, path);
+    CHECK(keylog_refusal(path).find(path.string() + " is a symlink: refused") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(victim));
+  }
+  CHECK(std::filesystem::is_symlink(path));
+}
+
+TEST_CASE("a planted key log others can read is refused, not appended to") {
+  temp_dir tmp;
+  const auto path = tmp / "keys.log";
+  for (const unsigned mode : {0644u, 0640u, 0604u, 0622u}) {
+    CAPTURE(mode);
+    natter::test::write_file(path, "", mode);
+    const std::string message = keylog_refusal(path);
+    CHECK(message.find(path.string()) != std::string::npos);
+    CHECK(message.find("chmod 600") != std::string::npos);
+    CHECK(natter::test::read_file(path).empty());
+  }
+}
+
+TEST_CASE("a key log that is a FIFO or a directory is refused as such") {
+  temp_dir tmp;
+  const auto path = tmp / "keys.log";
+  SUBCASE("FIFO: refused without blocking for a reader") {
+    natter::test::make_fifo(path);
+    const std::string message = natter::test::error_from_fifo(path, [&] {
+      natter::crypto::keylog_writer log(path);
+      log.append(counting_nonce(), counting_key(0x40));
+    });
+    CHECK(message.find(path.string() + " is a FIFO: refused") != std::string::npos);
+  }
+  SUBCASE("directory") {
+    std::filesystem::create_directory(path);
+    CHECK(keylog_refusal(path).find(path.string() + " is a directory: refused") != std::string::npos);
+  }
+}
+
+TEST_CASE("a key log with a second name (hard link) is refused") {
+  temp_dir tmp;
+  const auto other = tmp / "notes";
+  natter::test::write_file(other, "mine\n", 0600);
+  const auto path = tmp / "keys.log";
+  std::filesystem::create_hard_link(other, path);
+  CHECK(keylog_refusal(path).find(path.string() + " has 2 hard links: refused") != std::string::npos);
+  CHECK(natter::test::read_file(other) == "mine\n");
+}
+
+TEST_CASE("a key log owned by another user is refused") {
+  if (!natter::test::can_chown()) {
+    MESSAGE("skipped: not root, cannot chown a file to uid 65534");
+    return;
+  }
+  temp_dir tmp;
+  const auto path = tmp / "keys.log";
+  natter::test::write_file(path, "", 0600);
+  REQUIRE(::chown(path.c_str(), natter::test::nobody_uid, static_cast<gid_t>(-1)) == 0);
+  CHECK(keylog_refusal(path).find(path.string() + " is owned by uid 65534") != std::string::npos);
+  CHECK(natter::test::read_file(path).empty());
 }

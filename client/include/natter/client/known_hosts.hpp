@@ -36,7 +36,8 @@ class known_hosts {
   [[nodiscard]] static known_hosts parse(std::string_view content);
 
   // Reads `path`; a missing file is an empty list. Throws known_hosts_error if it exists but
-  // cannot be read.
+  // cannot be read, or is refused: not a regular file (a symlink, FIFO, ...), owned by someone
+  // else, or writable by group/others (natter/secure_file.hpp).
   [[nodiscard]] static known_hosts load(const std::filesystem::path& path);
 
   // The pin for `host` ("host:port"), if any. With duplicate lines the first one wins, as in ssh.
@@ -51,8 +52,9 @@ class known_hosts {
   // The line for one pin, without newline: "host:port hex".
   [[nodiscard]] static std::string format_line(std::string_view host, const crypto::public_key& key);
 
-  // Appends a pin to the file at `path`, creating the file (mode 0600) and its directory (mode
-  // 0700) if needed. Throws known_hosts_error on failure.
+  // Adds a pin to the file at `path` by rewriting it atomically (mkstemp beside it, fsync, rename,
+  // fsync of the directory); the result is mode 0600, its directory created 0700 if missing.
+  // Throws known_hosts_error on failure or if load() would refuse the existing file.
   static void append(const std::filesystem::path& path, std::string_view host,
                      const crypto::public_key& key);
 

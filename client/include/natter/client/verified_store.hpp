@@ -32,7 +32,8 @@ class verified_store {
   // Parses file content; malformed lines and comments are dropped (a bad line must not
   // un-verify everything else).
   [[nodiscard]] static verified_store parse(std::string_view content);
-  // Reads `path`; a missing file is an empty store. Throws verified_store_error if unreadable.
+  // Reads `path`; a missing file is an empty store. Throws verified_store_error if unreadable
+  // or refused: not a regular file, owned by someone else, or writable by group/others.
   [[nodiscard]] static verified_store load(const std::filesystem::path& path);
 
   [[nodiscard]] bool server_verified(std::string_view server, std::string_view fingerprint) const;
@@ -47,8 +48,8 @@ class verified_store {
   [[nodiscard]] const std::vector<verified_entry>& entries() const { return entries_; }
   [[nodiscard]] std::string serialize() const;
 
-  // Writes the whole store to `path` atomically (temporary file, then rename), mode 0600, the
-  // directory created 0700 if missing. Throws verified_store_error on failure.
+  // Writes the whole store to `path` atomically (a mkstemp file beside it, fsync, rename, fsync of
+  // the directory), mode 0600, the directory created 0700 if missing. Throws verified_store_error.
   void save(const std::filesystem::path& path) const;
 
  private:

@@ -14,9 +14,11 @@ namespace natter::crypto {
 // "NATTER_SESSION_KEY <48 hex> <64 hex>" (no newline).
 [[nodiscard]] std::string keylog_line(const nonce& connection_id, const shared_key& session_key);
 
-// Appends lines to a key log file, created 0600 if missing. Thread-safe. Throws key_file_error
-// from the constructor if the file cannot be opened. Handshakes given it as their observer log
-// their connection's key when it is derived.
+// Appends lines to a key log file, created 0600 (O_EXCL) if missing. An existing file is used
+// only if it is a regular file (not a symlink, FIFO or directory), owned by the effective user,
+// with no group/other permission bits and one link. Thread-safe. Throws key_file_error from the
+// constructor, naming the file and the reason, if the file cannot be opened or is refused.
+// Handshakes given it as their observer log their connection's key when it is derived.
 class keylog_writer final : public handshake_observer {
  public:
   explicit keylog_writer(const std::filesystem::path& path);
