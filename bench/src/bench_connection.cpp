@@ -155,10 +155,7 @@ void bench_connection::on_session_handshake_frame(std::span<const std::uint8_t> 
   }
   if (session_->current() != client::client_session::phase::joined) return;
   // Joined: continue the session's counters in the fast cipher from here on.
-  const auto* cipher = session_->cipher();
-  cipher_.emplace(crypto::session_cipher::resume(
-      crypto::shared_key::from_bytes(std::span<const std::uint8_t, crypto::key_size>(cipher->key().data(), crypto::key_size)),
-      crypto::direction::client_to_server, cipher->frames_sent(), cipher->last_received_counter()));
+  cipher_.emplace(session_->release_cipher());
   session_.reset();
   state_ = state::joined;
   events_.on_joined(*this);
@@ -204,7 +201,7 @@ void bench_connection::on_lean_handshake_frame(std::span<const std::uint8_t> bod
   cipher_.emplace(crypto::shared_key::from_bytes(session_key), crypto::direction::client_to_server);
   sodium_memzero(session_key.data(), session_key.size());
   lean_.reset();
-  cipher_->seal_frame(build(client_message{join_request{name_, 1}}), out_);
+  natter::append_sealed_frame(*cipher_, build(client_message{join_request{name_, 1}}), out_);
   flush();
 }
 
@@ -241,14 +238,14 @@ void bench_connection::on_plaintext(std::string_view text) {
 }
 
 void bench_connection::say(std::string_view text) {
-  cipher_->seal_frame(build(client_message{say_request{std::string(text), std::nullopt}}), out_);
+  natter::append_sealed_frame(*cipher_, build(client_message{say_request{std::string(text), std::nullopt}}), out_);
 }
 
 void bench_connection::whisper(std::string_view to, std::string_view text) {
-  cipher_->seal_frame(build(client_message{whisper_request{std::string(to), std::string(text), std::nullopt}}), out_);
+  natter::append_sealed_frame(*cipher_, build(client_message{whisper_request{std::string(to), std::string(text), std::nullopt}}), out_);
 }
 
-void bench_connection::ping() { cipher_->seal_frame(build(client_message{ping_request{1}}), out_); }
+void bench_connection::ping() { natter::append_sealed_frame(*cipher_, build(client_message{ping_request{1}}), out_); }
 
 void bench_connection::flush() {
   if (state_ == state::closed || state_ == state::connecting) return;

@@ -117,8 +117,7 @@ int run(int argc, char** argv) {
   config.max_frame = o.max_frame;
   config.trust = {o.accept_new, o.expect_fingerprint, interactive};
   config.known_hosts_path = o.known_hosts;
-  config.keylog = keylog.get();
-  config.session = {name, o.trace};
+  config.session = {name, o.trace, keylog.get()};  // the handshake tells the key log each key
 
   // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
   const auto verified_path = o.known_hosts.parent_path() / "verified";

@@ -208,15 +208,8 @@ void client_driver::on_closed(const std::string& reason, bool connect_failed) {
 
 void client_driver::pump() {
   const bool was_joined = joined_.load();
-  if (!keylogged_ && session_.cipher() != nullptr) {
-    keylogged_ = true;
-    if (config_.keylog != nullptr) {
-      try {
-        config_.keylog->append(session_.connection_id(), session_.cipher()->key());
-      } catch (const std::exception& e) {
-        sink_(notice_event{std::string("key log: ") + e.what()});
-      }
-    }
+  if (!ping_armed_ && session_.cipher() != nullptr) {
+    ping_armed_ = true;
     arm_ping();
   }
   if (auto out = session_.take_output(); !out.empty() && !closing_) {

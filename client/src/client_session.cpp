@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
 #include <utility>
 
 #include "natter/crypto/fingerprint.hpp"
+#include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
@@ -19,18 +21,10 @@ struct overloaded : Ts... {
   using Ts::operator()...;
 };
 
-std::string describe_hello(std::span<const std::uint8_t> body) {
-  if (body.size() != crypto::hello_size) return "malformed hello";
-  crypto::public_key key{};
-  std::copy(body.begin() + 8, body.end(), key.begin());
-  return "version " + std::to_string(body[4]) + ", role " + std::to_string(body[5]) +
-         ", key fingerprint " + crypto::fingerprint(key);
-}
-
 }  // namespace
 
 client_session::client_session(const crypto::key_pair& identity, session_settings settings)
-    : settings_(std::move(settings)), handshake_(crypto::role::client, identity),
+    : settings_(std::move(settings)), handshake_(crypto::role::client, identity, nullptr, settings_.key_observer),
       max_text_(limits::max_text) {}
 
 void client_session::on_frame(std::span<const std::uint8_t> body) {
@@ -49,7 +43,7 @@ void client_session::on_handshake_frame(std::span<const std::uint8_t> body) {
     if (auto refusal = crypto::decode_refusal(body)) {
       trace_received(body, "refusal", "reason: " + printable(*refusal));
     } else if (before == crypto::handshake::state::awaiting_hello) {
-      trace_received(body, "hello", describe_hello(body));
+      trace_received(body, "hello", crypto::describe_hello(body));
     } else {
       trace_received(body, "key exchange", "random nonce + sealed ephemeral key (the connection id is our own key exchange nonce)");
     }
@@ -96,7 +90,7 @@ void client_session::send_handshake_frame(std::vector<std::uint8_t> body, std::s
     t.outgoing = true;
     t.frame_number = frames_sent_;
     t.length = body.size();
-    t.detail = label == "hello" ? describe_hello(body)
+    t.detail = label == "hello" ? crypto::describe_hello(body)
                                 : "nonce (connection id " +
                                       crypto::to_hex(std::span(body).first(crypto::nonce_size)) +
                                       ") + sealed ephemeral key";
@@ -121,7 +115,7 @@ void client_session::trace_received(std::span<const std::uint8_t> body, std::str
 void client_session::seal(const client_message& message) {
   const std::string plaintext = build(message);
   const std::size_t start = output_.size();
-  cipher_->seal_frame(plaintext, output_);
+  natter::append_sealed_frame(*cipher_, plaintext, output_);
   ++frames_sent_;
   if (settings_.trace) {
     trace_event t;
@@ -290,5 +284,13 @@ void client_session::on_disconnected(const std::string& reason) {
 bytes client_session::take_output() { return std::exchange(output_, {}); }
 
 std::vector<client_event> client_session::take_events() { return std::exchange(events_, {}); }
+
+crypto::session_cipher client_session::release_cipher() {
+  if (!cipher_) throw std::logic_error("release_cipher() before the handshake is established");
+  crypto::session_cipher out = std::move(*cipher_);
+  cipher_.reset();
+  phase_ = phase::closed;
+  return out;
+}
 
 }  // namespace natter::client

@@ -66,6 +66,25 @@ void append_frame_header(bytes& out, std::size_t body_size) {
   out.push_back(static_cast<std::uint8_t>(n));
 }
 
+std::size_t begin_frame(bytes& out) {
+  const std::size_t start = out.size();
+  out.resize(start + frame_header_size);
+  return start;
+}
+
+void end_frame(bytes& out, std::size_t frame_start) {
+  const std::size_t body_size = out.size() - frame_start - frame_header_size;
+  if (frame_start + frame_header_size > out.size() || body_size == 0 || body_size > 0xffffffffu) {
+    throw std::length_error("natter: bad frame size");
+  }
+  const auto n = static_cast<std::uint32_t>(body_size);
+  std::uint8_t* p = out.data() + frame_start;
+  p[0] = static_cast<std::uint8_t>(n >> 24);
+  p[1] = static_cast<std::uint8_t>(n >> 16);
+  p[2] = static_cast<std::uint8_t>(n >> 8);
+  p[3] = static_cast<std::uint8_t>(n);
+}
+
 bytes make_frame(std::span<const std::uint8_t> body) {
   bytes out;
   out.reserve(frame_header_size + body.size());

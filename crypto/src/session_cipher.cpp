@@ -33,19 +33,6 @@ session_cipher::session_cipher(shared_key key, direction outgoing)
       incoming_(outgoing == direction::client_to_server ? direction::server_to_client
                                                         : direction::client_to_server) {}
 
-namespace {
-
-// Writes a frame's 4-byte big-endian length prefix and its nonce at `frame`.
-void write_frame_head(std::uint8_t* frame, std::size_t body, const nonce& n) {
-  frame[0] = static_cast<std::uint8_t>(body >> 24);
-  frame[1] = static_cast<std::uint8_t>(body >> 16);
-  frame[2] = static_cast<std::uint8_t>(body >> 8);
-  frame[3] = static_cast<std::uint8_t>(body);
-  std::copy(n.begin(), n.end(), frame + 4);
-}
-
-}  // namespace
-
 nonce session_cipher::next_nonce() {
   if (send_counter_ == std::numeric_limits<std::uint64_t>::max()) {
     // Unreachable in practice (2^64 frames), but a wrapped counter would reuse a nonce.
@@ -54,33 +41,32 @@ nonce session_cipher::next_nonce() {
   return session_nonce(outgoing_, ++send_counter_);
 }
 
-void session_cipher::seal_frame(std::string_view plaintext, std::vector<std::uint8_t>& out) {
+void session_cipher::seal(std::string_view plaintext, std::vector<std::uint8_t>& out) {
   const nonce n = next_nonce();
-  const std::size_t body = session_overhead + plaintext.size();
   const std::size_t start = out.size();
-  out.resize(start + 4 + body);
-  std::uint8_t* p = out.data() + start;
-  write_frame_head(p, body, n);
-  crypto_box_easy_afternm(p + 4 + nonce_size, reinterpret_cast<const unsigned char*>(plaintext.data()),
+  out.resize(start + session_overhead + plaintext.size());
+  std::uint8_t* body = out.data() + start;
+  std::copy(n.begin(), n.end(), body);
+  crypto_box_easy_afternm(body + nonce_size, reinterpret_cast<const unsigned char*>(plaintext.data()),
                           plaintext.size(), n.data(), key_.data());
 }
 
-std::size_t session_cipher::begin_frame(std::vector<std::uint8_t>& out) {
+std::size_t session_cipher::begin_body(std::vector<std::uint8_t>& out) {
   const std::size_t start = out.size();
-  out.resize(start + 4 + session_overhead);
+  out.resize(start + session_overhead);
   return start;
 }
 
-void session_cipher::end_frame(std::vector<std::uint8_t>& out, std::size_t frame_start) {
-  if (frame_start + 4 + session_overhead >= out.size()) throw std::logic_error("end_frame without plaintext");
+void session_cipher::end_body(std::vector<std::uint8_t>& out, std::size_t body_start) {
+  if (body_start + session_overhead >= out.size()) throw std::logic_error("end_body without plaintext");
   const nonce n = next_nonce();
-  const std::size_t body = out.size() - frame_start - 4;
-  std::uint8_t* p = out.data() + frame_start;
-  write_frame_head(p, body, n);
+  std::uint8_t* body = out.data() + body_start;
+  std::copy(n.begin(), n.end(), body);
   // In place: the ciphertext (after the MAC) lands exactly where the plaintext is, which
   // crypto_secretbox (under crypto_box_easy_afternm) supports; only partial overlap is refused.
-  std::uint8_t* box = p + 4 + nonce_size;
-  crypto_box_easy_afternm(box, box + mac_size, body - session_overhead, n.data(), key_.data());
+  std::uint8_t* box = body + nonce_size;
+  crypto_box_easy_afternm(box, box + mac_size, out.size() - body_start - session_overhead, n.data(),
+                          key_.data());
 }
 
 session_cipher session_cipher::resume(shared_key key, direction outgoing, std::uint64_t sent,

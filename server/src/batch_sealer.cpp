@@ -24,7 +24,8 @@ void seal_batch(crypto::session_cipher& cipher, std::span<const shared_message> 
       size += batch[end]->size() + 1;
       ++end;
     }
-    const std::size_t frame = crypto::session_cipher::begin_frame(out);
+    const std::size_t frame = begin_frame(out);
+    const std::size_t body = crypto::session_cipher::begin_body(out);
     if (end - first == 1) {
       append(out, *batch[first]);
     } else {
@@ -35,7 +36,8 @@ void seal_batch(crypto::session_cipher& cipher, std::span<const shared_message> 
       }
       out.push_back(']');
     }
-    cipher.end_frame(out, frame);
+    cipher.end_body(out, body);
+    end_frame(out, frame);
     first = end;
   }
 }

@@ -19,7 +19,7 @@ connection_core::connection_core(const connection_context& context, rate_limiter
     : context_(context),
       address_(std::move(address)),
       decoder_(context.settings.max_frame),
-      handshake_(crypto::role::server, context.identity, context.long_term_keys),
+      handshake_(crypto::role::server, context.identity, context.long_term_keys, context.keylog),
       rate_(rate) {}
 
 std::string connection_core::who() const { return name_.empty() ? address_ : name_ + " (" + address_ + ")"; }
@@ -90,7 +90,6 @@ void connection_core::handle_handshake_frame(std::span<const std::uint8_t> body,
       return;
     case crypto::handshake::state::established:
       cipher_.emplace(handshake_.take_cipher());
-      if (context_.keylog) context_.keylog->append(handshake_.connection_id(), cipher_->key());
       phase_ = phase::awaiting_join;
       // Checked here: the arguments (a SHA-256) would be computed even with debug off.
       if (logger::enabled(log_level::debug)) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 
@@ -68,7 +69,7 @@ struct fake_server {
 
   natter::bytes seal(const std::string& plaintext) {
     natter::bytes wire;
-    cipher->seal_frame(plaintext, wire);
+    natter::append_sealed_frame(*cipher, plaintext, wire);
     return natter::bytes(wire.begin() + natter::frame_header_size, wire.end());
   }
   natter::bytes seal(const natter::server_message& m) { return seal(natter::build(m)); }

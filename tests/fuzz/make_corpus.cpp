@@ -47,7 +47,7 @@ struct real_connection {
     for (const char* json : {R"({"type":"join","name":"alice","ref":1})", R"({"type":"say","text":"hi","ref":2})",
                              R"({"type":"quit"})"}) {
       bytes wire;
-      cipher.seal_frame(json, wire);
+      natter::append_sealed_frame(cipher, json, wire);
       client_session_frames.emplace_back(wire.begin() + natter::frame_header_size, wire.end());
     }
   }

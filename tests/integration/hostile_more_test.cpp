@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "natter/crypto/handshake.hpp"
+#include "natter/frame.hpp"
 #include "proc_stats.hpp"
 #include "serving_check.hpp"
 #include "server_process.hpp"
@@ -109,7 +110,7 @@ TEST_CASE("a frame of exactly the maximum size is read; the refusal of its conte
   const std::string prefix = R"({"type":"say","ref":5,"text":")";
   const std::string plaintext = prefix + std::string(65536 - 40 - prefix.size() - 2, 'a') + "\"}";
   bytes wire;
-  peer.cipher().seal_frame(plaintext, wire);
+  natter::append_sealed_frame(peer.cipher(), plaintext, wire);
   REQUIRE(wire.size() == 4 + 65536);
   peer.send_raw(wire);
   const auto error = peer.wait_for_type<error_event>();

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "natter/crypto/handshake.hpp"
+#include "natter/frame.hpp"
 #include "server_process.hpp"
 #include "serving_check.hpp"
 #include "test_peer.hpp"
@@ -51,7 +52,7 @@ TEST_CASE("a frame with a bad MAC ends that connection with a logged reason") {
   test_peer peer(server.port());
   REQUIRE(peer.join("forger"));
   bytes wire;
-  peer.cipher().seal_frame(R"({"type":"say","text":"tampered"})", wire);
+  natter::append_sealed_frame(peer.cipher(), R"({"type":"say","text":"tampered"})", wire);
   wire.back() ^= 0x01;
   peer.send_raw(wire);
   const auto bye = peer.wait_for_type<bye_event>();

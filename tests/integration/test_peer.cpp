@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 
+#include "natter/frame.hpp"
 #include "natter/message_build.hpp"
 
 namespace natter::test {
@@ -21,7 +22,7 @@ test_peer::test_peer(std::uint16_t port, const std::string& source_ip)
     : test_peer(port, crypto::key_pair::generate(), source_ip) {}
 
 test_peer::test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip)
-    : identity_(std::move(identity)), handshake_(crypto::role::client, identity_) {
+    : identity_(std::move(identity)), handshake_(crypto::role::client, identity_, nullptr, &session_key_) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (!source_ip.empty()) {
     sockaddr_in source{};
@@ -130,7 +131,7 @@ bytes test_peer::send(const client_message& message) { return send_json(build(me
 
 bytes test_peer::send_json(std::string_view plaintext) {
   bytes wire;
-  cipher_->seal_frame(plaintext, wire);
+  natter::append_sealed_frame(*cipher_, plaintext, wire);
   send_raw(wire);
   return wire;
 }

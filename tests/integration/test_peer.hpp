@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../key_recorder.hpp"
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/frame.hpp"
@@ -66,6 +67,8 @@ class test_peer {
   [[nodiscard]] std::vector<bytes>& raw_frames_received() { return raw_frames_; }
   [[nodiscard]] std::uint64_t next_ref() { return ++ref_; }
   [[nodiscard]] crypto::session_cipher& cipher() { return *cipher_; }
+  // Hex of the session key the handshake derived (told to a recording observer; tests only).
+  [[nodiscard]] std::string session_key_hex() const { return session_key_.key_hex(); }
   // Stops the kernel from buffering much on our side, so a peer that does not read backs up fast.
   void shrink_receive_buffer();
   void close_now();
@@ -76,6 +79,7 @@ class test_peer {
 
   int fd_ = -1;
   crypto::key_pair identity_;
+  testing::key_recorder session_key_;
   crypto::handshake handshake_;
   std::optional<crypto::session_cipher> cipher_;
   frame_decoder decoder_{16 * 1024 * 1024};

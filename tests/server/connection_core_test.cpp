@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
@@ -86,7 +87,7 @@ struct client_end {
 
   bytes seal(const client_message& m) {
     bytes wire;
-    cipher->seal_frame(build(m), wire);
+    natter::append_sealed_frame(*cipher, build(m), wire);
     return wire;
   }
 
@@ -320,7 +321,7 @@ TEST_CASE_FIXTURE(fixture, "bad frames: an oversized header or a broken hello en
   SUBCASE("a frame that is not JSON is answered, not disconnected") {
     auto p = connect();
     bytes wire;
-    p->client.cipher->seal_frame("{not json", wire);
+    natter::append_sealed_frame(*p->client.cipher, "{not json", wire);
     CHECK_FALSE(p->server->core.on_bytes(wire).close);
     p->pump();
     CHECK(p->client.take<error_event>().at(0).code == errc::bad_json);

@@ -9,7 +9,9 @@
 
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/keys.hpp"
+#include "natter/frame.hpp"
 #include "test_support.hpp"
+#include "../key_recorder.hpp"
 
 using natter::crypto::handshake;
 using natter::crypto::key_pair;
@@ -33,8 +35,9 @@ constexpr public_key small_order_p{
 struct peers {
   key_pair client_id = key_pair::generate();
   key_pair server_id = key_pair::generate();
-  handshake client{role::client, client_id};
-  handshake server{role::server, server_id};
+  natter::testing::key_recorder client_key, server_key;  // what each side derived
+  handshake client{role::client, client_id, nullptr, &client_key};
+  handshake server{role::server, server_id, nullptr, &server_key};
 };
 
 // Frames the client sends after accepting the server's hello: {hello, key exchange}.
@@ -60,9 +63,6 @@ void complete(peers& p) {
   REQUIRE(p.client.current() == state::established);
 }
 
-bool same_key(const natter::crypto::shared_key& a, const natter::crypto::shared_key& b) {
-  return std::memcmp(a.data(), b.data(), natter::crypto::key_size) == 0;
-}
 
 // A hello built byte by byte from the protocol text, so the tests do not trust encode_hello.
 body raw_hello(std::uint8_t version, std::uint8_t sender_role, const public_key& key,
@@ -123,17 +123,18 @@ TEST_CASE("a full in-memory handshake establishes one shared session") {
 
   auto client_cipher = p.client.take_cipher();
   auto server_cipher = p.server.take_cipher();
-  CHECK(same_key(client_cipher.key(), server_cipher.key()));
+  REQUIRE(p.server_key.key.has_value());
+  CHECK(p.client_key.same_key_as(p.server_key.key->data()));
   CHECK(client_cipher.outgoing() == natter::crypto::direction::client_to_server);
   CHECK(server_cipher.outgoing() == natter::crypto::direction::server_to_client);
 
   std::vector<std::uint8_t> wire;
-  client_cipher.seal_frame(R"({"type":"join","name":"alice","ref":1})", wire);
+  natter::append_sealed_frame(client_cipher, R"({"type":"join","name":"alice","ref":1})", wire);
   auto opened = server_cipher.open(std::span(wire).subspan(4));
   CHECK(opened.status == natter::crypto::open_status::ok);
   CHECK(opened.plaintext == R"({"type":"join","name":"alice","ref":1})");
   wire.clear();
-  server_cipher.seal_frame(R"({"type":"pong"})", wire);
+  natter::append_sealed_frame(server_cipher, R"({"type":"pong"})", wire);
   opened = client_cipher.open(std::span(wire).subspan(4));
   CHECK(opened.status == natter::crypto::open_status::ok);
   CHECK(opened.plaintext == R"({"type":"pong"})");
@@ -142,17 +143,17 @@ TEST_CASE("a full in-memory handshake establishes one shared session") {
 TEST_CASE("the session key comes from the ephemeral keys only") {
   peers p;
   complete(p);
-  const auto client_cipher = p.client.take_cipher();
   const auto long_term = natter::crypto::shared_key::derive(p.server_id.public_key_bytes, p.client_id.secret);
   REQUIRE(long_term.has_value());
-  CHECK_FALSE(same_key(client_cipher.key(), *long_term));
+  REQUIRE(p.client_key.key.has_value());
+  CHECK_FALSE(p.client_key.same_key_as(long_term->data()));
 }
 
 TEST_CASE("two handshakes between the same identities give different keys and connection ids") {
   const auto client_id = key_pair::generate();
   const auto server_id = key_pair::generate();
-  const auto run = [&](natter::crypto::nonce& id) {
-    handshake client(role::client, client_id);
+  const auto run = [&](natter::crypto::nonce& id, natter::testing::key_recorder& key) {
+    handshake client(role::client, client_id, nullptr, &key);
     handshake server(role::server, server_id);
     REQUIRE(client.on_frame(server.start().at(0)).empty());
     const auto opening = client.accept_peer_key();
@@ -164,10 +165,12 @@ TEST_CASE("two handshakes between the same identities give different keys and co
     return client.take_cipher();
   };
   natter::crypto::nonce id1{}, id2{};
-  const auto first = run(id1);
-  const auto second = run(id2);
+  natter::testing::key_recorder first, second;
+  (void)run(id1, first);
+  (void)run(id2, second);
   CHECK(id1 != id2);
-  CHECK_FALSE(same_key(first.key(), second.key()));
+  REQUIRE(second.key.has_value());
+  CHECK_FALSE(first.same_key_as(second.key->data()));
 }
 
 TEST_CASE("a wrong protocol version is refused with a refusal the client can show") {

@@ -11,28 +11,20 @@
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/hello.hpp"
 #include "natter/crypto/keys.hpp"
+#include "natter/frame.hpp"
+#include "../key_recorder.hpp"
 
 namespace cr = natter::crypto;
 using body = std::vector<std::uint8_t>;
 
 namespace {
 
-struct recording_observer final : cr::handshake_observer {
-  int calls = 0;
-  cr::nonce connection_id{};
-  std::optional<std::array<std::uint8_t, cr::key_size>> key;  // a copy: test code only
-  void on_session_key(const cr::nonce& id, const cr::shared_key& k) noexcept override {
-    ++calls;
-    connection_id = id;
-    key.emplace();
-    std::copy(k.data(), k.data() + cr::key_size, key->begin());
-  }
-};
+using recording_observer = natter::testing::key_recorder;
 
 // Seals one byte with `cipher` and opens it with `other`: true if they share the session key.
 bool opens(cr::session_cipher& sender, cr::session_cipher& receiver) {
   std::vector<std::uint8_t> wire;
-  sender.seal_frame("x", wire);
+  natter::append_sealed_frame(sender, "x", wire);
   const std::span<const std::uint8_t> frame_body(wire.data() + 4, wire.size() - 4);
   return receiver.open(frame_body).status == cr::open_status::ok;
 }

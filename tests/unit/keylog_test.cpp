@@ -6,6 +6,7 @@
 
 #include <array>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "natter/crypto/handshake.hpp"
 #include "natter/crypto/key_file.hpp"
 #include "natter/crypto/keylog.hpp"
+#include "natter/frame.hpp"
 #include "planted_files.hpp"
 #include "test_support.hpp"
 
@@ -94,21 +96,24 @@ TEST_CASE("a logged session key opens that connection's frames") {
   using natter::crypto::role;
   const auto client_id = natter::crypto::key_pair::generate();
   const auto server_id = natter::crypto::key_pair::generate();
-  handshake client(role::client, client_id);
-  handshake server(role::server, server_id);
-  REQUIRE(client.on_frame(server.start().at(0)).empty());
-  const auto opening = client.accept_peer_key();
-  const auto server_kx = server.on_frame(opening.at(0));
-  REQUIRE(server.on_frame(opening.at(1)).empty());
-  REQUIRE(client.on_frame(server_kx.at(0)).empty());
-  auto cipher = client.take_cipher();
-
   temp_dir tmp;
   const auto path = tmp / "keys.log";
+  std::vector<std::uint8_t> opening_kx;
+  std::optional<natter::crypto::session_cipher> client_cipher;
   {
+    // The key log is the client handshake's observer: it writes the key as it is derived.
     natter::crypto::keylog_writer log(path);
-    log.append(client.connection_id(), cipher.key());
+    handshake client(role::client, client_id, nullptr, &log);
+    handshake server(role::server, server_id);
+    REQUIRE(client.on_frame(server.start().at(0)).empty());
+    const auto opening = client.accept_peer_key();
+    opening_kx = opening.at(1);
+    const auto server_kx = server.on_frame(opening.at(0));
+    REQUIRE(server.on_frame(opening.at(1)).empty());
+    REQUIRE(client.on_frame(server_kx.at(0)).empty());
+    client_cipher.emplace(client.take_cipher());
   }
+  auto& cipher = *client_cipher;
   const auto lines = read_lines(path);
   REQUIRE(lines.size() == 1);
   const std::smatch fields = [&] {
@@ -117,7 +122,7 @@ TEST_CASE("a logged session key opens that connection's frames") {
     return m;
   }();
   // The connection id in the log is the nonce at the start of the client's key exchange frame.
-  CHECK(fields[1].str() == natter::test::hex_of(std::span(opening.at(1)).first(24)));
+  CHECK(fields[1].str() == natter::test::hex_of(std::span(opening_kx).first(24)));
 
   // What an inspection tool would do: rebuild the key from the log and open a sniffed frame.
   const auto raw = natter::crypto::public_key_from_hex(fields[2].str());  // 32 bytes of hex
@@ -125,7 +130,7 @@ TEST_CASE("a logged session key opens that connection's frames") {
   natter::crypto::session_cipher observer(natter::crypto::shared_key::from_bytes(*raw),
                                           natter::crypto::direction::server_to_client);
   std::vector<std::uint8_t> wire;
-  cipher.seal_frame(R"({"type":"say","text":"hello"})", wire);
+  natter::append_sealed_frame(cipher, R"({"type":"say","text":"hello"})", wire);
   const auto opened = observer.open(std::span(wire).subspan(4));
   CHECK(opened.status == natter::crypto::open_status::ok);
   CHECK(opened.plaintext == R"({"type":"say","text":"hello"})");

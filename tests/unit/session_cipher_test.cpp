@@ -38,7 +38,7 @@ cipher_pair make_ciphers() {
 // Seals one plaintext and returns the frame body, after checking the length prefix by hand.
 frame_bytes seal_body(session_cipher& cipher, std::string_view plaintext) {
   frame_bytes wire;
-  cipher.seal_frame(plaintext, wire);
+  natter::append_sealed_frame(cipher, plaintext, wire);
   REQUIRE(wire.size() >= 4);
   const std::size_t announced = (std::size_t{wire[0]} << 24) | (std::size_t{wire[1]} << 16) |
                                 (std::size_t{wire[2]} << 8) | std::size_t{wire[3]};
@@ -79,7 +79,7 @@ TEST_CASE("the wire frame is length, nonce, MAC, ciphertext") {
   auto p = make_ciphers();
   const std::string plaintext(300, 'x');
   frame_bytes wire;
-  p.client.seal_frame(plaintext, wire);
+  natter::append_sealed_frame(p.client, plaintext, wire);
   const std::size_t body = 24 + 16 + 300;  // 340 = 0x154
   REQUIRE(wire.size() == 4 + body);
   CHECK(wire[0] == 0x00);
@@ -124,11 +124,11 @@ TEST_CASE("the sealed box is libsodium's crypto_box_easy_afternm under the sessi
   CHECK(frame_bytes(body.begin() + 24, body.end()) == box);
 }
 
-TEST_CASE("seal_frame appends, and appended frames go through the frame decoder") {
+TEST_CASE("append_sealed_frame appends, and appended frames go through the frame decoder") {
   auto p = make_ciphers();
   frame_bytes wire{0xee, 0xff};
-  p.server.seal_frame("first", wire);
-  p.server.seal_frame("second", wire);
+  natter::append_sealed_frame(p.server, "first", wire);
+  natter::append_sealed_frame(p.server, "second", wire);
   REQUIRE(wire.size() > 2);
   CHECK(wire[0] == 0xee);
   CHECK(wire[1] == 0xff);
@@ -142,18 +142,21 @@ TEST_CASE("seal_frame appends, and appended frames go through the frame decoder"
   CHECK(decoder.next(body) == natter::decode_status::need_more);
 }
 
-TEST_CASE("begin_frame/end_frame seal in place exactly as seal_frame does") {
+TEST_CASE("begin_body/end_body inside begin_frame/end_frame seal in place exactly as append_sealed_frame does") {
   // Two server ciphers with the same key and counter: one seals normally, one in place.
   auto p = make_ciphers();
   session_cipher in_place(shared_key::from_bytes(p.raw), direction::server_to_client);
   const std::string plaintext = "[{\"type\":\"pong\"},{\"type\":\"pong\",\"ref\":7}]";
   frame_bytes expected{0x01};
-  p.server.seal_frame(plaintext, expected);
+  natter::append_sealed_frame(p.server, plaintext, expected);
   frame_bytes wire{0x01};
-  const std::size_t start = session_cipher::begin_frame(wire);
+  const std::size_t start = natter::begin_frame(wire);
   CHECK(start == 1);
+  const std::size_t body_start = session_cipher::begin_body(wire);
+  CHECK(body_start == 5);
   wire.insert(wire.end(), plaintext.begin(), plaintext.end());
-  in_place.end_frame(wire, start);
+  in_place.end_body(wire, body_start);
+  natter::end_frame(wire, start);
   CHECK(wire == expected);
   CHECK(in_place.frames_sent() == 1);
   natter::frame_decoder decoder(65536);

@@ -9,6 +9,7 @@
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/shared_key_cache.hpp"
 #include "test_support.hpp"
+#include "../key_recorder.hpp"
 
 using natter::crypto::handshake;
 using natter::crypto::key_pair;
@@ -34,8 +35,9 @@ shared_key expected(const key_pair& server, const key_pair& client) {
 // Runs a whole handshake of `client` with a server using `cache`; returns the server's state.
 state connect(const key_pair& server_id, shared_key_cache& cache, const key_pair& client_id,
               bool tamper_key_exchange = false) {
-  handshake server{role::server, server_id, &cache};
-  handshake client{role::client, client_id};
+  natter::testing::key_recorder server_key, client_key;
+  handshake server{role::server, server_id, &cache, &server_key};
+  handshake client{role::client, client_id, nullptr, &client_key};
   const auto hello = server.start();
   REQUIRE(client.on_frame(hello.at(0)).empty());
   auto opening = client.accept_peer_key();
@@ -46,9 +48,8 @@ state connect(const key_pair& server_id, shared_key_cache& cache, const key_pair
   if (server.current() != state::established) return server.current();
   CHECK(client.on_frame(server_kx[0]).empty());
   REQUIRE(client.current() == state::established);
-  auto client_cipher = client.take_cipher();
-  auto server_cipher = server.take_cipher();
-  CHECK(same_key(client_cipher.key(), server_cipher.key()));
+  REQUIRE(server_key.key.has_value());
+  CHECK(client_key.same_key_as(server_key.key->data()));
   return server.current();
 }
 

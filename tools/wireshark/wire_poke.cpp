@@ -30,6 +30,7 @@
 #include <cstring>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -93,7 +94,10 @@ class poke {
   poke& operator=(const poke&) = delete;
 
   void handshake(const options& o) {
-    cr::handshake hs(cr::role::client, identity_);
+    // The key log, if asked for, is the handshake's observer: it is told the session key.
+    std::unique_ptr<cr::keylog_writer> keylog;
+    if (!o.keylog.empty()) keylog = std::make_unique<cr::keylog_writer>(o.keylog);
+    cr::handshake hs(cr::role::client, identity_, nullptr, keylog.get());
     (void)hs.start();
     bytes body;
     if (!read_frame(body)) die("no server hello");
@@ -115,7 +119,6 @@ class poke {
     if (hs.current() != cr::handshake::state::established) die("handshake: " + hs.error());
     cipher_.emplace(hs.take_cipher());
     std::cout << "connection-id " << cr::to_hex(hs.connection_id()) << std::endl;
-    if (!o.keylog.empty()) cr::keylog_writer(o.keylog).append(hs.connection_id(), cipher_->key());
   }
 
   void run(const options& o) {
@@ -226,7 +229,7 @@ class poke {
 
   bytes seal(const std::string& plaintext, const std::string& note = "") {
     bytes out;
-    cipher_->seal_frame(plaintext, out);
+    natter::append_sealed_frame(*cipher_, plaintext, out);
     ++frames_sent_;
     const std::size_t length = out.size() - natter::frame_header_size;
     std::cout << "[trace] -> sent frame " << frames_sent_ << " len=" << length << " Session C→S #"

@@ -53,4 +53,20 @@ void append_frame_header(bytes& out, std::size_t body_size);
 // A whole frame (prefix + body) for `body`.
 [[nodiscard]] bytes make_frame(std::span<const std::uint8_t> body);
 
+// Framing a body that is written straight into `out` (by a cipher sealing in place): begin_frame()
+// appends room for the length prefix and returns where the frame starts; the caller appends the
+// body (at least one byte); end_frame() fills the prefix in. No copy of the body is made.
+[[nodiscard]] std::size_t begin_frame(bytes& out);
+void end_frame(bytes& out, std::size_t frame_start);
+
+// Appends one whole frame whose body `sealer.seal(plaintext, out)` appends: the seam between
+// the transport (this file, the only one that writes length prefixes) and the cipher
+// (natter::crypto::session_cipher), which common does not depend on.
+template <typename Sealer>
+void append_sealed_frame(Sealer& sealer, std::string_view plaintext, bytes& out) {
+  const std::size_t frame = begin_frame(out);
+  sealer.seal(plaintext, out);
+  end_frame(out, frame);
+}
+
 }  // namespace natter

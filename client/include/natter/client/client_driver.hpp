@@ -25,7 +25,6 @@
 #include "natter/client/connection.hpp"
 #include "natter/client/host_verifier.hpp"
 #include "natter/client/session_link.hpp"
-#include "natter/crypto/keylog.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 
@@ -46,7 +45,6 @@ struct driver_config {
   std::size_t max_frame = 0;                // largest frame body accepted from the server
   trust_policy trust;
   std::filesystem::path known_hosts_path;
-  crypto::keylog_writer* keylog = nullptr;  // borrowed; may be null
   session_settings session;
   bool handle_signals = false;              // SIGINT/SIGTERM send quit
 };
@@ -104,7 +102,7 @@ class client_driver final : public session_link {
   asio::steady_timer handshake_timer_;
   asio::signal_set signals_;
   bool verdict_pending_ = false;  // asked the user, waiting for answer_trust
-  bool keylogged_ = false;
+  bool ping_armed_ = false;
   bool newly_pinned_ = false;     // the server key was pinned on this connection (first use)
   bool closing_ = false;
   std::optional<std::string> quit_after_acks_;

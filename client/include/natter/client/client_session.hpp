@@ -28,6 +28,8 @@ namespace natter::client {
 struct session_settings {
   std::string name;    // must satisfy is_valid_name
   bool trace = false;  // emit a trace_event for every frame
+  // Told the session key when the handshake derives it (the opt-in key log); borrowed, may be null.
+  crypto::handshake_observer* key_observer = nullptr;
 };
 
 class client_session {
@@ -65,6 +67,9 @@ class client_session {
   // Valid once the handshake is established (for the key log).
   [[nodiscard]] const crypto::nonce& connection_id() const { return handshake_.connection_id(); }
   [[nodiscard]] const crypto::session_cipher* cipher() const { return cipher_ ? &*cipher_ : nullptr; }
+  // Hands the cipher, with its counters, to a caller that carries the connection on by itself
+  // (natter-bench, after the join); the session is closed afterwards. Throws without a cipher.
+  [[nodiscard]] crypto::session_cipher release_cipher();
 
   // say/whisper requests the server has neither acknowledged nor refused yet.
   [[nodiscard]] std::size_t unacknowledged() const { return pending_acks_.size(); }

@@ -48,16 +48,17 @@ class session_cipher {
   [[nodiscard]] static session_cipher resume(shared_key key, direction outgoing, std::uint64_t sent,
                                              std::uint64_t received);
 
-  // Appends a complete wire frame to `out`: 4-byte length prefix, nonce, MAC, ciphertext.
+  // Appends a sealed frame *body* to `out`: nonce, MAC, ciphertext. The transport's length
+  // prefix is common/'s job (natter/frame.hpp: append_sealed_frame, begin_frame/end_frame).
   // Sealing writes straight into `out`, so a batch costs one allocation at most.
-  void seal_frame(std::string_view plaintext, std::vector<std::uint8_t>& out);
+  void seal(std::string_view plaintext, std::vector<std::uint8_t>& out);
 
   // Sealing a plaintext that the caller assembles straight into `out` (a batch of queued
-  // messages), with no plaintext buffer, copy or zero-fill: begin_frame() appends room for the
-  // length prefix, nonce and MAC and returns where the frame starts; the caller appends at least
-  // one byte of plaintext; end_frame() encrypts it in place and fills in prefix, nonce and MAC.
-  [[nodiscard]] static std::size_t begin_frame(std::vector<std::uint8_t>& out);
-  void end_frame(std::vector<std::uint8_t>& out, std::size_t frame_start);
+  // messages), with no plaintext buffer, copy or zero-fill: begin_body() appends room for the
+  // nonce and MAC and returns where the body starts; the caller appends at least one byte of
+  // plaintext; end_body() encrypts it in place and fills in nonce and MAC.
+  [[nodiscard]] static std::size_t begin_body(std::vector<std::uint8_t>& out);
+  void end_body(std::vector<std::uint8_t>& out, std::size_t body_start);
 
   // Opens a frame body received from the peer. On success the receive counter advances.
   [[nodiscard]] opened_frame open(std::span<const std::uint8_t> body);
@@ -68,7 +69,6 @@ class session_cipher {
 
   [[nodiscard]] std::uint64_t frames_sent() const { return send_counter_; }
   [[nodiscard]] std::uint64_t last_received_counter() const { return receive_counter_; }
-  [[nodiscard]] const shared_key& key() const { return key_; }
   [[nodiscard]] direction outgoing() const { return outgoing_; }
 
  private:

@@ -4,7 +4,7 @@
 // This is the server's hot path (one `say` to N users is sealed N times, once per recipient's
 // key). The messages arrive already serialised and shared by every recipient; here each is
 // copied exactly once, straight into the write buffer, and sealed in place there
-// (session_cipher::begin_frame/end_frame): no plaintext buffer, no per-message allocation.
+// (begin_frame/end_frame around session_cipher::begin_body/end_body): no plaintext buffer, no per-message allocation.
 #include <cstddef>
 #include <span>
 

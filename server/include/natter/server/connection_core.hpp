@@ -27,7 +27,7 @@
 
 #include "natter/clock.hpp"
 #include "natter/crypto/handshake.hpp"
-#include "natter/crypto/keylog.hpp"
+#include "natter/crypto/handshake_observer.hpp"
 #include "natter/crypto/shared_key_cache.hpp"
 #include "natter/frame.hpp"
 #include "natter/messages.hpp"
@@ -50,7 +50,7 @@ struct connection_context {
   const crypto::key_pair& identity;
   crypto::shared_key_cache* long_term_keys;  // made for `identity`; may be null
   router& routes;
-  crypto::keylog_writer* keylog = nullptr;   // null unless the operator opted in
+  crypto::handshake_observer* keylog = nullptr;  // the key log; null unless the operator opted in
   connection_settings settings;
   ms_clock steady = natter::steady_ms;       // rates and timeouts; must be monotonic
 };
