@@ -1,15 +1,11 @@
 #include "natter/client/action_runner.hpp"
 
 #include "natter/client/verified_store.hpp"
+#include "natter/overloaded.hpp"
 
 namespace natter::client {
 
 namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // Reads the file again and adds the one entry, so marks made meanwhile by another natter
 // (another terminal, the other UI) are kept rather than overwritten with our older copy.

@@ -10,18 +10,10 @@
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
+#include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 
 namespace natter::client {
-
-namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-}  // namespace
 
 client_session::client_session(const crypto::key_pair& identity, session_settings settings)
     : settings_(std::move(settings)), handshake_(crypto::role::client, identity, nullptr, settings_.key_observer),

@@ -4,16 +4,12 @@
 
 #include "natter/client/app.hpp"
 #include "natter/limits.hpp"
+#include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 
 namespace natter::client {
 
 namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 bool same_name(std::string_view a, std::string_view b) { return fold_name(a) == fold_name(b); }
 

@@ -2,16 +2,12 @@
 
 #include <ctime>
 
+#include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 
 namespace natter::client {
 
 namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 std::string user_list(const std::vector<user_info>& users) {
   std::string out;

@@ -7,15 +7,11 @@
 #include "natter/client/event_queue.hpp"
 #include "natter/client/known_hosts.hpp"
 #include "natter/client/stdin_reader.hpp"
+#include "natter/overloaded.hpp"
 
 namespace natter::client {
 
 namespace {
-
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // How often the loop wakes without input, for pacing and --wait-ms.
 constexpr auto poll_interval = std::chrono::milliseconds(50);

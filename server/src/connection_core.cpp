@@ -3,17 +3,11 @@
 #include "natter/crypto/fingerprint.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
+#include "natter/overloaded.hpp"
 #include "natter/server/batch_sealer.hpp"
 #include "natter/server/log.hpp"
 
 namespace natter::server {
-
-namespace {
-template <typename... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-}  // namespace
 
 connection_core::connection_core(const connection_context& context, rate_limiter rate, std::string address)
     : context_(context),
