@@ -98,6 +98,12 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(500ms);
   const std::size_t baseline_rss = resident_kib(pid);
   const std::size_t baseline_fds = open_fds(pid);
+  if (baseline_fds == 0) {
+    // natter-server is not dumpable (PR_SET_DUMPABLE 0), so /proc/PID/fd is root's; an ordinary
+    // user reads nothing there, and the leak check below would compare 0 with 0 and pass.
+    std::printf("soak: cannot count the server's fds (/proc/%d/fd unreadable: run as root)\n", pid);
+    return 1;
+  }
   std::printf("soak: %d clients, %d workers, %d s; server pid %d\n", opt.clients, opt.workers, opt.seconds, pid);
   std::printf("soak: baseline RSS %zu KiB, %zu fds\n", baseline_rss, baseline_fds);
   std::fflush(stdout);
