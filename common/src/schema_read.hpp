@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "flat_object.hpp"
 #include "message_schema.hpp"
 #include "natter/limits.hpp"
 #include "natter/text.hpp"
@@ -35,6 +36,14 @@ namespace detail {
 
 inline message_error wrong_type(std::string_view key, const char* expected, request_ref ref) {
   return make_error(errc::bad_message, "member \"" + std::string(key) + "\" must be " + expected, ref);
+}
+
+// nlohmann before 3.11 (CMakeLists.txt accepts 3.10) finds members by std::string only; natter's
+// keys fit the short-string buffer, so that costs no allocation. The scanner's object takes a view.
+template <typename Json>
+auto find_member(const Json& object, std::string_view key) {
+  if constexpr (std::is_same_v<Json, natter::detail::flat_object>) return object.find(key);
+  else return object.find(std::string(key));
 }
 
 template <typename Json>
@@ -68,7 +77,7 @@ std::optional<message_error> read_one(const field<M, T>& f, const Json& object, 
         return std::nullopt;
       }
     }
-    const auto it = object.find(f.key);
+    const auto it = find_member(object, f.key);
     const bool absent = it == object.end() || (f.read != presence::required && it->is_null());
     const auto fallback = [&]() -> std::optional<message_error> {
       if (f.fallback != nullptr) value = f.fallback(out);
