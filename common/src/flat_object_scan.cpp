@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "flat_object.hpp"
-#include "json_word.hpp"
+#include "byte_words.hpp"
 #include "natter/text.hpp"
 
 namespace natter::detail {

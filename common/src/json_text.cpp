@@ -1,10 +1,10 @@
 // The string escaping of json_text: once per string of every hot message, and most of the
-// writer's cost for a chat text, hence the word-at-a-time skip (json_word.hpp).
+// writer's cost for a chat text, hence the word-at-a-time skip (byte_words.hpp).
 #include "json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "json_word.hpp"
+#include "byte_words.hpp"
 #include "natter/text.hpp"
 
 namespace natter::detail {

@@ -1,7 +1,8 @@
 #include "natter/text.hpp"
 
 #include <cstdint>
-#include <cstring>
+
+#include "byte_words.hpp"
 
 namespace natter {
 
@@ -46,29 +47,9 @@ bool is_c1_control(std::string_view s, std::size_t i, std::size_t len) {
 // Where the run of plain ASCII starting at s[i] ends, eight bytes at a time: chat text is mostly
 // ASCII, and this runs on every message the server parses and writes.
 std::size_t skip_ascii(std::string_view s, std::size_t i) {
-  while (i + 8 <= s.size()) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if (word & 0x8080808080808080ull) break;
-    i += 8;
-  }
+  while (i + 8 <= s.size() && !detail::has_high_byte(s.data() + i)) i += 8;
   while (i < s.size() && static_cast<std::uint8_t>(s[i]) < 0x80) ++i;
   return i;
-}
-
-// True if the eight bytes at `p` are all printable ASCII (0x20..0x7e). "Has a byte less than
-// n" (n <= 128) and "has a zero byte" from Bit Twiddling Hacks, exact as yes/no answers for
-// ASCII bytes, which the first test has made sure of.
-bool printable_ascii_word(const char* p) {
-  constexpr std::uint64_t ones = 0x0101010101010101ull;
-  constexpr std::uint64_t highs = 0x8080808080808080ull;
-  std::uint64_t word = 0;
-  std::memcpy(&word, p, sizeof word);
-  if (word & highs) return false;
-  const bool has_control = ((word - ones * 0x20) & ~word & highs) != 0;
-  const std::uint64_t del = word ^ (ones * 0x7f);
-  const bool has_del = ((del - ones) & ~del & highs) != 0;
-  return !has_control && !has_del;
 }
 
 }  // namespace
@@ -107,7 +88,7 @@ std::optional<std::string_view> text_problem(std::string_view text, std::size_t 
   // The plain ASCII prefix, without decoding: only its control characters need a look, and
   // eight printable bytes at a time need none (this runs on every say and whisper).
   while (i < text.size()) {
-    if (i + 8 <= text.size() && printable_ascii_word(text.data() + i)) {
+    if (i + 8 <= text.size() && detail::is_printable_ascii_word(text.data() + i)) {
       i += 8;
       continue;
     }
