@@ -1,7 +1,8 @@
 #include "natter/text.hpp"
 
 #include <cstdint>
-#include <cstring>
+
+#include "byte_words.hpp"
 
 namespace natter {
 
@@ -46,12 +47,7 @@ bool is_c1_control(std::string_view s, std::size_t i, std::size_t len) {
 // Where the run of plain ASCII starting at s[i] ends, eight bytes at a time: chat text is mostly
 // ASCII, and this runs on every message the server parses and writes.
 std::size_t skip_ascii(std::string_view s, std::size_t i) {
-  while (i + 8 <= s.size()) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if (word & 0x8080808080808080ull) break;
-    i += 8;
-  }
+  while (i + 8 <= s.size() && !detail::has_high_byte(s.data() + i)) i += 8;
   while (i < s.size() && static_cast<std::uint8_t>(s[i]) < 0x80) ++i;
   return i;
 }
@@ -89,9 +85,17 @@ std::optional<std::string_view> text_problem(std::string_view text, std::size_t 
   if (text.empty()) return "text is empty";
   if (text.size() > max_bytes) return "text is too long";
   std::size_t i = 0;
-  // The plain ASCII prefix, without decoding: only its control characters need a look.
-  for (; i < text.size() && static_cast<unsigned char>(text[i]) < 0x80; ++i) {
-    if (is_forbidden_control(static_cast<unsigned char>(text[i]))) return "text contains control characters";
+  // The plain ASCII prefix, without decoding: only its control characters need a look, and
+  // eight printable bytes at a time need none (this runs on every say and whisper).
+  while (i < text.size()) {
+    if (i + 8 <= text.size() && detail::is_printable_ascii_word(text.data() + i)) {
+      i += 8;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) break;
+    if (is_forbidden_control(c)) return "text contains control characters";
+    ++i;
   }
   while (i < text.size()) {
     const std::size_t len = utf8_sequence_length(text, i);

@@ -1,15 +1,22 @@
 // build(server_message) writes chat, ack, presence and welcome messages by hand; it must produce exactly
-// the bytes of the nlohmann DOM path (detail::build_with_json), for any valid input.
+// the bytes of the nlohmann DOM path (detail::build_with_json), for any valid input. The hand
+// writer is driven by the same schema as the DOM writer, so it is also checked for every other
+// message, which build() sends through the DOM today: marking one fast_write must not change a byte.
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "natter/message_build.hpp"
 #include "natter/text.hpp"
+// Private to natter_common: the two schema-driven writers, compared directly.
+#include "../../common/src/schema_write.hpp"
 
 namespace {
 
@@ -181,5 +188,80 @@ TEST_CASE("strings are escaped the same whatever the alignment of the character 
       INFO("special ", static_cast<int>(static_cast<unsigned char>(special[0])), " at ", at);
       check_same(natter::server_message{chat});
     }
+  }
+}
+
+namespace {
+
+// Fills every member of a message with random content, by the message's schema.
+template <typename M>
+void fill_random(std::mt19937_64& rng, M& m);
+
+template <typename T>
+void random_value(std::mt19937_64& rng, T& value) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    value = random_text(rng, rng() % 10 == 0 ? 500 : 40);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    value = rng() % 2 == 0;
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    value = random_id(rng);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    value = random_ts(rng);
+  } else if constexpr (std::is_same_v<T, double>) {
+    static constexpr double values[] = {0.0, 1.0, 10.5, 1e-7, 1e300, 2.5e-320, -3.0};
+    value = values[rng() % std::size(values)];
+  } else if constexpr (std::is_same_v<T, natter::request_ref>) {
+    if (rng() % 3) value = random_id(rng);
+    else value.reset();
+  } else if constexpr (std::is_same_v<T, std::vector<natter::user_info>>) {
+    value.resize(rng() % 5);
+    for (auto& user : value) fill_random(rng, user);
+  }
+}
+
+template <typename M>
+void fill_random(std::mt19937_64& rng, M& m) {
+  std::apply([&](const auto&... f) { (random_value(rng, m.*f.member), ...); }, natter::schema::message<M>::fields);
+  // Empty strings too: omitted members (a quit without reason, a welcome without motd).
+  std::apply(
+      [&](const auto&... f) {
+        const auto maybe_empty = [&](auto& value) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string>) {
+            if (rng() % 4 == 0) value.clear();
+          }
+        };
+        (maybe_empty(m.*f.member), ...);
+      },
+      natter::schema::message<M>::fields);
+}
+
+template <typename Variant>
+void check_every_alternative(std::mt19937_64& rng) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const auto check_one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+      using M = std::variant_alternative_t<K, Variant>;
+      for (int i = 0; i < 2000; ++i) {
+        M m{};
+        fill_random(rng, m);
+        const auto fast = natter::schema::write_fast(m);
+        const std::string dom = natter::schema::write_dom(m);
+        INFO(dom);
+        REQUIRE(fast.has_value());
+        REQUIRE(*fast == dom);
+      }
+    };
+    (check_one(std::integral_constant<std::size_t, I>{}), ...);
+  }(std::make_index_sequence<std::variant_size_v<Variant>>{});
+}
+
+}  // namespace
+
+TEST_CASE("the hand writer equals nlohmann's dump() for every message the schema declares") {
+  std::mt19937_64 rng(20261201);
+  SUBCASE("client messages") { check_every_alternative<natter::client_message>(rng); }
+  SUBCASE("server messages") { check_every_alternative<natter::server_message>(rng); }
+  SUBCASE("a string that is not UTF-8 makes it give up") {
+    natter::error_event m{"internal", "bad \xff", 1};
+    CHECK_FALSE(natter::schema::write_fast(m).has_value());
   }
 }

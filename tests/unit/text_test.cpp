@@ -214,3 +214,19 @@ TEST_CASE("UTF-8 and control checks look at every position of long ASCII runs") 
     }
   }
 }
+
+TEST_CASE("text_problem sees every ASCII control character at every offset") {
+  // text_problem skips eight printable bytes at a time: each byte below 0x80, at each offset of
+  // a 24-byte run (and again with a tab three bytes on), must be judged as on its own.
+  for (int c = 0; c < 0x80; ++c) {
+    const bool forbidden = (c < 0x20 && c != '\t') || c == 0x7f;
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string text(24, 'x');
+      text[at] = static_cast<char>(c);
+      INFO("byte ", c, " at ", at);
+      CHECK(natter::text_problem(text, 4096).has_value() == forbidden);
+      text[(at + 3) % 24] = '\t';
+      CHECK(natter::text_problem(text, 4096).has_value() == forbidden);
+    }
+  }
+}

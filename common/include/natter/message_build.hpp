@@ -19,8 +19,9 @@ namespace natter {
 
 namespace detail {
 // build(server_message) through nlohmann's DOM, for every type. build() itself writes the hot
-// types (chat_event, ack_event, presence_event, welcome_event) by hand, byte for byte the same; this is the
-// reference the tests compare it against, and its fallback for invalid UTF-8.
+// types (chat_event, ack_event, presence_event, welcome_event: fast_write in
+// common/src/message_schema.hpp) by hand, byte for byte the same; this is the reference the tests
+// compare it against, and its fallback for invalid UTF-8.
 [[nodiscard]] std::string build_with_json(const server_message& message);
 }  // namespace detail
 

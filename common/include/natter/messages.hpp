@@ -1,6 +1,8 @@
 #pragma once
 // The JSON messages of docs/PROTOCOL.md §5 as plain structs. Parsing and building live in
-// message_parse.hpp and message_build.hpp; this header has no JSON dependency.
+// message_parse.hpp and message_build.hpp; this header has no JSON dependency. Each struct's JSON
+// members (keys, types, which are optional, how they are checked) are declared once, in
+// common/src/message_schema.hpp: a new member goes here and there.
 #include <cstdint>
 #include <optional>
 #include <string>
