@@ -111,7 +111,9 @@ std::vector<handshake_v2::frame_body> handshake_v2::on_frame(std::span<const std
 }
 
 void handshake_v2::start_noise(std::span<const std::uint8_t> client_header) {
-  frame_body prologue(handshake_v2_prologue_label.begin(), handshake_v2_prologue_label.end());
+  frame_body prologue;
+  prologue.reserve(handshake_v2_prologue_label.size() + server_hello_.size() + client_header.size());
+  prologue.insert(prologue.end(), handshake_v2_prologue_label.begin(), handshake_v2_prologue_label.end());
   prologue.insert(prologue.end(), server_hello_.begin(), server_hello_.end());
   prologue.insert(prologue.end(), client_header.begin(), client_header.end());
   noise_.emplace(role_ == role::client ? noise::handshake_state::initiator(*noise_static_, server_static_, prologue)

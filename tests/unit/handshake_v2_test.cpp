@@ -400,3 +400,36 @@ TEST_CASE("handshake v2: a server key that is a low-order point fails before any
   CHECK(client.current() == v2_state::failed);
   CHECK(client.error() == "server key refused at message 1: peer public key gives an all-zero DH result");
 }
+
+TEST_CASE("handshake v2: the client refuses bad server hellos without sending anything") {
+  const v2_world world;
+  const auto key = world.server_static.public_key_bytes;
+  body hello;
+  std::string expected;
+  SUBCASE("no magic") {
+    hello = to_bytes("SSH-2.0-OpenSSH_9.6 and some more bytes....");
+    expected = "not a natter server (no hello)";
+  }
+  SUBCASE("wrong size") {
+    hello = crypto::encode_hello(crypto::role::server, key, 2);
+    hello.push_back(0);
+    expected = "malformed server hello (41 bytes, expected 40)";
+  }
+  SUBCASE("a client's hello") {
+    hello = crypto::encode_hello(crypto::role::client, key, 2);
+    expected = "hello from a client, expected a server";
+  }
+  SUBCASE("an unknown role") {
+    hello = crypto::encode_hello(static_cast<crypto::role>(7), key, 2);
+    expected = "hello from a peer of unknown role 7, expected a server";
+  }
+  SUBCASE("a future version") {
+    hello = crypto::encode_hello(crypto::role::server, key, 3);
+    expected = "the server speaks protocol version 3; this client speaks version 2";
+  }
+  auto client = world.client();
+  CHECK(client.on_frame(hello).empty());
+  CHECK(client.current() == v2_state::failed);
+  CHECK(client.error() == expected);
+  CHECK(client.accept_peer_key().empty());
+}
