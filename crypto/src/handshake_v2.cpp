@@ -57,6 +57,45 @@ handshake_v2 handshake_v2::client(const client_identity_v2& identity, handshake_
 
 handshake_v2::~handshake_v2() = default;  // every secret member wipes itself
 
+handshake_v2::handshake_v2(handshake_v2&& other) noexcept
+    : role_(other.role_), noise_static_(other.noise_static_), observer_(other.observer_), state_(state::failed) {
+  take_from(other);
+}
+
+handshake_v2& handshake_v2::operator=(handshake_v2&& other) noexcept {
+  if (this != &other) take_from(other);
+  return *this;
+}
+
+void handshake_v2::take_from(handshake_v2& other) noexcept {
+  role_ = other.role_;
+  noise_static_ = other.noise_static_;
+  client_identity_ = other.client_identity_;
+  parameters_ = other.parameters_;
+  observer_ = other.observer_;
+  state_ = other.state_;
+  error_ = std::move(other.error_);
+  refused_unauthenticated_ = other.refused_unauthenticated_;
+  refusal_text_ = std::move(other.refusal_text_);
+  sent_message_2_ = other.sent_message_2_;
+  server_hello_ = std::move(other.server_hello_);
+  server_static_ = other.server_static_;
+  connection_id_ = other.connection_id_;
+  test_ephemeral_ = std::move(other.test_ephemeral_);
+  noise_ = std::move(other.noise_);
+  keys_ = std::move(other.keys_);
+  handshake_hash_ = other.handshake_hash_;
+  client_ed25519_ = other.client_ed25519_;
+  // What is left behind refuses everything. The secret_key and Noise moves above already wiped
+  // their sources; resetting the optionals drops the empty husks too.
+  other.state_ = state::failed;
+  other.error_ = "handshake moved away";
+  other.sent_message_2_ = true;  // no plaintext refusal from a husk
+  other.test_ephemeral_.reset();
+  other.noise_.reset();
+  other.keys_.reset();
+}
+
 bool handshake_v2::set_ephemeral_for_testing(secret_key ephemeral) {
   if (noise_ || state_ == state::failed || state_ == state::established) return false;
   test_ephemeral_.emplace(std::move(ephemeral));

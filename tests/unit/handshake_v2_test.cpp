@@ -433,3 +433,30 @@ TEST_CASE("handshake v2: the client refuses bad server hellos without sending an
   CHECK(client.error() == expected);
   CHECK(client.accept_peer_key().empty());
 }
+
+TEST_CASE("handshake v2: a moved-from handshake refuses everything, the new owner carries on") {
+  const v2_world world;
+  auto client = world.client();
+  auto server = world.server();
+  REQUIRE(client.on_frame(server.start()[0]).empty());
+  auto moved = std::move(client);
+  CHECK(client.current() == v2_state::failed);  // NOLINT(bugprone-use-after-move): the point
+  CHECK(client.accept_peer_key().empty());
+  CHECK(moved.current() == v2_state::awaiting_verdict);
+  const auto opening = moved.accept_peer_key();
+  REQUIRE(opening.size() == 1);
+  auto other = world.server(0x46);
+  other = std::move(server);  // assignment: the same
+  CHECK(server.current() == v2_state::failed);  // NOLINT(bugprone-use-after-move)
+  CHECK(server.refuse("x").empty());
+  const auto m2 = other.on_frame(opening[0]);
+  REQUIRE(m2.size() == 1);
+  const auto m3 = moved.on_frame(m2[0]);
+  REQUIRE(m3.size() == 1);
+  CHECK(other.on_frame(m3[0]).empty());
+  CHECK(other.current() == v2_state::established);
+  auto taken = std::move(other);
+  CHECK_FALSE(other.take_keys().has_value());  // NOLINT(bugprone-use-after-move)
+  CHECK_FALSE(other.handshake_hash().has_value());
+  CHECK(taken.take_keys().has_value());
+}

@@ -78,8 +78,10 @@ class handshake_v2 {
   [[nodiscard]] static handshake_v2 client(const client_identity_v2& identity,
                                            handshake_v2_observer* observer = nullptr);
 
-  handshake_v2(handshake_v2&&) noexcept = default;
-  handshake_v2& operator=(handshake_v2&&) noexcept = default;
+  // Moving takes the whole state; the moved-from handshake is left failed (every call refused,
+  // no keys, no outputs), as noise::handshake_state does.
+  handshake_v2(handshake_v2&& other) noexcept;
+  handshake_v2& operator=(handshake_v2&& other) noexcept;
   ~handshake_v2();
 
   // Test seam (noise::handshake_state::set_ephemeral_for_testing): this side's ephemeral secret.
@@ -130,6 +132,7 @@ class handshake_v2 {
   std::vector<frame_body> on_message_2(std::span<const std::uint8_t> body);
   std::vector<frame_body> on_message_3(std::span<const std::uint8_t> body);
   void start_noise(std::span<const std::uint8_t> client_header);
+  void take_from(handshake_v2& other) noexcept;  // the moves' body; leaves `other` failed
   void establish();
 
   role role_;
