@@ -274,6 +274,18 @@ TEST_CASE("handshake v2: the server refuses bad client hellos in plaintext, befo
     expected_error = "handshake message 1 refused: handshake message has the wrong size";
     expected_refusal = "handshake failed";
   }
+  SUBCASE("message 1 over Noise's 65535 bytes") {
+    hello = crypto::encode_hello_header(crypto::role::client);
+    hello.resize(8 + 65536, 0x42);
+    expected_error = "handshake message 1 refused: handshake message has the wrong size";
+    expected_refusal = "handshake failed";
+  }
+  SUBCASE("a zero ephemeral key in message 1") {
+    hello = crypto::encode_hello_header(crypto::role::client);
+    hello.resize(8 + 48, 0);
+    expected_error = "handshake message 1 refused: peer public key gives an all-zero DH result";
+    expected_refusal = "handshake failed";
+  }
   const auto out = server.on_frame(hello);
   REQUIRE(out.size() == 1);
   CHECK(crypto::decode_refusal(out[0]) == expected_refusal);
