@@ -190,6 +190,12 @@ std::vector<handshake_v2::frame_body> handshake_v2::accept_peer_key() {
     return fail("accept_peer_key() called " + std::string(to_string(state_)) + " on a " +
                 (role_ == role::client ? "client" : "server"));
   }
+  // The server would refuse a mismatched identity at message 3; saying so here names the real
+  // fault (a badly built identity) and sends nothing for it.
+  const auto own_x25519 = ed25519_to_x25519(client_identity_->ed25519_public);
+  if (!own_x25519 || *own_x25519 != client_identity_->x25519.public_key_bytes) {
+    return fail("own identity is inconsistent: its X25519 key is not its Ed25519 key's");
+  }
   const frame_body header = encode_hello_header(role::client, protocol_version_2);
   start_noise(header);
   const auto message_1 = noise_->write_message({});  // the payload is empty in v2.0

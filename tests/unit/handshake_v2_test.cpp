@@ -472,3 +472,16 @@ TEST_CASE("handshake v2: a moved-from handshake refuses everything, the new owne
   CHECK_FALSE(other.handshake_hash().has_value());
   CHECK(taken.take_keys().has_value());
 }
+
+TEST_CASE("handshake v2: a client whose X25519 key is not its Ed25519 key's sends nothing") {
+  const v2_world world;
+  auto server = world.server();
+  crypto::client_identity_v2 broken;
+  broken.ed25519_public = world.client_identity.ed25519_public;
+  broken.x25519 = natter::test::pair_filled(0x12);
+  auto client = handshake_v2::client(broken);
+  REQUIRE(client.on_frame(server.start()[0]).empty());
+  CHECK(client.accept_peer_key().empty());
+  CHECK(client.current() == v2_state::failed);
+  CHECK(client.error() == "own identity is inconsistent: its X25519 key is not its Ed25519 key's");
+}

@@ -45,8 +45,8 @@ inline constexpr std::string_view handshake_v2_prologue_label = "natter/2 handsh
 
 // A v2 client identity: the Ed25519 public key that names the user, and the X25519 key pair
 // derived from the same secret (crypto_sign_ed25519_sk_to_curve25519 / _pk_to_curve25519),
-// which is the Noise static key. The handshake does not check that they belong together; the
-// server does (message 3).
+// which is the Noise static key. The client checks that they belong together before it sends
+// anything (accept_peer_key() fails otherwise); the server checks it again at message 3.
 struct client_identity_v2 {
   ed25519_public_key ed25519_public{};
   key_pair x25519;
