@@ -34,6 +34,19 @@ std::optional<hello> decode_hello(std::span<const std::uint8_t> body) {
   return h;
 }
 
+std::vector<std::uint8_t> encode_hello_header(role sender, std::uint8_t version) {
+  std::vector<std::uint8_t> body(hello_header_size, 0);
+  std::copy(hello_magic, hello_magic + 4, body.begin());
+  body[4] = version;
+  body[5] = static_cast<std::uint8_t>(sender);
+  return body;
+}
+
+std::optional<hello_header> decode_hello_header(std::span<const std::uint8_t> body) {
+  if (!starts_with(body, hello_magic) || body.size() < hello_header_size) return std::nullopt;
+  return hello_header{body[4], body[5]};
+}
+
 bool has_hello_magic(std::span<const std::uint8_t> body) { return starts_with(body, hello_magic); }
 
 std::string describe_hello(std::span<const std::uint8_t> body) {
@@ -43,9 +56,11 @@ std::string describe_hello(std::span<const std::uint8_t> body) {
          ", key fingerprint " + fingerprint(h->key);
 }
 
-std::vector<std::uint8_t> encode_refusal(std::string_view reason) {
+std::vector<std::uint8_t> encode_refusal(std::string_view reason) { return encode_refusal(reason, protocol_version); }
+
+std::vector<std::uint8_t> encode_refusal(std::string_view reason, std::uint8_t version) {
   std::vector<std::uint8_t> body(refusal_magic, refusal_magic + 4);
-  body.push_back(protocol_version);
+  body.push_back(version);
   const auto text = reason.substr(0, max_refusal_text);
   body.insert(body.end(), text.begin(), text.end());
   return body;

@@ -42,4 +42,27 @@ struct hello {
 // True if `body` is a refusal ("NATE"); its reason (sanitised by the caller before display).
 [[nodiscard]] std::optional<std::string> decode_refusal(std::span<const std::uint8_t> body);
 
+// Protocol v2 (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md). The server hello keeps the v1 layout
+// (encode_hello(role::server, key, protocol_version_2)); the client hello is only its 8-byte
+// header, "NATR" || version || role || 2 reserved bytes, with Noise message 1 right behind it in
+// the same body.
+inline constexpr std::uint8_t protocol_version_2 = 2;
+inline constexpr std::size_t hello_header_size = 8;
+
+// The first 8 bytes of a hello, as read off the wire. The reserved bytes are sent as zeros and
+// not judged here: in v2 they are authenticated by the handshake's prologue instead.
+struct hello_header {
+  std::uint8_t version = 0;
+  std::uint8_t role_byte = 0;
+};
+
+// The 8-byte header: magic, `version`, the sender's role, two zero bytes.
+[[nodiscard]] std::vector<std::uint8_t> encode_hello_header(role sender, std::uint8_t version = protocol_version_2);
+// The header at the start of `body` (which may go on: the v2 client hello carries Noise message 1
+// after it), or nullopt if `body` lacks the "NATR" magic or is shorter than hello_header_size.
+[[nodiscard]] std::optional<hello_header> decode_hello_header(std::span<const std::uint8_t> body);
+// A refusal naming `version` in its version byte (the one-argument form names protocol_version).
+// decode_refusal() reads either.
+[[nodiscard]] std::vector<std::uint8_t> encode_refusal(std::string_view reason, std::uint8_t version);
+
 }  // namespace natter::crypto
