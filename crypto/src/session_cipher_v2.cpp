@@ -45,7 +45,10 @@ direction opposite(direction d) {
 }  // namespace
 
 session_cipher_v2::session_cipher_v2(secret_key sending, secret_key receiving, direction outgoing)
-    : sending_(std::move(sending)), receiving_(std::move(receiving)), outgoing_(outgoing), incoming_(opposite(outgoing)) {}
+    : sending_(std::move(sending)),
+      receiving_(std::move(receiving)),
+      outgoing_(outgoing),
+      incoming_(opposite(outgoing)) {}
 
 session_cipher_v2 session_cipher_v2::from_split(noise::split_keys keys, direction outgoing) {
   // Noise names the keys by role; the initiator is the client (docs/V2-DESIGN.md).
