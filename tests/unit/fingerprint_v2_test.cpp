@@ -166,8 +166,11 @@ TEST_CASE("fingerprint v2: parse_any_fingerprint tells v1 from v2") {
     CHECK(parsed->version == 1);
     CHECK(parsed->canonical == v1);
   }
-  // A v1 length with the v2 prefix is neither; so are other lengths and non-hex.
-  for (const std::string& text : {"2:" + v1, "2:" + v1_hex, v1_hex + "abcd", v1_hex.substr(1), std::string{},
+  // A v1 length with the v2 prefix is neither; so are other lengths and non-hex. "2:" and 31
+  // digits would pass a v1 reader (to which "2:" is a digit and a separator): the prefix says v2.
+  REQUIRE(natter::crypto::normalize_fingerprint("2:" + v1_hex.substr(1)).has_value());
+  for (const std::string& text : {"2:" + v1, "2:" + v1_hex, "2:" + v1_hex.substr(1), " 2:" + v1.substr(1),
+                                  v1_hex + "abcd", v1_hex.substr(1), std::string{},
                                   bare_hex(v2) + "0", v1_hex.substr(1) + "z"}) {
     CAPTURE(text);
     CHECK_FALSE(parse_any_fingerprint(text).has_value());
