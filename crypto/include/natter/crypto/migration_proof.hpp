@@ -23,6 +23,13 @@
 // proves possession, not intent: someone who stole the v1 secret key can make one too, and
 // whoever migrates first gets the name; the server should accept a migration once per name (the
 // v1 key is no longer registered afterwards) and log it.
+//
+// Same key as v1's key exchange: a v1 key exchange frame (handshake.hpp, 72 bytes on the wire in
+// clear) is nonce ‖ crypto_box of an ephemeral public key under exactly this (v1 client, server
+// static) key, from either side. Such a box passes as a proof only if its plaintext equals this
+// connection's h, and nobody can steer a SHA-256 chain onto a given 32 bytes; nor does a proof
+// passed off as a v1 key exchange help, since nobody knows a secret key whose public key is h.
+// So the two uses do not mix, but only by that argument, not by a label in the plaintext.
 #include <array>
 #include <cstdint>
 #include <optional>
