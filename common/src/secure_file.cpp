@@ -120,6 +120,14 @@ unique_fd open_or_create_for_append(const std::filesystem::path& path, std::stri
   fail(what, path, "keeps appearing and disappearing: refused");
 }
 
+void create_parent_directories(const std::filesystem::path& file) {
+  if (!file.has_parent_path()) return;
+  std::error_code ec;
+  const bool created = std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) throw secure_file_error("cannot create " + file.parent_path().string() + ": " + ec.message());
+  if (created) ::chmod(file.parent_path().c_str(), 0700);
+}
+
 void check_directory_of(const std::filesystem::path& file, std::string_view what) {
   const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   struct stat st {};

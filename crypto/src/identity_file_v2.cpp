@@ -127,13 +127,7 @@ files::unique_fd open_identity(const std::filesystem::path& path) {
 }  // namespace
 
 void create_identity_file_v2(const std::filesystem::path& path, const identity_v2& identity) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    const bool created = std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) throw identity_file_v2_error("cannot create " + path.parent_path().string() + ": " + ec.message());
-    // Only a directory made here is narrowed to 0700; an existing one keeps its owner's mode.
-    if (created) ::chmod(path.parent_path().c_str(), 0700);
-  }
+  checked([&] { files::create_parent_directories(path); });
   // Refuse now what loading would refuse on the next start.
   checked([&] { files::check_directory_of(path, what); });
   // O_EXCL: never overwrite an identity (v1 or v2) that is there or appeared meanwhile.

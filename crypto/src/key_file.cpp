@@ -30,14 +30,7 @@ auto checked(F&& action) {
 }
 
 void create_identity_file(const std::filesystem::path& path, const key_pair& keys) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    const bool created = std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) throw key_file_error("cannot create " + path.parent_path().string() + ": " + ec.message());
-    // Only a directory made here is narrowed to 0700; an existing one (".", a home directory)
-    // keeps the mode its owner chose.
-    if (created) ::chmod(path.parent_path().c_str(), 0700);
-  }
+  checked([&] { files::create_parent_directories(path); });
   // Refuse now what load_identity would refuse on the next start.
   checked([&] { files::check_directory_of(path, what); });
   // O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the first byte on.

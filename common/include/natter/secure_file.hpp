@@ -67,6 +67,11 @@ enum class exposure {
 // directory is checked where it points.
 void check_directory_of(const std::filesystem::path& file, std::string_view what);
 
+// Creates the missing parent directories of `file`; a directory made here is narrowed to 0700,
+// while an existing one (".", a home directory) keeps the mode its owner chose. Throws
+// secure_file_error naming the directory if it cannot be created.
+void create_parent_directories(const std::filesystem::path& file);
+
 // Reads the rest of `fd`; more than `max_size` bytes is an error ("<what> <path> is too large").
 [[nodiscard]] std::string read_all(int fd, std::size_t max_size, const std::filesystem::path& path,
                                    std::string_view what);
