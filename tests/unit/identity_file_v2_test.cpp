@@ -18,17 +18,12 @@ using natter::crypto::load_identity_v2;
 using natter::crypto::load_or_create_identity_v2;
 using natter::crypto::loaded_identity_v2;
 using natter::crypto::v1_identity_found;
+using natter::test::mode_of;
 using natter::test::read_file;
 using natter::test::temp_dir;
 using natter::test::write_file;
 
 namespace {
-
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777u;
-}
 
 // RFC 8032 §7.1 TEST 1: seed and Ed25519 public key.
 const std::string seed_hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";

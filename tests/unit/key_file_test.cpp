@@ -12,17 +12,12 @@
 #include "test_support.hpp"
 
 using natter::crypto::key_file_error;
+using natter::test::mode_of;
 using natter::test::read_file;
 using natter::test::temp_dir;
 using natter::test::write_file;
 
 namespace {
-
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777u;
-}
 
 // RFC 7748 §6.1 / libsodium test/default/box.c: Alice's secret key and its public key.
 const std::string alice_secret_hex = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the unit tests: byte-string literals, hex formatting written independently of
 // natter's own, and a temporary directory that cleans up after itself.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,13 @@ inline const bool sodium_ready = [] {
 
 inline std::vector<std::uint8_t> to_bytes(std::string_view s) {
   return std::vector<std::uint8_t>(s.begin(), s.end());
+}
+
+// The permission bits of `path` (07777), or ~0u if it cannot be stat'ed (so a mode check fails).
+inline unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ~0u;
+  return st.st_mode & 07777u;
 }
 
 inline std::string to_text(std::span<const std::uint8_t> b) { return std::string(b.begin(), b.end()); }
