@@ -11,8 +11,9 @@
 #include "natter/client/line_app.hpp"
 #include "natter/client/options.hpp"
 #include "natter/client/tui_app.hpp"
-#include "natter/crypto/fingerprint.hpp"
-#include "natter/crypto/handshake.hpp"
+#include "natter/client/client_identity.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
+#include "natter/crypto/hello.hpp"
 #include "natter/crypto/key_file.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/text.hpp"
@@ -46,7 +47,7 @@ int run(int argc, char** argv) {
       return exit_ok;
     case parse_result::action::version:
       std::cout << "natter " NATTER_VERSION " (protocol version "
-                << static_cast<int>(crypto::protocol_version) << ")\n";
+                << static_cast<int>(crypto::protocol_version_2) << ")\n";
       return exit_ok;
     case parse_result::action::usage_error:
       std::cerr << "natter: " << parsed.error << "\n(see natter --help)\n";
@@ -70,13 +71,16 @@ int run(int argc, char** argv) {
   }
 
   crypto::init_sodium();
-  auto identity = crypto::load_or_create_identity(o.identity);
-  const std::string own_fingerprint = crypto::fingerprint(identity.keys.public_key_bytes);
+  auto identity = load_client_identity(o.identity);
+  const std::string own_fingerprint = crypto::fingerprint_v2(identity.identity.public_key());
   std::vector<std::string> notices;  // repeated inside the full screen, which covers stderr
   if (identity.created) {
-    notices.push_back("created a new identity in " + o.identity.string() + "; your fingerprint is " +
-                      own_fingerprint);
-    std::cerr << "natter: created a new identity in " << o.identity.string() << "\n"
+    const std::string made = identity.v1 ? "created your protocol 2 identity in " + identity.path.string() +
+                                               " (your old key in " + identity.v1_path.string() +
+                                               " is kept, to move your names to the new one)"
+                                         : "created a new identity in " + identity.path.string();
+    notices.push_back(made + "; your fingerprint is " + own_fingerprint);
+    std::cerr << "natter: " << made << "\n"
               << "natter: your fingerprint is " << own_fingerprint << "\n";
   }
   if (o.print_fingerprint) {
@@ -117,7 +121,8 @@ int run(int argc, char** argv) {
   config.max_frame = o.max_frame;
   config.trust = {o.accept_new, o.expect_fingerprint, interactive};
   config.known_hosts_path = o.known_hosts;
-  config.session = {name, o.trace, keylog.get()};  // the handshake tells the key log each key
+  // The handshake tells the key log each connection's keys; a v1 key proves old names.
+  config.session = {name, o.trace, keylog.get(), identity.v1 ? &*identity.v1 : nullptr};
 
   // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
   const auto verified_path = o.known_hosts.parent_path() / "verified";
@@ -127,7 +132,7 @@ int run(int argc, char** argv) {
     tui.own_fingerprint = own_fingerprint;
     tui.verified_path = verified_path;
     tui.startup_notices = std::move(notices);
-    return run_tui(identity.keys, std::move(config), tui);
+    return run_tui(identity.identity, std::move(config), tui);
   }
 
   line_ui_settings ui;
@@ -137,7 +142,7 @@ int run(int argc, char** argv) {
   ui.stay = o.stay;
   ui.own_fingerprint = own_fingerprint;
   ui.verified_path = verified_path;
-  return run_line_ui(identity.keys, std::move(config), ui);
+  return run_line_ui(identity.identity, std::move(config), ui);
 }
 
 }  // namespace

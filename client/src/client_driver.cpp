@@ -3,12 +3,12 @@
 #include <csignal>
 
 #include "natter/client/known_hosts.hpp"
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/limits.hpp"
 
 namespace natter::client {
 
-client_driver::client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink)
+client_driver::client_driver(const crypto::identity_v2& identity, driver_config config, event_sink sink)
     : identity_(identity), config_(std::move(config)), sink_(std::move(sink)),
       decoder_(config_.max_frame), session_(identity_, config_.session), ping_timer_(io_),
       quit_timer_(io_), handshake_timer_(io_),
@@ -219,7 +219,7 @@ void client_driver::pump() {
   }
   for (auto& event : session_.take_events()) {
     if (auto* established = std::get_if<established_event>(&event)) {
-      established->server_fingerprint = crypto::fingerprint(session_.server_key());
+      established->server_fingerprint = crypto::server_fingerprint_v2(session_.server_key());
       established->pin = newly_pinned_ ? pin_state::new_pin : pin_state::pinned;
     }
     sink_(std::move(event));

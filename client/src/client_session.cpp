@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
@@ -15,8 +15,8 @@
 
 namespace natter::client {
 
-client_session::client_session(const crypto::key_pair& identity, session_settings settings)
-    : settings_(std::move(settings)), handshake_(crypto::role::client, identity, nullptr, settings_.key_observer),
+client_session::client_session(const crypto::identity_v2& identity, session_settings settings)
+    : settings_(std::move(settings)), handshake_(crypto::handshake_v2::client(identity, settings_.key_observer)),
       max_text_(limits::max_text) {}
 
 void client_session::on_frame(std::span<const std::uint8_t> body) {
@@ -30,62 +30,101 @@ void client_session::on_frame(std::span<const std::uint8_t> body) {
 }
 
 void client_session::on_handshake_frame(std::span<const std::uint8_t> body) {
+  using state = crypto::handshake_v2::state;
   const auto before = handshake_.current();
+  auto replies = handshake_.on_frame(body);
   if (settings_.trace) {
-    if (auto refusal = crypto::decode_refusal(body)) {
-      trace_received(body, "refusal", "reason: " + printable(*refusal));
-    } else if (before == crypto::handshake::state::awaiting_hello) {
-      trace_received(body, "hello", crypto::describe_hello(body));
+    if (handshake_.refused_unauthenticated()) {
+      trace_received(body, "refusal", "plaintext, NOT authenticated; reason: " + printable(handshake_.refusal_text()));
+    } else if (before == state::awaiting_hello) {
+      trace_received(body, "server hello", crypto::describe_hello(body));
+    } else if (before == state::awaiting_message_2 && handshake_.current() != state::failed) {
+      const auto p = handshake_.peer_parameters();
+      trace_received(body, "Noise message 2",
+                     "<- e, ee: the server's ephemeral key, then its parameters, encrypted: max_frame " +
+                         std::to_string(p ? p->max_frame : 0) + ", max_text " + std::to_string(p ? p->max_text : 0));
     } else {
-      trace_received(body, "key exchange", "random nonce + sealed ephemeral key (the connection id is our own key exchange nonce)");
+      trace_received(body, "handshake", "not accepted in state: " + std::string(to_string(before)));
     }
   }
-  auto replies = handshake_.on_frame(body);  // a client never replies here; kept for symmetry
-  for (auto& reply : replies) send_handshake_frame(std::move(reply), "handshake");
+  if (handshake_.current() == state::established && !replies.empty()) {
+    send_handshake_frame(std::move(replies.front()), "Noise message 3",
+                         "-> s, se: our static key and identity, encrypted (an observer cannot see who we are)");
+  }
 
   switch (handshake_.current()) {
-    case crypto::handshake::state::failed:
-      fail(failure_kind::runtime, handshake_.refused_by_peer()
-                                      ? printable(handshake_.error())
-                                      : "handshake failed: " + printable(handshake_.error()));
+    case state::failed:
+      if (handshake_.refused_unauthenticated()) {
+        fail(failure_kind::runtime, "the server refused the connection (unauthenticated: anyone on the path could "
+                                    "have sent this): " + printable(handshake_.refusal_text()));
+      } else {
+        fail(failure_kind::runtime, "handshake failed: " + printable(handshake_.error()));
+      }
       return;
-    case crypto::handshake::state::awaiting_verdict:
+    case state::awaiting_verdict:
       phase_ = phase::awaiting_verdict;
       return;
-    case crypto::handshake::state::established: {
-      cipher_.emplace(handshake_.take_cipher());
-      events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}});
-      phase_ = phase::joining;
-      join_ref_ = next_ref_++;
-      seal(join_request{settings_.name, join_ref_});
+    case state::established:
+      on_established();
       return;
-    }
     default:
       return;
   }
 }
 
+void client_session::on_established() {
+  auto keys = handshake_.take_keys();
+  if (!keys) {  // unreachable: established hands the keys out once, here
+    fail(failure_kind::runtime, "handshake failed: no session keys");
+    return;
+  }
+  cipher_.emplace(std::move(keys->client_to_server), std::move(keys->server_to_client),
+                  crypto::direction::client_to_server);
+  if (const auto p = handshake_.peer_parameters()) {
+    server_max_frame_ = std::max<std::size_t>(limits::min_max_frame, p->max_frame);
+    if (p->max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, p->max_text);
+  }
+  events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}});
+  phase_ = phase::joining;
+  seal(make_join());
+}
+
+join_request client_session::make_join() {
+  join_ref_ = next_ref_++;
+  join_request join{settings_.name, join_ref_, {}, {}};
+  if (settings_.v1_identity) {
+    const auto hash = handshake_.handshake_hash();
+    if (hash) {
+      if (auto proof = crypto::make_migration_proof(*settings_.v1_identity, handshake_.peer_key(), *hash)) {
+        join.migrate_from = crypto::to_hex(settings_.v1_identity->public_key_bytes);
+        join.migration_proof = crypto::to_hex(*proof);
+      }
+    }
+  }
+  return join;
+}
+
 void client_session::accept_server_key() {
   if (phase_ != phase::awaiting_verdict) return;
   auto frames = handshake_.accept_peer_key();
-  phase_ = phase::handshaking;
-  if (frames.size() == 2) {
-    send_handshake_frame(std::move(frames[0]), "hello");
-    send_handshake_frame(std::move(frames[1]), "key exchange");
+  if (handshake_.current() == crypto::handshake_v2::state::failed || frames.size() != 1) {
+    fail(failure_kind::runtime, "handshake failed: " + printable(handshake_.error()));
+    return;
   }
+  phase_ = phase::handshaking;
+  send_handshake_frame(std::move(frames.front()), "client hello + Noise message 1",
+                       "NATR, protocol 2, role client; -> e, es: our ephemeral key " +
+                           crypto::to_hex(handshake_.connection_id()) + " (the connection id), empty payload");
 }
 
-void client_session::send_handshake_frame(std::vector<std::uint8_t> body, std::string label) {
+void client_session::send_handshake_frame(std::vector<std::uint8_t> body, std::string label, std::string detail) {
   ++frames_sent_;
   if (settings_.trace) {
     trace_event t;
     t.outgoing = true;
     t.frame_number = frames_sent_;
     t.length = body.size();
-    t.detail = label == "hello" ? crypto::describe_hello(body)
-                                : "nonce (connection id " +
-                                      crypto::to_hex(std::span(body).first(crypto::nonce_size)) +
-                                      ") + sealed ephemeral key";
+    t.detail = std::move(detail);
     t.label = std::move(label);
     events_.push_back(std::move(t));
   }
@@ -107,6 +146,10 @@ void client_session::trace_received(std::span<const std::uint8_t> body, std::str
 void client_session::seal(const client_message& message) {
   const std::string plaintext = build(message);
   const std::size_t start = output_.size();
+  if (cipher_->exhausted()) {  // after 2^64-1 frames: never in practice, but never a reused nonce
+    fail(failure_kind::runtime, "closing the connection: the session's send counter is used up");
+    return;
+  }
   natter::append_sealed_frame(*cipher_, plaintext, output_);
   ++frames_sent_;
   if (settings_.trace) {
@@ -116,19 +159,25 @@ void client_session::seal(const client_message& message) {
     t.length = output_.size() - start - frame_header_size;
     t.label = "session";
     t.counter = cipher_->frames_sent();
-    t.ciphertext_size = t.length - crypto::session_overhead;
+    t.ciphertext_size = t.length - crypto::session_cipher_v2::header_size;
     t.detail = plaintext;
     events_.push_back(std::move(t));
   }
 }
 
 void client_session::on_session_frame(std::span<const std::uint8_t> body) {
-  auto opened = cipher_->open(body);
-  if (opened.status != crypto::open_status::ok) {
-    if (settings_.trace) trace_received(body, "session", "NOT OPENED: " + std::string(to_string(opened.status)));
+  using status = crypto::session_cipher_v2::open_status;
+  const auto opened = cipher_->open_into(body, plaintext_);
+  if (opened.status != status::ok) {
+    std::string why(to_string(opened.status));
+    if (opened.status == status::gap) {
+      // A relay dropped frames: what they held is lost, so the connection cannot go on as if not.
+      why = "frame " + std::to_string(opened.expected) + " from the server is missing (frame " +
+            std::to_string(opened.counter) + " came next)";
+    }
+    if (settings_.trace) trace_received(body, "session", "NOT OPENED: " + why);
     fail(failure_kind::runtime, "closing the connection: frame " + std::to_string(frames_received_) +
-                                    " from the server could not be opened (" +
-                                    std::string(to_string(opened.status)) + ")");
+                                    " from the server could not be opened (" + why + ")");
     return;
   }
   if (settings_.trace) {
@@ -138,11 +187,11 @@ void client_session::on_session_frame(std::span<const std::uint8_t> body) {
     t.length = body.size();
     t.label = "session";
     t.counter = opened.counter;
-    t.ciphertext_size = body.size() - crypto::session_overhead;
-    t.detail = printable(opened.plaintext);
+    t.ciphertext_size = body.size() - crypto::session_cipher_v2::header_size;
+    t.detail = printable(plaintext_);
     events_.push_back(std::move(t));
   }
-  for (auto& item : parse_server_frame(opened.plaintext)) {
+  for (auto& item : parse_server_frame(plaintext_)) {
     if (phase_ == phase::closed) return;
     if (auto* message = std::get_if<server_message>(&item)) {
       on_message(std::move(*message));
@@ -231,7 +280,7 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
   // JSON escaping can make a text of max_text bytes serialise to several times that; a frame
   // over the server's limit would cost us the connection, so refuse it here instead.
   if (const std::string plaintext = build(message);
-      plaintext.size() + crypto::session_overhead > server_max_frame_) {
+      crypto::session_cipher_v2::sealed_size(plaintext.size()) > server_max_frame_) {
     if (ref) pending_acks_.erase(*ref);
     if (std::holds_alternative<quit_request>(message)) {
       message = quit_request{};  // a reason can always be dropped
@@ -277,9 +326,9 @@ bytes client_session::take_output() { return std::exchange(output_, {}); }
 
 std::vector<client_event> client_session::take_events() { return std::exchange(events_, {}); }
 
-crypto::session_cipher client_session::release_cipher() {
+crypto::session_cipher_v2 client_session::release_cipher() {
   if (!cipher_) throw std::logic_error("release_cipher() before the handshake is established");
-  crypto::session_cipher out = std::move(*cipher_);
+  crypto::session_cipher_v2 out = std::move(*cipher_);
   cipher_.reset();
   phase_ = phase::closed;
   return out;

@@ -27,7 +27,7 @@ using ui_item = std::variant<client_event, typed_line, input_end>;
 
 }  // namespace
 
-int run_line_ui(const crypto::key_pair& identity, driver_config config, const line_ui_settings& settings) {
+int run_line_ui(const crypto::identity_v2& identity, driver_config config, const line_ui_settings& settings) {
   // Declared first, destroyed last: the driver's and the reader's threads push into it until
   // they are joined by their destructors.
   event_queue<ui_item> queue;

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/limits.hpp"
 #include "natter/text.hpp"
 
@@ -141,11 +141,12 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
     } else if (arg == "--expect-fingerprint") {
       const auto v = value();
       if (!v) return usage(needs_value(arg));
-      o.expect_fingerprint = crypto::normalize_fingerprint(*v);
-      if (!o.expect_fingerprint) {
+      const auto parsed = crypto::parse_any_fingerprint(*v);
+      if (!parsed) {
         return usage("--expect-fingerprint: \"" + printable(v->substr(0, 80)) +
-                     "\" is not a fingerprint (32 hex digits, e.g. 3b6a-27bc-ceb6-a42d-62a3-a8d0-2a6f-0d73)");
+                     "\" is not a fingerprint (2: and 40 hex digits, as natter-server --fingerprint prints it)");
       }
+      o.expect_fingerprint = parsed->canonical;
     } else if (arg == "--max-frame") {
       const auto v = value();
       if (!v) return usage(needs_value(arg));

@@ -13,7 +13,7 @@ void roster::replace(const std::vector<user_info>& users, std::size_t announced_
 }
 
 void roster::joined(const std::string& name, const std::string& fingerprint) {
-  if (users_.emplace(fold_name(name), user_info{name, fingerprint, 0}).second) ++online_count_;
+  if (users_.emplace(fold_name(name), user_info{name, fingerprint, 0, {}}).second) ++online_count_;
 }
 
 void roster::left(std::string_view name) {

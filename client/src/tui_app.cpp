@@ -74,7 +74,7 @@ void set_locale() {
 
 class tui_app {
  public:
-  tui_app(const crypto::key_pair& identity, driver_config config, const tui_settings& settings)
+  tui_app(const crypto::identity_v2& identity, driver_config config, const tui_settings& settings)
       : settings_(settings),
         state_(tui_config{host_key(config.host, config.port), config.session.name, settings.own_fingerprint,
                           settings.trace, false},
@@ -172,7 +172,7 @@ bool terminal_fits_tui() {
   return size.ws_col >= tui_min_columns && size.ws_row >= tui_min_rows;
 }
 
-int run_tui(const crypto::key_pair& identity, driver_config config, const tui_settings& settings) {
+int run_tui(const crypto::identity_v2& identity, driver_config config, const tui_settings& settings) {
   set_locale();
   std::vector<std::string> failures;
   int code = 0;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/secure_file.hpp"
 #include "natter/text.hpp"
 
@@ -13,8 +13,15 @@ namespace natter::client {
 
 namespace {
 
+// Protocol 1 fingerprints stay readable (an old file keeps its lines), but they name keys no
+// v2 peer has, so they simply never match again.
+std::optional<std::string> canonical_or_none(std::string_view fingerprint) {
+  if (auto parsed = crypto::parse_any_fingerprint(fingerprint)) return std::move(parsed->canonical);
+  return std::nullopt;
+}
+
 std::string canonical(std::string_view fingerprint) {
-  return crypto::normalize_fingerprint(fingerprint).value_or(std::string(fingerprint));
+  return canonical_or_none(fingerprint).value_or(std::string(fingerprint));
 }
 
 constexpr char what[] = "verified keys file";
@@ -47,11 +54,11 @@ verified_store verified_store::parse(std::string_view content) {
     const auto words = split_words(line);
     if (words.empty() || words[0].starts_with("#")) continue;
     if (words[0] == "server" && words.size() == 3) {
-      if (auto fp = crypto::normalize_fingerprint(words[2])) {
+      if (auto fp = canonical_or_none(words[2])) {
         store.entries_.push_back({std::string(words[1]), "", *fp});
       }
     } else if (words[0] == "user" && words.size() == 4 && is_valid_name(words[2])) {
-      if (auto fp = crypto::normalize_fingerprint(words[3])) {
+      if (auto fp = canonical_or_none(words[3])) {
         store.entries_.push_back({std::string(words[1]), fold_name(words[2]), *fp});
       }
     }

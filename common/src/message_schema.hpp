@@ -25,6 +25,8 @@ struct message<join_request> {
   static constexpr auto fields = std::tuple{
       member("name", &join_request::name).checked(check::name),
       member("ref", &join_request::ref),
+      member("migrate_from", &join_request::migrate_from).optional().omitted_if_empty(),
+      member("migration_proof", &join_request::migration_proof).optional().omitted_if_empty(),
   };
 };
 template <>
@@ -79,6 +81,7 @@ struct message<user_info> {  // an element of `users`; it has no type of its own
       member("name", &user_info::name),
       member("fingerprint", &user_info::fingerprint).lenient(),
       member("since", &user_info::since_ms).lenient(),
+      member("key", &user_info::key).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -130,6 +133,7 @@ struct message<presence_event> {
       member("name", &presence_event::name),
       member("fingerprint", &presence_event::fingerprint).lenient().present_if(&presence_event::joined),
       member("reason", &presence_event::reason).lenient().present_if(&presence_event::joined, false),
+      member("key", &presence_event::key).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -149,6 +153,7 @@ struct message<whois_event> {
       member("name", &whois_event::name),
       member("fingerprint", &whois_event::fingerprint),
       member("online", &whois_event::online),
+      member("key", &whois_event::key).lenient().omitted_if_empty(),
   };
 };
 template <>

@@ -13,6 +13,8 @@ namespace {
 // The domain label, with its terminating zero byte hashed too: 22 bytes.
 constexpr std::string_view domain_label{"natter fingerprint v2\0", 22};
 static_assert(domain_label.size() == 22 && domain_label.back() == '\0');
+constexpr std::string_view server_label{"natter server fingerprint v2\0", 29};
+static_assert(server_label.size() == 29 && server_label.back() == '\0');
 static_assert(fingerprint_v2_bytes <= crypto_hash_sha256_BYTES);
 
 constexpr std::size_t hex_digits = fingerprint_v2_bytes * 2;
@@ -47,16 +49,22 @@ bool strip_prefix(std::string_view& text) {
   return true;
 }
 
-}  // namespace
-
-std::string fingerprint_v2(const ed25519_public_key& key) {
+std::string labelled_fingerprint(std::string_view label, std::span<const std::uint8_t, 32> key) {
   std::array<std::uint8_t, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(domain_label.data()), domain_label.size());
-  crypto_hash_sha256_update(&state, key.bytes.data(), key.bytes.size());
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(label.data()), label.size());
+  crypto_hash_sha256_update(&state, key.data(), key.size());
   crypto_hash_sha256_final(&state, digest.data());
   return grouped(to_hex(std::span(digest).first(fingerprint_v2_bytes)));
+}
+
+}  // namespace
+
+std::string fingerprint_v2(const ed25519_public_key& key) { return labelled_fingerprint(domain_label, key.bytes); }
+
+std::string server_fingerprint_v2(const public_key& server_static) {
+  return labelled_fingerprint(server_label, server_static);
 }
 
 std::optional<std::string> normalize_fingerprint_v2(std::string_view text) {

@@ -32,11 +32,11 @@ std::string_view to_string(handshake_v2::state s) {
   return "unknown";
 }
 
-handshake_v2::handshake_v2(role own_role, const key_pair& noise_static, const client_identity_v2* client_identity,
+handshake_v2::handshake_v2(role own_role, const key_pair& noise_static, const ed25519_public_key& own_ed25519,
                            server_parameters parameters, handshake_v2_observer* observer)
     : role_(own_role),
       noise_static_(&noise_static),
-      client_identity_(client_identity),
+      own_ed25519_(own_ed25519),
       parameters_(parameters),
       observer_(observer),
       state_(own_role == role::server ? state::awaiting_message_1 : state::awaiting_hello) {
@@ -48,11 +48,15 @@ handshake_v2::handshake_v2(role own_role, const key_pair& noise_static, const cl
 
 handshake_v2 handshake_v2::server(const key_pair& identity, server_parameters parameters,
                                   handshake_v2_observer* observer) {
-  return handshake_v2(role::server, identity, nullptr, parameters, observer);
+  return handshake_v2(role::server, identity, ed25519_public_key{}, parameters, observer);
 }
 
 handshake_v2 handshake_v2::client(const client_identity_v2& identity, handshake_v2_observer* observer) {
-  return handshake_v2(role::client, identity.x25519, &identity, server_parameters{}, observer);
+  return handshake_v2(role::client, identity.x25519, identity.ed25519_public, server_parameters{}, observer);
+}
+
+handshake_v2 handshake_v2::client(const identity_v2& identity, handshake_v2_observer* observer) {
+  return handshake_v2(role::client, identity.x25519(), identity.public_key(), server_parameters{}, observer);
 }
 
 handshake_v2::~handshake_v2() = default;  // every secret member wipes itself
@@ -70,7 +74,7 @@ handshake_v2& handshake_v2::operator=(handshake_v2&& other) noexcept {
 void handshake_v2::take_from(handshake_v2& other) noexcept {
   role_ = other.role_;
   noise_static_ = other.noise_static_;
-  client_identity_ = other.client_identity_;
+  own_ed25519_ = other.own_ed25519_;
   parameters_ = other.parameters_;
   observer_ = other.observer_;
   state_ = other.state_;
@@ -192,8 +196,8 @@ std::vector<handshake_v2::frame_body> handshake_v2::accept_peer_key() {
   }
   // The server would refuse a mismatched identity at message 3; saying so here names the real
   // fault (a badly built identity) and sends nothing for it.
-  const auto own_x25519 = ed25519_to_x25519(client_identity_->ed25519_public);
-  if (!own_x25519 || *own_x25519 != client_identity_->x25519.public_key_bytes) {
+  const auto own_x25519 = x25519_of(own_ed25519_);
+  if (!own_x25519 || *own_x25519 != noise_static_->public_key_bytes) {
     return fail("own identity is inconsistent: its X25519 key is not its Ed25519 key's");
   }
   const frame_body header = encode_hello_header(role::client, protocol_version_2);
@@ -219,7 +223,7 @@ std::vector<handshake_v2::frame_body> handshake_v2::on_message_2(std::span<const
                 " bytes, expected at least 6)");
   }
   parameters_ = *parameters;
-  const auto message_3 = noise_->write_message(encode_client_identity(client_identity_->ed25519_public));
+  const auto message_3 = noise_->write_message(encode_client_identity(own_ed25519_));
   if (!message_3) return fail_noise("handshake message 3 not written");
   establish();
   return {*message_3};
@@ -266,7 +270,7 @@ std::vector<handshake_v2::frame_body> handshake_v2::on_message_3(std::span<const
   }
   // Noise proved the client holds the secret of remote_static(); the Ed25519 key names the user
   // only if it is the same key, so the X25519 form of the one must be the other.
-  const auto derived = ed25519_to_x25519(identity.key);
+  const auto derived = x25519_of(identity.key);
   if (!derived) return fail("client identity is not a valid Ed25519 public key");
   const auto proven = noise_->remote_static();
   if (!proven || sodium_memcmp(derived->data(), proven->data(), key_size) != 0) {

@@ -28,7 +28,7 @@ std::optional<server_parameters> decode_server_parameters(std::span<const std::u
 std::vector<std::uint8_t> encode_client_identity(const ed25519_public_key& key) {
   std::vector<std::uint8_t> payload(client_identity_payload_size);
   payload[0] = identity_version_2;
-  std::copy(key.begin(), key.end(), payload.begin() + 1);
+  std::copy(key.bytes.begin(), key.bytes.end(), payload.begin() + 1);
   return payload;
 }
 
@@ -44,14 +44,8 @@ client_identity_payload decode_client_identity(std::span<const std::uint8_t> pay
   } else if (payload.size() < client_identity_payload_size) {
     out.error = identity_payload_error::too_short;
   } else {
-    std::copy_n(payload.begin() + 1, out.key.size(), out.key.begin());
+    std::copy_n(payload.begin() + 1, out.key.bytes.size(), out.key.bytes.begin());
   }
-  return out;
-}
-
-std::optional<public_key> ed25519_to_x25519(const ed25519_public_key& key) {
-  public_key out{};
-  if (crypto_sign_ed25519_pk_to_curve25519(out.data(), key.data()) != 0) return std::nullopt;
   return out;
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 
 namespace natter::crypto {
 
@@ -53,7 +53,7 @@ std::string describe_hello(std::span<const std::uint8_t> body) {
   const auto h = decode_hello(body);
   if (!h) return "malformed hello";
   return "version " + std::to_string(h->version) + ", role " + std::to_string(h->role_byte) +
-         ", key fingerprint " + fingerprint(h->key);
+         ", server key fingerprint " + server_fingerprint_v2(h->key);
 }
 
 std::vector<std::uint8_t> encode_refusal(std::string_view reason) { return encode_refusal(reason, protocol_version); }

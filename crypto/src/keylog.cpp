@@ -8,9 +8,11 @@
 
 namespace natter::crypto {
 
-std::string keylog_line(const nonce& connection_id, const shared_key& session_key) {
-  return "NATTER_SESSION_KEY " + to_hex(connection_id) + " " +
-         to_hex(std::span<const std::uint8_t>(session_key.data(), key_size));
+std::string keylog_line(const public_key& connection_id, const secret_key& client_to_server,
+                        const secret_key& server_to_client) {
+  return "NATTER_V2_SESSION " + to_hex(connection_id) + " " +
+         to_hex(std::span<const std::uint8_t>(client_to_server.data(), key_size)) + " " +
+         to_hex(std::span<const std::uint8_t>(server_to_client.data(), key_size));
 }
 
 keylog_writer::keylog_writer(const std::filesystem::path& path) : path_(path) {
@@ -29,8 +31,9 @@ keylog_writer::~keylog_writer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void keylog_writer::append(const nonce& connection_id, const shared_key& session_key) {
-  std::string line = keylog_line(connection_id, session_key) + "\n";
+void keylog_writer::append(const public_key& connection_id, const secret_key& client_to_server,
+                           const secret_key& server_to_client) {
+  std::string line = keylog_line(connection_id, client_to_server, server_to_client) + "\n";
   {
     // One write() per line under O_APPEND: lines from several processes never interleave.
     std::lock_guard lock(mutex_);
@@ -40,9 +43,10 @@ void keylog_writer::append(const nonce& connection_id, const shared_key& session
   sodium_memzero(line.data(), line.size());
 }
 
-void keylog_writer::on_session_key(const nonce& connection_id, const shared_key& session_key) noexcept {
+void keylog_writer::on_session_keys(const public_key& connection_id, const secret_key& client_to_server,
+                                    const secret_key& server_to_client) noexcept {
   try {
-    append(connection_id, session_key);
+    append(connection_id, client_to_server, server_to_client);
   } catch (...) {
     // Only an allocation can fail here; losing one key log line must not end the connection.
   }

@@ -66,15 +66,17 @@ std::string to_hex(std::span<const std::uint8_t> data) {
   return out;
 }
 
-std::optional<public_key> public_key_from_hex(std::string_view hex) {
-  public_key key{};
+bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
   std::size_t written = 0;
   const char* end = nullptr;
-  if (hex.size() != key_size * 2 ||
-      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &written, &end) != 0 ||
-      written != key_size || end != hex.data() + hex.size()) {
-    return std::nullopt;
-  }
+  return hex.size() == out.size() * 2 &&
+         sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) == 0 &&
+         written == out.size() && end == hex.data() + hex.size();
+}
+
+std::optional<public_key> public_key_from_hex(std::string_view hex) {
+  public_key key{};
+  if (!from_hex(hex, key)) return std::nullopt;
   return key;
 }
 

@@ -7,6 +7,13 @@
 
 namespace natter::crypto {
 
+nonce session_nonce(direction dir, std::uint64_t counter) {
+  nonce n{};
+  n[0] = static_cast<std::uint8_t>(dir);
+  for (int i = 0; i < 8; ++i) n[16 + i] = static_cast<std::uint8_t>(counter >> (56 - 8 * i));
+  return n;
+}
+
 static_assert(session_cipher_v2::header_size == crypto_box_NONCEBYTES + crypto_box_MACBYTES);
 static_assert(key_size == crypto_box_BEFORENMBYTES);  // a split() key is a precomputed box key
 

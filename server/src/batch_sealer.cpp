@@ -10,11 +10,13 @@ void append(bytes& out, const std::string& text) {
 }
 }  // namespace
 
-void seal_batch(crypto::session_cipher& cipher, std::span<const shared_message> batch, bytes& out) {
+crypto::session_cipher_v2::seal_status seal_batch(crypto::session_cipher_v2& cipher,
+                                                  std::span<const shared_message> batch, bytes& out) {
+  using seal_status = crypto::session_cipher_v2::seal_status;
   // One reservation for the whole batch: its plaintext plus, per frame, framing and MAC.
   std::size_t total = 0;
   for (const auto& message : batch) total += message->size() + 1;
-  out.reserve(out.size() + total + (total / max_outgoing_plaintext + 1) * 64);
+  out.reserve(out.size() + total + (total / max_outgoing_plaintext + 1) * (64 + crypto::session_cipher_v2::padding_block));
   std::size_t first = 0;
   while (first < batch.size()) {
     std::size_t end = first + 1;
@@ -25,7 +27,7 @@ void seal_batch(crypto::session_cipher& cipher, std::span<const shared_message> 
       ++end;
     }
     const std::size_t frame = begin_frame(out);
-    const std::size_t body = crypto::session_cipher::begin_body(out);
+    const std::size_t body = crypto::session_cipher_v2::begin_body(out);
     if (end - first == 1) {
       append(out, *batch[first]);
     } else {
@@ -36,10 +38,14 @@ void seal_batch(crypto::session_cipher& cipher, std::span<const shared_message> 
       }
       out.push_back(']');
     }
-    cipher.end_body(out, body);
+    if (cipher.end_body(out, body) != seal_status::ok) {
+      out.resize(frame);  // end_body took the plaintext back; the header goes too
+      return seal_status::exhausted;
+    }
     end_frame(out, frame);
     first = end;
   }
+  return seal_status::ok;
 }
 
 }  // namespace natter::server

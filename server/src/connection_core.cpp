@@ -1,6 +1,7 @@
 #include "natter/server/connection_core.hpp"
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
+#include "natter/crypto/migration_proof.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
 #include "natter/overloaded.hpp"
@@ -9,12 +10,19 @@
 
 namespace natter::server {
 
-connection_core::connection_core(const connection_context& context, rate_limiter rate, std::string address)
+namespace {
+crypto::server_parameters parameters_of(const connection_settings& settings) {
+  return {static_cast<std::uint32_t>(settings.max_frame), static_cast<std::uint16_t>(settings.max_text)};
+}
+}  // namespace
+
+connection_core::connection_core(const connection_context& context, std::string address,
+                                 std::optional<std::string> admission_refusal)
     : context_(context),
       address_(std::move(address)),
       decoder_(context.settings.max_frame),
-      handshake_(crypto::role::server, context.identity, context.long_term_keys, context.keylog),
-      rate_(rate) {}
+      admission_refusal_(std::move(admission_refusal)),
+      handshake_(crypto::handshake_v2::server(context.identity, parameters_of(context.settings), context.keylog)) {}
 
 std::string connection_core::who() const { return name_.empty() ? address_ : name_ + " (" + address_ + ")"; }
 
@@ -25,7 +33,7 @@ void connection_core::start(std::weak_ptr<participant> self) {
   append_handshake_frames(handshake_.start());
 }
 
-void connection_core::append_handshake_frames(std::vector<crypto::handshake::frame_body> frames) {
+void connection_core::append_handshake_frames(std::vector<crypto::handshake_v2::frame_body> frames) {
   for (auto& frame : frames) {
     append_frame_header(raw_out_, frame.size());
     raw_out_.insert(raw_out_.end(), frame.begin(), frame.end());
@@ -58,13 +66,20 @@ void connection_core::handle_frame(std::span<const std::uint8_t> body, input_res
     handle_handshake_frame(body, result);
     return;
   }
-  crypto::opened_frame opened = cipher_->open(body);
-  if (opened.status != crypto::open_status::ok) {
-    log_warn("closing ", who(), ": ", crypto::to_string(opened.status));
-    result.close = close(leave_reason::protocol_error, std::string(crypto::to_string(opened.status)), true);
+  using status = crypto::session_cipher_v2::open_status;
+  const auto opened = cipher_->open_into(body, plaintext_);
+  if (opened.status != status::ok) {
+    // Every refusal ends the connection: with strict counters a frame can be neither skipped
+    // nor retried, and what follows a lost frame may depend on it.
+    std::string why(crypto::to_string(opened.status));
+    if (opened.status == status::gap) {
+      why = "frame " + std::to_string(opened.expected) + " missing (got frame " + std::to_string(opened.counter) + ")";
+    }
+    log_warn("closing ", who(), ": ", why);
+    result.close = close(leave_reason::protocol_error, why, true);
     return;
   }
-  for (auto& item : parse_client_frame(opened.plaintext, {context_.settings.max_text})) {
+  for (auto& item : parse_client_frame(plaintext_, {context_.settings.max_text})) {
     if (auto* error = std::get_if<message_error>(&item)) {
       log_debug("refused a message from ", who(), ": ", error->code);
       send_error(*error);
@@ -76,20 +91,40 @@ void connection_core::handle_frame(std::span<const std::uint8_t> body, input_res
 }
 
 void connection_core::handle_handshake_frame(std::span<const std::uint8_t> body, input_result& result) {
+  using state = crypto::handshake_v2::state;
+  if (admission_refusal_ && handshake_.current() == state::awaiting_message_1) {
+    // The client has sent its hello and message 1, so it now waits for message 2 and will show
+    // the refusal (as unauthenticated) instead of a bare handshake failure.
+    append_handshake_frames(handshake_.refuse(*admission_refusal_));
+    result.close = close(leave_reason::protocol_error, *admission_refusal_, true);  // flushes the refusal
+    result.handshake_output = true;
+    return;
+  }
   append_handshake_frames(handshake_.on_frame(body));
   switch (handshake_.current()) {
-    case crypto::handshake::state::failed:
+    case state::failed:
       log_warn("handshake with ", address_, " failed: ", handshake_.error());
       result.close = close(leave_reason::protocol_error, handshake_.error(), true);  // flushes a refusal
       return;
-    case crypto::handshake::state::established:
-      cipher_.emplace(handshake_.take_cipher());
+    case state::established: {
+      auto keys = handshake_.take_keys();
+      const auto identity = handshake_.client_ed25519_key();
+      const auto hash = handshake_.handshake_hash();
+      if (!keys || !identity || !hash) {  // unreachable: established hands all three out
+        result.close = close(leave_reason::protocol_error, "handshake incomplete", false);
+        return;
+      }
+      cipher_.emplace(std::move(keys->server_to_client), std::move(keys->client_to_server),
+                      crypto::direction::server_to_client);
+      client_identity_ = *identity;
+      std::copy(hash->begin(), hash->end(), handshake_hash_.begin());
       phase_ = phase::awaiting_join;
       // Checked here: the arguments (a SHA-256) would be computed even with debug off.
       if (logger::enabled(log_level::debug)) {
-        log_debug("handshake with ", address_, " complete, client key ", crypto::fingerprint(handshake_.peer_key()));
+        log_debug("handshake with ", address_, " complete, client identity ", crypto::fingerprint_v2(client_identity_));
       }
       break;
+    }
     default:
       break;
   }
@@ -122,7 +157,7 @@ void connection_core::handle_request(client_message&& request, input_result& res
 }
 
 bool connection_core::within_rate(const request_ref& ref) {
-  if (rate_.allow(context_.steady())) return true;
+  if (rate_->allow(context_.steady())) return true;
   send_error({std::string(errc::rate_limited), "too many messages; slow down", ref});
   return false;
 }
@@ -148,7 +183,16 @@ void connection_core::handle_joined_request(whois_request& m) {
 void connection_core::handle_join(join_request&& request, input_result& result) {
   const auto self = self_.lock();
   if (!self) return;  // the connection is being destroyed
-  auto outcome = context_.routes.join(self, request.name, handshake_.peer_key(), address_, request.ref);
+  std::optional<crypto::public_key> migrating_from;
+  if (!request.migrate_from.empty() || !request.migration_proof.empty()) {
+    migrating_from = checked_migration(request);
+    if (!migrating_from) {
+      log_info("refused join as ", request.name, " from ", address_, ": bad migration proof");
+      send_error({std::string(errc::bad_migration), "the proof of your old key does not check out", request.ref});
+      return;
+    }
+  }
+  auto outcome = context_.routes.join(self, request.name, client_identity_, address_, request.ref, migrating_from);
   if (const auto* error = std::get_if<message_error>(&outcome)) {
     log_info("refused join as ", request.name, " from ", address_, ": ", error->code);
     send_error(*error);
@@ -157,9 +201,25 @@ void connection_core::handle_join(join_request&& request, input_result& result) 
   auto& accepted = std::get<joined>(outcome);
   name_ = accepted.name;
   phase_ = phase::joined;
+  rate_ = context_.rates.bucket_for(client_identity_);
+  if (accepted.migrated) {
+    log_info(name_, " moved from the protocol 1 key ", crypto::to_hex(*migrating_from), " to ", accepted.fingerprint);
+  }
   log_info(name_, " joined from ", address_, " key ", accepted.fingerprint);
   for (auto& message : accepted.welcome_messages) self_raw_->deliver(std::move(message));
   result.joined = true;
+}
+
+// The v1 key a join's migration fields name, if its proof opens for this handshake; nullopt
+// for malformed fields or a proof that does not check out.
+std::optional<crypto::public_key> connection_core::checked_migration(const join_request& request) {
+  crypto::public_key v1_key{};
+  crypto::migration_proof proof{};
+  if (!crypto::from_hex(request.migrate_from, v1_key) || !crypto::from_hex(request.migration_proof, proof)) {
+    return std::nullopt;
+  }
+  if (!crypto::check_migration_proof(proof, v1_key, context_.identity, handshake_hash_)) return std::nullopt;
+  return v1_key;
 }
 
 void connection_core::send(const server_message& message) {
@@ -219,7 +279,7 @@ std::optional<close_request> connection_core::close(leave_reason reason, std::st
 
 // ---- output ------------------------------------------------------------------------------------
 
-void connection_core::write_output(std::span<const shared_message> batch, bytes& out) {
+std::optional<close_request> connection_core::write_output(std::span<const shared_message> batch, bytes& out) {
   out.clear();
   if (!raw_out_.empty()) {
     // Handshake frames go first; the swap must not leave a second large buffer in raw_out_.
@@ -228,7 +288,12 @@ void connection_core::write_output(std::span<const shared_message> batch, bytes&
     raw_out_ = bytes{};
   }
   // Without a cipher (the handshake failed before it) there is no way to send sealed messages.
-  if (!batch.empty() && cipher_) seal_batch(*cipher_, batch, out);
+  if (batch.empty() || !cipher_) return std::nullopt;
+  if (seal_batch(*cipher_, batch, out) == crypto::session_cipher_v2::seal_status::ok) return std::nullopt;
+  log_warn("closing ", who(), ": the session's send counter is used up");
+  auto request = close(leave_reason::protocol_error, "send counter exhausted", false);
+  if (request) request->bye = nullptr;  // nothing more can be sealed
+  return request;
 }
 
 }  // namespace natter::server

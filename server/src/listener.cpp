@@ -1,7 +1,5 @@
 #include "natter/server/listener.hpp"
 
-#include "natter/crypto/handshake.hpp"
-#include "natter/frame.hpp"
 #include "natter/server/log.hpp"
 
 namespace natter::server {
@@ -68,21 +66,31 @@ void listener::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
       std::make_shared<session>(std::move(socket), endpoint_text(remote), state_, std::move(slot), next_session_id_++)
           ->start();
     } else {
-      refuse(socket, host, why);
+      refuse(std::move(socket), remote, why);
     }
   }
   do_accept();
 }
 
-void listener::refuse(asio::ip::tcp::socket& socket, const std::string& host, connection_limits::refusal why) {
+void listener::refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
+                      connection_limits::refusal why) {
+  const std::string host = remote.address().to_string();
   const char* reason =
       why == connection_limits::refusal::address_full ? "too many connections from your address" : "server is full";
+  // The refusal comes in place of Noise message 2 (PROTOCOL.md "Refusals"): the client must
+  // first get the hello and send message 1, so a refused connection is a short session too.
+  connection_limits::refusal ignored_why{};
+  auto slot = refusals_->try_acquire(host, ignored_why);
+  if (!slot) {
+    log_debug("closing connection from ", host, " at once: ", reason, ", and too many refusals in progress");
+    std::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   log_warn("refusing connection from ", host, ": ", reason);
-  // A plaintext refusal in place of the hello tells the client why (PROTOCOL.md §2).
-  const bytes frame = make_frame(crypto::encode_refusal(reason));
-  std::error_code ignored;
-  asio::write(socket, asio::buffer(frame), ignored);
-  socket.close(ignored);
+  std::make_shared<session>(std::move(socket), endpoint_text(remote), state_, std::move(slot), next_session_id_++,
+                            std::string(reason))
+      ->start();
 }
 
 }  // namespace natter::server

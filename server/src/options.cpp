@@ -31,9 +31,8 @@ constexpr const char* usage_text =
     "  --max-per-address N    connections per client address (default 64; 0 = no limit)\n"
     "  --presence-delay MS    hold join/leave notices up to MS milliseconds so that many leave as\n"
     "                         one batch frame (default 20; 0 = send each at once)\n"
-    "  --key-cache N          remember the long-term shared key of the last N clients that\n"
-    "                         completed a handshake (default 4096; 0 = off)\n"
-    "  --rate N               messages per second per user (default 20; 0 = no limit)\n"
+    "  --rate-memory N        remember the message rate of the last N identities to join\n"
+    "                         (default 65536), so reconnecting does not refill the limit\n"    "  --rate N               messages per second per user (default 20; 0 = no limit)\n"
     "  --burst N              messages a user may send at once before --rate applies (default 40)\n"
     "  --keylog FILE          append session keys to FILE for Wireshark (also NATTER_KEYLOGFILE);\n"
     "                         anyone with FILE can read the logged traffic\n"
@@ -103,7 +102,9 @@ parse_outcome parse_options(const std::vector<std::string>& args, server_options
       if (!parse_number(v, milliseconds) || milliseconds > 1000) return usage("--presence-delay needs 0 to 1000 milliseconds");
       out.presence_delay = std::chrono::milliseconds(milliseconds);
     }
-    else if (arg == "--key-cache") { if (!parse_number(v, out.key_cache)) return usage("--key-cache needs a number"); }
+    else if (arg == "--rate-memory") {
+      if (!parse_number(v, out.rate_memory) || out.rate_memory == 0) return usage("--rate-memory needs a positive number");
+    }
     else if (arg == "--max-per-address") { if (!parse_number(v, out.max_per_address)) return usage("--max-per-address needs a number"); }
     else if (arg == "--rate") { if (!parse_number(v, out.rate) || out.rate < 0) return usage("--rate needs a number >= 0"); }
     else if (arg == "--burst") { if (!parse_number(v, out.burst) || out.burst < 1) return usage("--burst needs a number >= 1"); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/text.hpp"
@@ -39,7 +40,7 @@ std::vector<user_info> first_users(const std::unordered_map<std::string, member>
   list.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const member& m = order[i]->second;
-    list.push_back({m.name, m.fingerprint, m.since_ms});
+    list.push_back({m.name, m.fingerprint, m.since_ms, m.key_hex});
   }
   return list;
 }
@@ -48,8 +49,9 @@ std::vector<user_info> first_users(const std::unordered_map<std::string, member>
 std::vector<user_info> router::user_list_locked() const { return first_users(members_, members_.size()); }
 
 std::variant<joined, message_error> router::join(std::shared_ptr<participant> who, std::string_view name,
-                                                 const crypto::public_key& key, std::string address,
-                                                 request_ref ref) {
+                                                 const crypto::ed25519_public_key& key, std::string address,
+                                                 request_ref ref,
+                                                 const std::optional<crypto::public_key>& migrating_from) {
   const std::int64_t now = now_ms_();
   std::string folded = fold_name(name);
   {
@@ -59,7 +61,17 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
       return refuse(errc::name_in_use, "the name " + std::string(name) + " is already online", ref);
     }
   }
-  switch (names_.claim(name, key, now)) {
+  bool migrated = false;
+  if (migrating_from) {
+    switch (names_.migrate(name, *migrating_from, key)) {
+      case migrate_result::migrated: migrated = true; break;
+      case migrate_result::storage_failed:
+        return refuse(errc::internal, "the server could not record your name; try again", ref);
+      case migrate_result::not_registered_to_that_key:
+        break;  // already migrated, free, or someone else's: the claim below decides
+    }
+  }
+  switch (names_.claim(name, name_owner::v2(key), now)) {
     case claim_result::taken:
       return refuse(errc::name_taken,
                     "the name " + std::string(name) + " is registered to a different key", ref);
@@ -70,8 +82,8 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
       break;
   }
   const auto registered = names_.lookup(name);
-  member entry{registered ? registered->display : std::string(name), folded, crypto::fingerprint(key),
-               key, std::move(address), now, std::move(who)};
+  member entry{registered ? registered->display : std::string(name), folded, crypto::fingerprint_v2(key),
+               key, crypto::to_hex(key), std::move(address), now, std::move(who)};
 
   welcome_event welcome;
   std::vector<user_info> first;
@@ -91,6 +103,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   joined result;
   result.name = entry.name;
   result.fingerprint = entry.fingerprint;
+  result.migrated = migrated;
   welcome.name = entry.name;
   welcome.user_count = online;
   welcome.max_frame = max_frame_;
@@ -100,7 +113,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   welcome.users = std::move(first);
   result.welcome_messages.push_back(serialise(welcome));
 
-  presence_event presence{true, entry.name, entry.fingerprint, {}};
+  presence_event presence{true, entry.name, entry.fingerprint, {}, entry.key_hex};
   broadcast_except(entry.who.get(), serialise(presence), urgency::soon);
   return result;
 }
@@ -116,7 +129,7 @@ void router::leave(std::string_view name, const participant* who, leave_reason r
     members_.erase(it);
     snapshot_.reset();
   }
-  presence_event presence{false, canonical, {}, std::string(to_string(reason))};
+  presence_event presence{false, canonical, {}, std::string(to_string(reason)), {}};
   broadcast_except(nullptr, serialise(presence), urgency::soon);
 }
 
@@ -210,7 +223,12 @@ std::variant<whois_event, message_error> router::whois(std::string_view name, re
   }
   const auto registered = names_.lookup(name);
   if (!registered) return refuse(errc::unknown_user, "there is no user called " + std::string(name), ref);
-  return whois_event{ref, registered->display, crypto::fingerprint(registered->owner), online};
+  // A name not migrated from protocol 1 yet is named by its v1 fingerprint, without a key: no
+  // v2 client can be talking as it.
+  const auto& owner = registered->owner;
+  if (owner.version == 1) return whois_event{ref, registered->display, crypto::fingerprint(owner.key), online, {}};
+  const crypto::ed25519_public_key identity{owner.key};
+  return whois_event{ref, registered->display, crypto::fingerprint_v2(identity), online, crypto::to_hex(identity)};
 }
 
 bool router::kick(std::string_view name, std::string_view why) {

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "natter/clock.hpp"
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/crypto/key_file.hpp"
 #include "natter/limits.hpp"
 #include "natter/server/console_commands.hpp"
@@ -26,8 +26,6 @@ connection_settings connection_settings_of(const server_options& options) {
   settings.max_text = limits::max_text;
   settings.handshake_timeout_ms = options.handshake_timeout.count();
   settings.idle_timeout_ms = options.idle_timeout.count();
-  settings.rate_per_second = options.rate;
-  settings.rate_burst = options.burst;
   return settings;
 }
 
@@ -54,7 +52,7 @@ server::server(server_options options)
   if (loaded.created) log_info("created a new server key in ", (options_.state_dir / "server.key").string());
   if (options_.print_fingerprint) return;  // nothing else is needed to answer --fingerprint
 
-  long_term_keys_ = std::make_unique<crypto::shared_key_cache>(identity_, options_.key_cache);
+  rates_ = std::make_unique<rate_book>(options_.rate, options_.burst, options_.rate_memory);
   names_ = std::make_unique<sqlite_name_registry>(options_.state_dir / "names.sqlite3");
   // The router's clock stamps what people read (`ts`, registration times): the wall clock.
   router_ = std::make_unique<router>(*names_, natter::wall_ms, options_.max_frame, limits::max_text, options_.rate,
@@ -67,7 +65,7 @@ server::server(server_options options)
   if (options_.presence_delay.count() > 0) deferred_ = std::make_unique<deferred_flush>(io_, options_.presence_delay);
   // Rates and timeouts run on the steady clock: a step of the system clock changes neither.
   state_ = std::unique_ptr<shared_state>(new shared_state{
-      connection_context{identity_, long_term_keys_.get(), *router_, keylog_.get(), connection_settings_of(options_),
+      connection_context{identity_, *router_, *rates_, keylog_.get(), connection_settings_of(options_),
                          natter::steady_ms},
       queue_limits{options_.queue_messages, options_.queue_bytes},
       std::chrono::milliseconds(2000),
@@ -85,7 +83,7 @@ server::server(server_options options)
 
 server::~server() = default;
 
-std::string server::fingerprint() const { return crypto::fingerprint(identity_.public_key_bytes); }
+std::string server::fingerprint() const { return crypto::server_fingerprint_v2(identity_.public_key_bytes); }
 
 void server::run() {
   const auto local = listener_->local_endpoint();

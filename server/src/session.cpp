@@ -14,14 +14,14 @@ std::chrono::steady_clock::time_point steady_time(std::int64_t steady_ms) {
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, std::string address, shared_state& state,
-                 std::unique_ptr<connection_limits::slot> slot, std::uint64_t id)
+                 std::unique_ptr<connection_limits::slot> slot, std::uint64_t id,
+                 std::optional<std::string> admission_refusal)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       state_(state),
       slot_(std::move(slot)),
       id_(id),
-      core_(state.core, rate_limiter(state.core.settings.rate_per_second, state.core.settings.rate_burst),
-            std::move(address)),
+      core_(state.core, std::move(address), std::move(admission_refusal)),
       queue_(state.queue) {}
 
 session::~session() = default;
@@ -123,7 +123,11 @@ void session::do_write() {
     if (close_after_flush_) hard_close();  // everything, the goodbye included, is written
     return;
   }
-  core_.write_output(batch, write_buffer_);
+  if (auto exhausted = core_.write_output(batch, write_buffer_)) {
+    // Write what was sealed, then close: nothing more can be sealed under this session's keys.
+    queue_.shut(nullptr);
+    close_after_flush_ = true;
+  }
   if (write_buffer_.empty()) {
     post_write();
     return;

@@ -15,7 +15,14 @@ namespace natter {
 using request_ref = std::optional<std::uint64_t>;
 
 // ---- client -> server ------------------------------------------------------------------------
-struct join_request { std::string name; request_ref ref; };
+struct join_request {
+  std::string name;
+  request_ref ref;
+  // Moving a name registered under protocol 1 to this identity (PROTOCOL.md "Migration"): the v1
+  // public key (64 hex) and the proof made with its secret (144 hex). Both or neither.
+  std::string migrate_from;
+  std::string migration_proof;
+};
 struct say_request { std::string text; request_ref ref; };
 struct whisper_request { std::string to; std::string text; request_ref ref; };
 struct users_request { request_ref ref; };
@@ -31,6 +38,7 @@ struct user_info {
   std::string name;
   std::string fingerprint;
   std::int64_t since_ms = 0;
+  std::string key;  // the identity key (Ed25519, 64 hex) the fingerprint names
 };
 
 struct welcome_event {
@@ -57,10 +65,17 @@ struct presence_event {
   std::string name;
   std::string fingerprint;  // joined only
   std::string reason;       // left only
+  std::string key;          // joined only: the identity key (64 hex)
 };
 // Long lists come in several `users` messages; all but the last have more = true.
 struct users_event { request_ref ref; std::vector<user_info> users; bool more = false; };
-struct whois_event { request_ref ref; std::string name; std::string fingerprint; bool online = false; };
+struct whois_event {
+  request_ref ref;
+  std::string name;
+  std::string fingerprint;
+  bool online = false;
+  std::string key;  // the identity key (64 hex) registered for the name
+};
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };
 struct bye_event { std::string reason; std::string message; };
@@ -83,6 +98,7 @@ inline constexpr std::string_view name_taken = "name_taken";
 inline constexpr std::string_view unknown_user = "unknown_user";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view too_many_batched = "too_many_batched";
+inline constexpr std::string_view bad_migration = "bad_migration";
 inline constexpr std::string_view internal = "internal";
 }  // namespace errc
 

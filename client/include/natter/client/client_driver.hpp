@@ -54,7 +54,7 @@ class client_driver final : public session_link {
   using event_sink = std::function<void(client_event)>;
 
   // `identity` is borrowed and must outlive the driver.
-  client_driver(const crypto::key_pair& identity, driver_config config, event_sink sink);
+  client_driver(const crypto::identity_v2& identity, driver_config config, event_sink sink);
   ~client_driver() override;  // closes the connection and joins the I/O thread
   client_driver(const client_driver&) = delete;
   client_driver& operator=(const client_driver&) = delete;
@@ -88,7 +88,7 @@ class client_driver final : public session_link {
   void arm_ping();
   void pump();  // moves the session's output and events along; runs after every session call
 
-  const crypto::key_pair& identity_;
+  const crypto::identity_v2& identity_;
   driver_config config_;
   event_sink sink_;
   asio::io_context io_;

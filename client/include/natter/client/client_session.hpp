@@ -1,7 +1,7 @@
 #pragma once
 // The client side of the protocol as a pure object: frame bodies from the server go in, wire
 // bytes to send and events for the UI come out. No sockets and no clocks, so a whole session
-// (handshake included) can be run in memory against a server-role crypto::handshake.
+// (handshake included) can be run in memory against a server-role crypto::handshake_v2.
 //
 // Lifecycle: awaiting_hello -> awaiting_verdict (caller checks the pin, then accept_server_key()
 // or abort()) -> handshaking -> joining (join sent) -> joined (welcome received) -> quitting
@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "natter/client/client_events.hpp"
-#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/handshake_v2.hpp"
+#include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
-#include "natter/crypto/session_cipher.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/messages.hpp"
@@ -28,8 +29,12 @@ namespace natter::client {
 struct session_settings {
   std::string name;    // must satisfy is_valid_name
   bool trace = false;  // emit a trace_event for every frame
-  // Told the session key when the handshake derives it (the opt-in key log); borrowed, may be null.
-  crypto::handshake_observer* key_observer = nullptr;
+  // Told the session keys when the handshake derives them (the opt-in key log); borrowed, may be null.
+  crypto::handshake_v2_observer* key_observer = nullptr;
+  // A protocol 1 identity this user had: the join then carries a proof of it, so a name the
+  // server registered under that key moves to the v2 identity (PROTOCOL.md "Migration").
+  // Borrowed, may be null.
+  const crypto::key_pair* v1_identity = nullptr;
 };
 
 class client_session {
@@ -37,12 +42,12 @@ class client_session {
   enum class phase { awaiting_hello, awaiting_verdict, handshaking, joining, joined, quitting, closed };
 
   // `identity` is borrowed and must outlive the session.
-  client_session(const crypto::key_pair& identity, session_settings settings);
+  client_session(const crypto::identity_v2& identity, session_settings settings);
 
   // One frame body received from the server.
   void on_frame(std::span<const std::uint8_t> body);
 
-  // In awaiting_verdict: the server key is trusted; queues our hello and key exchange.
+  // In awaiting_verdict: the server key is trusted; queues our hello and Noise message 1.
   void accept_server_key();
 
   // Ends the session without sending anything more (refused key, local error, lost connection).
@@ -64,12 +69,12 @@ class client_session {
   [[nodiscard]] phase current() const { return phase_; }
   [[nodiscard]] bool closed() const { return phase_ == phase::closed; }
   [[nodiscard]] const crypto::public_key& server_key() const { return handshake_.peer_key(); }
-  // Valid once the handshake is established (for the key log).
-  [[nodiscard]] const crypto::nonce& connection_id() const { return handshake_.connection_id(); }
-  [[nodiscard]] const crypto::session_cipher* cipher() const { return cipher_ ? &*cipher_ : nullptr; }
+  // Valid once message 1 is sent: our ephemeral key, which names the connection in key logs.
+  [[nodiscard]] const crypto::public_key& connection_id() const { return handshake_.connection_id(); }
+  [[nodiscard]] const crypto::session_cipher_v2* cipher() const { return cipher_ ? &*cipher_ : nullptr; }
   // Hands the cipher, with its counters, to a caller that carries the connection on by itself
   // (natter-bench, after the join); the session is closed afterwards. Throws without a cipher.
-  [[nodiscard]] crypto::session_cipher release_cipher();
+  [[nodiscard]] crypto::session_cipher_v2 release_cipher();
 
   // say/whisper requests the server has neither acknowledged nor refused yet.
   [[nodiscard]] std::size_t unacknowledged() const { return pending_acks_.size(); }
@@ -90,14 +95,17 @@ class client_session {
   void on_handshake_frame(std::span<const std::uint8_t> body);
   void on_session_frame(std::span<const std::uint8_t> body);
   void on_message(server_message message);
-  void send_handshake_frame(std::vector<std::uint8_t> body, std::string label);
+  void send_handshake_frame(std::vector<std::uint8_t> body, std::string label, std::string detail);
+  void on_established();
+  [[nodiscard]] join_request make_join();
   void seal(const client_message& message);
   void trace_received(std::span<const std::uint8_t> body, std::string label, std::string detail);
   void fail(failure_kind kind, std::string message);
 
   session_settings settings_;
-  crypto::handshake handshake_;
-  std::optional<crypto::session_cipher> cipher_;
+  crypto::handshake_v2 handshake_;
+  std::optional<crypto::session_cipher_v2> cipher_;
+  std::string plaintext_;  // the frame being handled, opened; its capacity is reused
   phase phase_ = phase::awaiting_hello;
   bytes output_;
   std::vector<client_event> events_;
@@ -108,7 +116,7 @@ class client_session {
   std::size_t refused_ = 0;
   std::vector<user_info> partial_users_;  // a `users` answer split over several messages
   std::size_t max_text_;
-  std::size_t server_max_frame_ = limits::min_max_frame;  // until welcome says more: the least any server accepts
+  std::size_t server_max_frame_ = limits::min_max_frame;  // until message 2 says: the least any server accepts
   bool bye_received_ = false;
   bool quit_sent_ = false;
   bool close_reported_ = false;

@@ -7,6 +7,6 @@
 namespace natter::client {
 
 // Runs one session to its end and returns the process exit code (0, 1 or 3).
-[[nodiscard]] int run_line_ui(const crypto::key_pair& identity, driver_config config, const line_ui_settings& settings);
+[[nodiscard]] int run_line_ui(const crypto::identity_v2& identity, driver_config config, const line_ui_settings& settings);
 
 }  // namespace natter::client

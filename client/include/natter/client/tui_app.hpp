@@ -25,6 +25,6 @@ struct tui_settings {
 [[nodiscard]] bool terminal_fits_tui();
 
 // Runs one session to its end and returns the exit code (0, 1 or 3), like run_line_ui.
-[[nodiscard]] int run_tui(const crypto::key_pair& identity, driver_config config, const tui_settings& settings);
+[[nodiscard]] int run_tui(const crypto::identity_v2& identity, driver_config config, const tui_settings& settings);
 
 }  // namespace natter::client

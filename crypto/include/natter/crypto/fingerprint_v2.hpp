@@ -23,6 +23,12 @@ inline constexpr std::string_view fingerprint_v2_prefix = "2:";
 
 [[nodiscard]] std::string fingerprint_v2(const ed25519_public_key& key);
 
+// A server's fingerprint: its static key is an X25519 key (the Noise responder's s, in its
+// hello), not an identity, so it has a label of its own:
+//   SHA-256("natter server fingerprint v2" ‖ 0x00 ‖ x25519_pk), the first 20 bytes, shown as above.
+// The same 32 bytes never give the same fingerprint as a user identity or a v1 fingerprint.
+[[nodiscard]] std::string server_fingerprint_v2(const public_key& server_static);
+
 // Accepts what a human might paste: any case, separators '-', ':' and spaces anywhere, with or
 // without the "2:" prefix. Returns the canonical form (with the prefix), or nullopt unless
 // `text` is exactly 40 hex digits after removing the prefix and the separators.

@@ -36,6 +36,7 @@
 #include "natter/crypto/handshake_v2_observer.hpp"
 #include "natter/crypto/handshake_v2_payload.hpp"
 #include "natter/crypto/hello.hpp"
+#include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/noise_handshake_state.hpp"
 
@@ -75,6 +76,8 @@ class handshake_v2 {
   // `identity` and `observer` are borrowed and must outlive the handshake.
   [[nodiscard]] static handshake_v2 server(const key_pair& identity, server_parameters parameters,
                                            handshake_v2_observer* observer = nullptr);
+  // A client whose identity is a loaded identity_v2 (borrowed, like the struct form).
+  [[nodiscard]] static handshake_v2 client(const identity_v2& identity, handshake_v2_observer* observer = nullptr);
   [[nodiscard]] static handshake_v2 client(const client_identity_v2& identity,
                                            handshake_v2_observer* observer = nullptr);
 
@@ -122,7 +125,7 @@ class handshake_v2 {
   [[nodiscard]] std::optional<session_keys_v2> take_keys();
 
  private:
-  handshake_v2(role own_role, const key_pair& noise_static, const client_identity_v2* client_identity,
+  handshake_v2(role own_role, const key_pair& noise_static, const ed25519_public_key& own_ed25519,
                server_parameters parameters, handshake_v2_observer* observer);
 
   std::vector<frame_body> fail(std::string reason, std::optional<std::string> refusal = {});
@@ -137,7 +140,7 @@ class handshake_v2 {
 
   role role_;
   const key_pair* noise_static_;                 // borrowed: the server's key, or the client's X25519
-  const client_identity_v2* client_identity_;    // borrowed; client only
+  ed25519_public_key own_ed25519_;               // client: the identity sent in message 3
   server_parameters parameters_;                 // server: what it sends; client: what it received
   handshake_v2_observer* observer_;
   state state_;

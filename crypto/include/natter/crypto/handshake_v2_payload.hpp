@@ -13,16 +13,14 @@
 #include <span>
 #include <vector>
 
+#include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
 
 namespace natter::crypto {
 
 inline constexpr std::size_t server_parameters_size = 6;
 inline constexpr std::uint8_t identity_version_2 = 2;
-inline constexpr std::size_t ed25519_public_key_size = 32;  // crypto_sign_PUBLICKEYBYTES
 inline constexpr std::size_t client_identity_payload_size = 1 + ed25519_public_key_size;
-
-using ed25519_public_key = std::array<std::uint8_t, ed25519_public_key_size>;
 
 // What the server tells the client before the session starts.
 struct server_parameters {
@@ -47,8 +45,5 @@ struct client_identity_payload {
 // 33 bytes; unknown_version for any version but 2. Extra bytes after a version 2 key are ignored.
 [[nodiscard]] client_identity_payload decode_client_identity(std::span<const std::uint8_t> payload);
 
-// The X25519 form of an Ed25519 public key (crypto_sign_ed25519_pk_to_curve25519): the Noise
-// static key of that identity. nullopt if the bytes are not a valid Ed25519 point.
-[[nodiscard]] std::optional<public_key> ed25519_to_x25519(const ed25519_public_key& key);
 
 }  // namespace natter::crypto

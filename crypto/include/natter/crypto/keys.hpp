@@ -75,5 +75,7 @@ class shared_key {
 // Lowercase hex of any bytes, and the reverse (nullopt unless exactly `size` bytes of hex).
 [[nodiscard]] std::string to_hex(std::span<const std::uint8_t> data);
 [[nodiscard]] std::optional<public_key> public_key_from_hex(std::string_view hex);
+// Exactly `out.size()` bytes from 2·size hex digits into `out`; false (out unspecified) otherwise.
+[[nodiscard]] bool from_hex(std::string_view hex, std::span<std::uint8_t> out);
 
 }  // namespace natter::crypto

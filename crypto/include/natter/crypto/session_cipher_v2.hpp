@@ -1,6 +1,6 @@
 #pragma once
 // Sealing and opening protocol v2 session frames (docs/V2-DESIGN.md "Session frames",
-// docs/SESSION-V2.md). Not on the wire yet: nothing in the server or client uses this.
+// docs/SESSION-V2.md).
 //
 // Two keys, one per direction, from Noise Split(): the client seals with k_c2s and opens with
 // k_s2c, the server the other way round. Each is used directly as crypto_box's precomputed key
@@ -34,8 +34,7 @@
 
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/noise_symmetric_state.hpp"
-// direction and session_nonce(): the v2 nonce layout is v1's. They move here when v1 goes.
-#include "natter/crypto/session_cipher.hpp"
+#include "natter/crypto/session_nonce.hpp"
 
 namespace natter::crypto {
 

@@ -26,12 +26,12 @@
 #include <string>
 
 #include "natter/clock.hpp"
-#include "natter/crypto/handshake.hpp"
-#include "natter/crypto/handshake_observer.hpp"
-#include "natter/crypto/shared_key_cache.hpp"
+#include "natter/crypto/handshake_v2.hpp"
+#include "natter/crypto/handshake_v2_observer.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "natter/messages.hpp"
-#include "natter/rate_limiter.hpp"
+#include "natter/server/rate_book.hpp"
 #include "natter/server/router.hpp"
 
 namespace natter::server {
@@ -41,16 +41,14 @@ struct connection_settings {
   std::size_t max_text = 0;
   std::int64_t handshake_timeout_ms = 0;   // from connecting to joined
   std::int64_t idle_timeout_ms = 0;        // joined, without a frame from the client
-  double rate_per_second = 0;              // say/whisper per user; 0 = unlimited
-  double rate_burst = 0;
 };
 
 // What every connection of one server shares; owned by the server, outliving every connection.
 struct connection_context {
-  const crypto::key_pair& identity;
-  crypto::shared_key_cache* long_term_keys;  // made for `identity`; may be null
+  const crypto::key_pair& identity;  // the server's static key (the Noise responder's s)
   router& routes;
-  crypto::handshake_observer* keylog = nullptr;  // the key log; null unless the operator opted in
+  rate_book& rates;                  // say/whisper per identity, across its connections
+  crypto::handshake_v2_observer* keylog = nullptr;  // the key log; null unless the operator opted in
   connection_settings settings;
   ms_clock steady = natter::steady_ms;       // rates and timeouts; must be monotonic
 };
@@ -72,8 +70,11 @@ class connection_core {
  public:
   enum class phase { handshake, awaiting_join, joined, closing };
 
-  // `address` ("ip:port") is for logs and the console. `rate` limits this user's say/whisper.
-  connection_core(const connection_context& context, rate_limiter rate, std::string address);
+  // `address` ("ip:port") is for logs and the console. With `admission_refusal` the connection
+  // is one the server has no room for: it gets the hello, and the refusal in place of Noise
+  // message 2 (the one place a v2 client accepts an unauthenticated refusal), then closes.
+  connection_core(const connection_context& context, std::string address,
+                  std::optional<std::string> admission_refusal = std::nullopt);
 
   // Starts the handshake: the server's hello is queued in the output. `self` is the participant
   // the router holds for this connection once it joins; answers are delivered to it.
@@ -94,8 +95,11 @@ class connection_core {
   [[nodiscard]] std::optional<close_request> close(leave_reason reason, std::string message, bool say_bye);
 
   // Replaces `out` by what is to be written: handshake frames first, then `batch` sealed (or
-  // dropped, if the handshake failed before there was a cipher to seal it with).
-  void write_output(std::span<const shared_message> batch, bytes& out);
+  // dropped, if the handshake failed before there was a cipher to seal it with). Returns a
+  // close request if the send counter ran out while sealing (after 2^64-1 frames, never in
+  // practice): what was sealed before is in `out`, the rest is dropped, and the connection must
+  // end without another frame.
+  [[nodiscard]] std::optional<close_request> write_output(std::span<const shared_message> batch, bytes& out);
   [[nodiscard]] bool has_handshake_output() const { return !raw_out_.empty(); }
 
   [[nodiscard]] phase current() const { return phase_; }
@@ -115,7 +119,8 @@ class connection_core {
   void handle_joined_request(users_request& request);
   void handle_joined_request(whois_request& request);
   [[nodiscard]] bool within_rate(const request_ref& ref);
-  void append_handshake_frames(std::vector<crypto::handshake::frame_body> frames);
+  [[nodiscard]] std::optional<crypto::public_key> checked_migration(const join_request& request);
+  void append_handshake_frames(std::vector<crypto::handshake_v2::frame_body> frames);
   void send(const server_message& message);
   void send_error(const message_error& error);
   void answer(const send_result& result);
@@ -128,10 +133,14 @@ class connection_core {
   phase phase_ = phase::handshake;
   frame_decoder decoder_;
   bytes body_;  // the frame being handled; its capacity is reused
-  crypto::handshake handshake_;
-  std::optional<crypto::session_cipher> cipher_;
+  std::optional<std::string> admission_refusal_;
+  crypto::handshake_v2 handshake_;
+  std::optional<crypto::session_cipher_v2> cipher_;
+  std::string plaintext_;  // the frame being handled, opened; its capacity is reused
+  crypto::ed25519_public_key client_identity_{};  // proven by Noise message 3
+  std::array<std::uint8_t, 32> handshake_hash_{};  // for a migration proof
   std::string name_;
-  rate_limiter rate_;
+  std::shared_ptr<rate_bucket> rate_;  // this identity's, from the join on
   std::int64_t started_ms_ = 0;
   std::int64_t last_frame_ms_ = 0;
   bytes raw_out_;  // plaintext handshake frames waiting to be written

@@ -13,6 +13,9 @@
 
 namespace natter::server {
 
+// How many refused connections may be waiting for their refusal at once (4 per address).
+inline constexpr std::size_t max_refusals_in_progress = 64;
+
 class listener {
  public:
   // Resolves and binds `host`:`port` (0: any free port) and listens. Throws std::runtime_error
@@ -30,13 +33,16 @@ class listener {
  private:
   void do_accept();
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
-  void refuse(asio::ip::tcp::socket& socket, const std::string& host, connection_limits::refusal why);
+  void refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, connection_limits::refusal why);
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::endpoint local_;
   shared_state& state_;
   std::shared_ptr<connection_limits> admission_;
+  // Refusals in progress (each waits for the client's message 1, at most the handshake
+  // timeout): bounded, so a flood beyond the limits costs a closed socket, nothing more.
+  std::shared_ptr<connection_limits> refusals_ = std::make_shared<connection_limits>(max_refusals_in_progress, 4);
   std::uint64_t next_session_id_ = 1;
   bool closed_ = false;  // control strand only
 };

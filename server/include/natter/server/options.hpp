@@ -23,7 +23,7 @@ struct server_options {
   std::chrono::milliseconds handshake_timeout{0};
   std::size_t max_connections = 10000;
   std::size_t max_per_address = 64;
-  std::size_t key_cache = 4096;
+  std::size_t rate_memory = 65536;  // identities whose rate bucket is remembered (rate_book)
   std::chrono::milliseconds presence_delay{20};  // how long presence notices may be held; 0: never        // returning clients whose long-term shared key is kept
   double rate = 20;                    // say/whisper per second per user
   double burst = 40;

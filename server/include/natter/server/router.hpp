@@ -45,8 +45,9 @@ class participant {
 struct member {
   std::string name;  // canonical spelling
   std::string folded;
-  std::string fingerprint;
-  crypto::public_key key{};
+  std::string fingerprint;          // fingerprint_v2 of `key`
+  crypto::ed25519_public_key key{};  // the identity key the handshake proved
+  std::string key_hex;               // the same, as the messages carry it
   std::string address;
   std::int64_t since_ms = 0;
   std::shared_ptr<participant> who;
@@ -55,6 +56,7 @@ struct member {
 struct joined {
   std::string name;                                // canonical spelling
   std::string fingerprint;                         // of the key, computed once per join
+  bool migrated = false;                           // the name moved here from its v1 key
   std::vector<shared_message> welcome_messages;    // welcome (+ users continuations)
 };
 
@@ -72,11 +74,12 @@ class router {
          double rate = 0, double burst = 0);
 
   // Joins `who` as `name`. Refuses with name_taken (registered to another key), name_in_use
-  // (online elsewhere). On success the others get a presence notice.
-  [[nodiscard]] std::variant<joined, message_error> join(std::shared_ptr<participant> who,
-                                                         std::string_view name,
-                                                         const crypto::public_key& key,
-                                                         std::string address, request_ref ref);
+  // (online elsewhere). On success the others get a presence notice. `migrating_from`: the
+  // caller checked a migration proof for this v1 key (connection_core); if the name is
+  // registered to it, the name moves to `key` first.
+  [[nodiscard]] std::variant<joined, message_error> join(
+      std::shared_ptr<participant> who, std::string_view name, const crypto::ed25519_public_key& key,
+      std::string address, request_ref ref, const std::optional<crypto::public_key>& migrating_from = std::nullopt);
 
   // Removes `who` (if it is still the member under `name`) and tells the others why.
   void leave(std::string_view name, const participant* who, leave_reason reason);

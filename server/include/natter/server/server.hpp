@@ -11,13 +11,13 @@
 
 #include "natter/crypto/keylog.hpp"
 #include "natter/crypto/keys.hpp"
-#include "natter/crypto/shared_key_cache.hpp"
 #include "natter/server/console_reader.hpp"
 #include "natter/server/deferred_flush.hpp"
 #include "natter/server/heap_policy.hpp"
 #include "natter/server/listener.hpp"
 #include "natter/server/name_registry.hpp"
 #include "natter/server/options.hpp"
+#include "natter/server/rate_book.hpp"
 #include "natter/server/router.hpp"
 #include "natter/server/session.hpp"
 
@@ -48,7 +48,7 @@ class server {
   // state its pending handlers (sessions) refer to, and after the I/O objects that belong to it.
   server_options options_;
   crypto::key_pair identity_;
-  std::unique_ptr<crypto::shared_key_cache> long_term_keys_;
+  std::unique_ptr<rate_book> rates_;
   std::unique_ptr<name_registry> names_;
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;

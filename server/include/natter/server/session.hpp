@@ -40,8 +40,11 @@ class session final : public participant,
                       public std::enable_shared_from_this<session> {
  public:
   // `address` is the peer's "ip:port", which the acceptor has already asked the kernel for.
+  // `admission_refusal`: the server has no room; the client gets the hello and this refusal in
+  // place of Noise message 2 (connection_core). `slot` then counts refusals in progress.
   session(asio::ip::tcp::socket socket, std::string address, shared_state& state,
-          std::unique_ptr<connection_limits::slot> slot, std::uint64_t id);
+          std::unique_ptr<connection_limits::slot> slot, std::uint64_t id,
+          std::optional<std::string> admission_refusal = std::nullopt);
   ~session() override;
 
   void start();
