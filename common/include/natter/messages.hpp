@@ -20,8 +20,9 @@ struct join_request {
   request_ref ref;
   // Moving a name registered under protocol 1 to this identity (PROTOCOL.md "Migration"): the v1
   // public key (64 hex) and the proof made with its secret (144 hex). Both or neither.
-  std::string migrate_from;
-  std::string migration_proof;
+  // (Defaulted members: initialisers written before they existed stay valid.)
+  std::string migrate_from = {};
+  std::string migration_proof = {};
 };
 struct say_request { std::string text; request_ref ref; };
 struct whisper_request { std::string to; std::string text; request_ref ref; };
@@ -38,7 +39,7 @@ struct user_info {
   std::string name;
   std::string fingerprint;
   std::int64_t since_ms = 0;
-  std::string key;  // the identity key (Ed25519, 64 hex) the fingerprint names
+  std::string key = {};  // the identity key (Ed25519, 64 hex) the fingerprint names
 };
 
 struct welcome_event {
@@ -65,7 +66,7 @@ struct presence_event {
   std::string name;
   std::string fingerprint;  // joined only
   std::string reason;       // left only
-  std::string key;          // joined only: the identity key (64 hex)
+  std::string key = {};     // joined only: the identity key (64 hex)
 };
 // Long lists come in several `users` messages; all but the last have more = true.
 struct users_event { request_ref ref; std::vector<user_info> users; bool more = false; };
@@ -74,7 +75,7 @@ struct whois_event {
   std::string name;
   std::string fingerprint;
   bool online = false;
-  std::string key;  // the identity key (64 hex) registered for the name
+  std::string key = {};  // the identity key (64 hex) registered for the name; none for a v1 owner
 };
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };
