@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
@@ -21,8 +22,8 @@ namespace {
 
 // What a session is, minus the socket: the core, the queue, and a record of what the queue told it.
 struct server_end final : participant, std::enable_shared_from_this<server_end> {
-  server_end(const connection_context& context, rate_limiter rate)
-      : core(context, rate, "192.0.2.1:4242"), queue({100, 1 << 20}) {}
+  explicit server_end(const connection_context& context, std::optional<std::string> refusal = std::nullopt)
+      : core(context, "192.0.2.1:4242", std::move(refusal)), queue({100, 1 << 20}) {}
   connection_core core;
   outgoing_queue queue;
   std::vector<outcome> pushes;
@@ -41,7 +42,7 @@ struct server_end final : participant, std::enable_shared_from_this<server_end> 
     std::vector<shared_message> batch;
     while (queue.take(batch, core.has_handshake_output())) {
       bytes out;
-      core.write_output(batch, out);
+      CHECK_FALSE(core.write_output(batch, out));
       wire.insert(wire.end(), out.begin(), out.end());
       batch.clear();
     }
@@ -51,9 +52,10 @@ struct server_end final : participant, std::enable_shared_from_this<server_end> 
 
 // The client's end: natter_crypto's handshake and cipher, no client library.
 struct client_end {
-  crypto::key_pair identity = crypto::key_pair::generate();
-  crypto::handshake handshake{crypto::role::client, identity};
-  std::optional<crypto::session_cipher> cipher;
+  explicit client_end(crypto::identity_v2 id = crypto::identity_v2::generate()) : identity(std::move(id)) {}
+  crypto::identity_v2 identity;
+  crypto::handshake_v2 handshake = crypto::handshake_v2::client(identity);
+  std::optional<crypto::session_cipher_v2> cipher;
   frame_decoder decoder{limits::default_max_frame};
   std::size_t session_frames = 0;  // sealed frames received
 
@@ -66,19 +68,22 @@ struct client_end {
     bytes body;
     while (decoder.next(body) == decode_status::frame) {
       if (!cipher) {
-        REQUIRE(handshake.on_frame(body).empty());
-        if (handshake.current() == crypto::handshake::state::awaiting_verdict) {
-          for (const auto& frame : handshake.accept_peer_key()) {
-            const bytes framed = make_frame(frame);
-            reply.insert(reply.end(), framed.begin(), framed.end());
-          }
-        } else if (handshake.current() == crypto::handshake::state::established) {
-          cipher.emplace(handshake.take_cipher());
+        auto frames = handshake.on_frame(body);
+        if (handshake.current() == crypto::handshake_v2::state::awaiting_verdict) frames = handshake.accept_peer_key();
+        for (const auto& frame : frames) {
+          const bytes framed = make_frame(frame);
+          reply.insert(reply.end(), framed.begin(), framed.end());
+        }
+        if (handshake.current() == crypto::handshake_v2::state::established) {
+          auto keys = handshake.take_keys();
+          REQUIRE(keys.has_value());
+          cipher.emplace(std::move(keys->client_to_server), std::move(keys->server_to_client),
+                         crypto::direction::client_to_server);
         }
         continue;
       }
       auto opened = cipher->open(body);
-      REQUIRE(opened.status == crypto::open_status::ok);
+      REQUIRE(opened.status == crypto::session_cipher_v2::open_status::ok);
       ++session_frames;
       for (auto& item : parse_server_frame(opened.plaintext)) messages.push_back(std::get<server_message>(item));
     }
@@ -115,11 +120,13 @@ struct fixture : sodium_ready {
   memory_name_registry names;
   crypto::key_pair identity = crypto::key_pair::generate();
   router routes{names, [this] { return wall; }, 65536, limits::max_text, 1, 2};
-  connection_context context{identity, nullptr, routes, nullptr,
-                             connection_settings{65536, limits::max_text, 10'000, 90'000, 1, 2},
+  rate_book rates{1, 2};
+  connection_context context{identity, routes, rates, nullptr,
+                             connection_settings{65536, limits::max_text, 10'000, 90'000},
                              [this] { return steady; }};
 
   struct peer {
+    explicit peer(crypto::identity_v2 id) : client(std::move(id)) {}
     std::shared_ptr<server_end> server;
     client_end client;
     input_result send(const client_message& m) { return server->core.on_bytes(client.seal(m)); }
@@ -128,24 +135,25 @@ struct fixture : sodium_ready {
   };
 
   // A connection through the handshake (not joined).
-  std::unique_ptr<peer> connect() {
-    auto p = std::make_unique<peer>();
-    p->server = std::make_shared<server_end>(context, rate_limiter(1, 2));
+  std::unique_ptr<peer> connect(crypto::identity_v2 id = crypto::identity_v2::generate()) {
+    auto p = std::make_unique<peer>(std::move(id));
+    p->server = std::make_shared<server_end>(context);
     p->server->core.start(p->server);
     CHECK(p->server->core.has_handshake_output());
-    const bytes client_frames = p->client.receive(p->server->drain());  // hello in, hello + kx out
-    REQUIRE_FALSE(client_frames.empty());
-    const auto result = p->server->core.on_bytes(client_frames);
+    const bytes message_1 = p->client.receive(p->server->drain());  // server hello in, hello + message 1 out
+    REQUIRE_FALSE(message_1.empty());
+    const auto result = p->server->core.on_bytes(message_1);
     CHECK(result.handshake_output);
     CHECK_FALSE(result.close);
-    CHECK(p->client.receive(p->server->drain()).empty());  // the server's key exchange
+    const bytes message_3 = p->client.receive(p->server->drain());  // message 2 in, message 3 out
     REQUIRE(p->client.cipher);
+    CHECK_FALSE(p->server->core.on_bytes(message_3).close);
     CHECK(p->server->core.current() == connection_core::phase::awaiting_join);
     return p;
   }
 
-  std::unique_ptr<peer> join(const std::string& name) {
-    auto p = connect();
+  std::unique_ptr<peer> join(const std::string& name, crypto::identity_v2 id = crypto::identity_v2::generate()) {
+    auto p = connect(std::move(id));
     const auto result = p->send(join_request{name, 1});
     CHECK(result.joined);
     p->pump();
@@ -304,7 +312,7 @@ TEST_CASE_FIXTURE(fixture, "bad frames: an oversized header or a broken hello en
     CHECK(result.close->bye->find("frame length over the limit") != std::string::npos);
   }
   SUBCASE("a hello that is not one: a plaintext refusal, no bye (there is no cipher)") {
-    auto server = std::make_shared<server_end>(context, rate_limiter(0, 0));
+    auto server = std::make_shared<server_end>(context);
     server->core.start(server);
     (void)server->drain();
     const auto result = server->core.on_bytes(make_frame(bytes(crypto::hello_size, 0x42)));
@@ -407,4 +415,150 @@ TEST_CASE_FIXTURE(fixture, "presence notices wait for the deferred flush; a chat
   CHECK(std::get<presence_event>(received[0]).name == "carol");
   CHECK(std::get<presence_event>(received[1]).name == "dana");
   CHECK(std::get<chat_event>(received[2]).text == "news");
+}
+
+// ---- protocol 2: what the attacks of issue 12 need to be refused ---------------------------------
+
+TEST_CASE_FIXTURE(fixture, "a relay that drops one client frame: the next one closes the connection, naming the gap") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  const bytes dropped = alice->client.seal(say_request{"msg two", 2});
+  (void)dropped;  // sealed (counter used) but never delivered
+  const auto result = alice->server->core.on_bytes(alice->client.seal(say_request{"msg three", 3}));
+  REQUIRE(result.close);
+  REQUIRE(result.close->bye);
+  // The join was frame 1; "msg two" was frame 2 and never arrived.
+  CHECK(result.close->bye->find("frame 2 missing (got frame 3)") != std::string::npos);
+  bob->pump();
+  CHECK(bob->client.take<chat_event>().empty());  // "msg three" was not delivered as if nothing happened
+}
+
+TEST_CASE_FIXTURE(fixture, "a replayed client frame closes the connection and is not delivered twice") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  const bytes frame = alice->client.seal(say_request{"once", 2});
+  CHECK_FALSE(alice->server->core.on_bytes(frame).close);
+  const auto again = alice->server->core.on_bytes(frame);
+  REQUIRE(again.close);
+  CHECK(again.close->bye->find("replayed") != std::string::npos);
+  bob->pump();
+  CHECK(bob->client.take<chat_event>().size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "an authentic empty plaintext is answered bad_json; the connection stays") {
+  auto p = connect();
+  bytes wire;
+  natter::append_sealed_frame(*p->client.cipher, "", wire);
+  CHECK_FALSE(p->server->core.on_bytes(wire).close);
+  (void)p->send(ping_request{9});
+  p->pump();
+  CHECK(p->client.take<error_event>().at(0).code == errc::bad_json);
+  CHECK(p->client.take<pong_event>().at(0).ref == 9);
+}
+
+namespace {
+crypto::identity_v2 same_identity_as(const crypto::identity_v2& id) {
+  crypto::secret_bytes seed;
+  std::copy(id.seed().data(), id.seed().data() + id.seed().size(), seed.data());
+  return crypto::identity_v2::from_seed(std::move(seed));
+}
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture, "the rate limit is the identity's: reconnecting does not refill it, another identity has its own") {
+  auto bob = join("bob");
+  const auto identity = crypto::identity_v2::generate();
+  {
+    auto alice = join("alice", same_identity_as(identity));
+    (void)alice->send(say_request{"one", 2});
+    (void)alice->send(say_request{"two", 3});  // burst 2: both pass
+    alice->pump();
+    CHECK(alice->client.take<ack_event>().size() == 2);
+    (void)alice->server->core.close(leave_reason::dropped, "", false);
+  }
+  auto again = join("alice", same_identity_as(identity));
+  (void)again->send(say_request{"three", 2});
+  again->pump();
+  const auto errors = again->client.take<error_event>();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == errc::rate_limited);
+  (void)bob->send(say_request{"bob is not alice", 2});
+  bob->pump();
+  CHECK(bob->client.take<ack_event>().size() == 1);
+  steady += 1000;  // and the bucket refills with time, as before
+  (void)again->send(say_request{"four", 3});
+  again->pump();
+  CHECK(again->client.take<ack_event>().size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "an admission refusal comes after the hello, in place of message 2, and the client shows it as unauthenticated") {
+  peer p{crypto::identity_v2::generate()};
+  p.server = std::make_shared<server_end>(context, std::string("server is full"));
+  p.server->core.start(p.server);
+  const bytes message_1 = p.client.receive(p.server->drain());
+  REQUIRE_FALSE(message_1.empty());  // the hello came first, so the client sent message 1
+  const auto result = p.server->core.on_bytes(message_1);
+  REQUIRE(result.close);
+  CHECK_FALSE(result.close->bye);  // no session keys: the refusal is the plaintext NATE
+  CHECK(p.client.receive(p.server->drain()).empty());
+  CHECK(p.client.handshake.current() == crypto::handshake_v2::state::failed);
+  CHECK(p.client.handshake.refused_unauthenticated());
+  CHECK(p.client.handshake.refusal_text() == "server is full");
+  CHECK(routes.online() == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "a protocol 1 client hello gets a refusal naming protocol 2") {
+  auto server = std::make_shared<server_end>(context);
+  server->core.start(server);
+  (void)server->drain();
+  const auto v1_key = crypto::key_pair::generate();
+  const auto result = server->core.on_bytes(make_frame(crypto::encode_hello(crypto::role::client, v1_key.public_key_bytes, 1)));
+  REQUIRE(result.close);
+  frame_decoder decoder(limits::default_max_frame);
+  decoder.feed(server->drain());
+  bytes body;
+  REQUIRE(decoder.next(body) == decode_status::frame);
+  const auto refusal = crypto::decode_refusal(body);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->find("upgrade natter") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "migration: a proof of the v1 key moves its name, once; a bad proof is refused") {
+  const auto v1 = crypto::key_pair::generate();
+  REQUIRE(names.claim("carol", name_owner::v1(v1.public_key_bytes), 1) == claim_result::claimed_new);
+
+  SUBCASE("without a proof the name stays the v1 key's") {
+    auto p = connect();
+    (void)p->send(join_request{"carol", 1});
+    p->pump();
+    CHECK(p->client.take<error_event>().at(0).code == errc::name_taken);
+  }
+  SUBCASE("a proof for another handshake, or by another key, is refused as bad_migration") {
+    auto p = connect();
+    std::array<std::uint8_t, 32> wrong_hash{};
+    const auto proof = crypto::make_migration_proof(v1, identity.public_key_bytes, wrong_hash);
+    REQUIRE(proof.has_value());
+    (void)p->send(join_request{"carol", 1, crypto::to_hex(v1.public_key_bytes), crypto::to_hex(*proof)});
+    (void)p->send(join_request{"carol", 2, crypto::to_hex(v1.public_key_bytes), "00"});
+    p->pump();
+    const auto errors = p->client.take<error_event>();
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].code == errc::bad_migration);
+    CHECK(errors[1].code == errc::bad_migration);
+    CHECK(names.lookup("carol")->owner == name_owner::v1(v1.public_key_bytes));
+  }
+  SUBCASE("the right proof moves it to the identity, and nobody else can have it after") {
+    const auto identity_v2 = crypto::identity_v2::generate();
+    auto p = connect(same_identity_as(identity_v2));
+    const auto hash = p->client.handshake.handshake_hash();
+    REQUIRE(hash.has_value());
+    const auto proof = crypto::make_migration_proof(v1, identity.public_key_bytes, *hash);
+    REQUIRE(proof.has_value());
+    CHECK(p->send(join_request{"carol", 1, crypto::to_hex(v1.public_key_bytes), crypto::to_hex(*proof)}).joined);
+    CHECK(names.lookup("carol")->owner == name_owner::v2(identity_v2.public_key()));
+    (void)p->server->core.close(leave_reason::quit, "", false);
+    auto thief = connect();
+    (void)thief->send(join_request{"carol", 1});
+    thief->pump();
+    CHECK(thief->client.take<error_event>().at(0).code == errc::name_taken);
+  }
 }

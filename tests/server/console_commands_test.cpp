@@ -25,7 +25,7 @@ struct fixture {
   std::shared_ptr<kickable> join(const std::string& name) {
     auto p = std::make_shared<kickable>();
     REQUIRE(std::holds_alternative<joined>(
-        routes.join(p, name, crypto::key_pair::generate().public_key_bytes, "10.0.0.7:5555", {})));
+        routes.join(p, name, crypto::identity_v2::generate().public_key(), "10.0.0.7:5555", {})));
     return p;
   }
 };

@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/message_parse.hpp"
 #include "natter/server/router.hpp"
 
@@ -41,8 +41,8 @@ struct recording_participant : participant {
   }
 };
 
-crypto::public_key random_key() {
-  return crypto::key_pair::generate().public_key_bytes;
+crypto::ed25519_public_key random_key() {
+  return crypto::identity_v2::generate().public_key();
 }
 
 struct fixture {
@@ -51,7 +51,7 @@ struct fixture {
   std::int64_t now = 1'700'000'000'000;
   router routes{names, [this] { return now; }, 65536, 4096};
 
-  std::shared_ptr<recording_participant> join(const std::string& name, crypto::public_key key = random_key()) {
+  std::shared_ptr<recording_participant> join(const std::string& name, crypto::ed25519_public_key key = random_key()) {
     auto p = std::make_shared<recording_participant>();
     auto result = routes.join(p, name, key, "127.0.0.1:1", 1);
     REQUIRE(std::holds_alternative<joined>(result));
@@ -76,7 +76,7 @@ TEST_CASE_FIXTURE(fixture, "join welcomes with the user list and tells the other
   REQUIRE(presence.size() == 1);
   CHECK(presence[0].joined);
   CHECK(presence[0].name == "Bob");
-  CHECK(presence[0].fingerprint == crypto::fingerprint(key));
+  CHECK(presence[0].fingerprint == crypto::fingerprint_v2(key));
   CHECK(bob->of_type<presence_event>().empty());  // no notice about oneself
 }
 
@@ -199,7 +199,7 @@ TEST_CASE_FIXTURE(fixture, "whois works for online and offline registered users"
   auto alice = join("alice", key);
   auto answer = routes.whois("ALICE", 1);
   REQUIRE(std::holds_alternative<whois_event>(answer));
-  CHECK(std::get<whois_event>(answer).fingerprint == crypto::fingerprint(key));
+  CHECK(std::get<whois_event>(answer).fingerprint == crypto::fingerprint_v2(key));
   CHECK(std::get<whois_event>(answer).online);
   routes.leave("alice", alice.get(), leave_reason::quit);
   answer = routes.whois("alice", 1);

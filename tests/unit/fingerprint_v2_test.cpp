@@ -186,3 +186,16 @@ TEST_CASE("fingerprint v2: parse_any_fingerprint tells v1 from v2") {
     CHECK_FALSE(parse_any_fingerprint(text).has_value());
   }
 }
+
+TEST_CASE("server fingerprint v2: its own label, a known answer, unlike a user's for the same bytes") {
+  // Vector 1's X25519 public key (docs/IDENTITY-V2.md) as a server's static key; the expected
+  // value was computed with Python's hashlib from the definition in fingerprint_v2.hpp.
+  const auto key = natter::crypto::public_key_from_hex("d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e");
+  REQUIRE(key.has_value());
+  const std::string server = natter::crypto::server_fingerprint_v2(*key);
+  CHECK(server == "2:ba14-58e6-afc6-2304-dcb1-4dcf-a5ff-be3c-1687-cef3");
+  ed25519_public_key same_bytes{};
+  same_bytes.bytes = *key;
+  CHECK(server != fingerprint_v2(same_bytes));
+  CHECK(normalize_fingerprint_v2(server) == server);
+}

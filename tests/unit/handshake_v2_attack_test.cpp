@@ -439,7 +439,7 @@ TEST_CASE("handshake v2: the Ed25519 key in message 3 must be the Noise static k
   }
   SUBCASE("not an Ed25519 point (the identity, of small order)") {
     crypto::ed25519_public_key identity_point{};
-    identity_point[0] = 1;
+    identity_point.bytes[0] = 1;
     auto r = forged_identity_run(world, attacker.x25519, crypto::encode_client_identity(identity_point));
     CHECK(r.server.current() == v2_state::failed);
     CHECK(r.server.error() == "client identity is not a valid Ed25519 public key");

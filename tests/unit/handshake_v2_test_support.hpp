@@ -28,13 +28,13 @@ inline crypto::client_identity_v2 identity_from_seed(std::uint8_t fill) {
   seed.fill(fill);
   std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> ed_secret{};
   crypto::client_identity_v2 id;
-  REQUIRE(crypto_sign_seed_keypair(id.ed25519_public.data(), ed_secret.data(), seed.data()) == 0);
+  REQUIRE(crypto_sign_seed_keypair(id.ed25519_public.bytes.data(), ed_secret.data(), seed.data()) == 0);
   crypto::secret_key x;
   REQUIRE(crypto_sign_ed25519_sk_to_curve25519(x.data(), ed_secret.data()) == 0);
   sodium_memzero(ed_secret.data(), ed_secret.size());
   id.x25519 = crypto::key_pair::from_secret(std::move(x));
   crypto::public_key x_public{};
-  REQUIRE(crypto_sign_ed25519_pk_to_curve25519(x_public.data(), id.ed25519_public.data()) == 0);
+  REQUIRE(crypto_sign_ed25519_pk_to_curve25519(x_public.data(), id.ed25519_public.bytes.data()) == 0);
   REQUIRE(x_public == id.x25519.public_key_bytes);  // the two derivations agree
   return id;
 }
