@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
@@ -39,31 +40,45 @@ std::vector<T> events_of(nc::client_session& s) {
 // The server side of a connection, built from the same pure pieces the real server uses.
 struct fake_server {
   cr::key_pair identity = cr::key_pair::generate();
-  cr::handshake handshake{cr::role::server, identity};
-  std::optional<cr::session_cipher> cipher;
+  cr::handshake_v2 handshake = cr::handshake_v2::server(identity, {65536, 4096});
+  std::optional<cr::session_cipher_v2> cipher;
 
   natter::bytes hello() { return handshake.start().at(0); }
 
-  // Takes the client's hello + key exchange; returns the server's key exchange body.
-  natter::bytes finish_handshake(const natter::bytes& client_wire) {
+  // Takes the client's hello + Noise message 1; returns message 2.
+  natter::bytes message_2(const natter::bytes& client_wire) {
     const auto frames = frames_of(client_wire);
-    REQUIRE(frames.size() == 2);
+    REQUIRE(frames.size() == 1);
     auto replies = handshake.on_frame(frames[0]);
     REQUIRE(replies.size() == 1);
-    CHECK(handshake.on_frame(frames[1]).empty());
-    REQUIRE(handshake.current() == cr::handshake::state::established);
-    cipher.emplace(handshake.take_cipher());
     return replies[0];
+  }
+
+  // Takes message 3 and whatever session frames follow it; returns their JSON objects.
+  std::vector<json> finish(const natter::bytes& client_wire) {
+    auto frames = frames_of(client_wire);
+    REQUIRE_FALSE(frames.empty());
+    CHECK(handshake.on_frame(frames[0]).empty());
+    REQUIRE(handshake.current() == cr::handshake_v2::state::established);
+    auto keys = handshake.take_keys();
+    REQUIRE(keys.has_value());
+    cipher.emplace(std::move(keys->server_to_client), std::move(keys->client_to_server),
+                   cr::direction::server_to_client);
+    std::vector<json> out;
+    for (std::size_t i = 1; i < frames.size(); ++i) out.push_back(open(frames[i]));
+    return out;
+  }
+
+  json open(const natter::bytes& body) {
+    auto opened = cipher->open(body);
+    REQUIRE(opened.status == cr::session_cipher_v2::open_status::ok);
+    return json::parse(opened.plaintext);
   }
 
   // Opens every session frame the client sent; returns the JSON objects.
   std::vector<json> receive(const natter::bytes& client_wire) {
     std::vector<json> out;
-    for (const auto& body : frames_of(client_wire)) {
-      auto opened = cipher->open(body);
-      REQUIRE(opened.status == cr::open_status::ok);
-      out.push_back(json::parse(opened.plaintext));
-    }
+    for (const auto& body : frames_of(client_wire)) out.push_back(open(body));
     return out;
   }
 
@@ -76,28 +91,32 @@ struct fake_server {
 };
 
 struct connected {
-  cr::key_pair identity = cr::key_pair::generate();
+  cr::identity_v2 identity = cr::identity_v2::generate();
   fake_server server;
   nc::client_session client{identity, {"alice", true}};
 
-  // Runs the handshake and the join; leaves the client joined with all output/events drained.
-  void join() {
+  // Runs the handshake; returns what the client sent sealed right after it (its join).
+  std::vector<json> handshake() {
     client.on_frame(server.hello());
     REQUIRE(client.current() == nc::client_session::phase::awaiting_verdict);
     CHECK(client.server_key() == server.identity.public_key_bytes);
     CHECK(client.take_output().empty());  // nothing is said before the pin check
-
     client.accept_server_key();
-    client.on_frame(server.finish_handshake(client.take_output()));
+    client.on_frame(server.message_2(client.take_output()));
     REQUIRE(client.current() == nc::client_session::phase::joining);
     REQUIRE(client.cipher() != nullptr);
     CHECK(client.connection_id() == server.handshake.connection_id());
+    return server.finish(client.take_output());
+  }
 
-    const auto sent = server.receive(client.take_output());
+  // Runs the handshake and the join; leaves the client joined with all output/events drained.
+  void join() {
+    const auto sent = handshake();
     REQUIRE(sent.size() == 1);
     CHECK(sent[0]["type"] == "join");
     CHECK(sent[0]["name"] == "alice");
     CHECK(sent[0]["ref"] == 1);
+    CHECK_FALSE(sent[0].contains("migrate_from"));  // no v1 key: nothing to migrate
 
     natter::welcome_event welcome;
     welcome.name = "Alice";
@@ -116,24 +135,26 @@ struct connected {
 TEST_CASE("handshake and join in memory, with trace events for every frame") {
   natter::crypto::init_sodium();
   connected c;
-  c.client.on_frame(c.server.hello());
-  c.client.accept_server_key();
-  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
+  (void)c.handshake();
   const auto traces = events_of<nc::trace_event>(c.client);
-  // received hello, sent hello, sent key exchange, received key exchange, sent join
+  // received server hello, sent client hello + message 1, received message 2, sent message 3, sent join
   REQUIRE(traces.size() == 5);
-  CHECK(traces[0].label == "hello");
+  CHECK(traces[0].label == "server hello");
   CHECK_FALSE(traces[0].outgoing);
-  CHECK(traces[1].label == "hello");
+  CHECK(traces[1].label == "client hello + Noise message 1");
   CHECK(traces[1].outgoing);
   CHECK(traces[1].frame_number == 1);
-  CHECK(traces[2].label == "key exchange");
-  CHECK(traces[2].length == cr::key_exchange_size);
+  CHECK(traces[1].length == 8 + 48);  // hello header, then e and an empty payload's tag
+  CHECK(traces[2].label == "Noise message 2");
+  CHECK(traces[2].detail.find("max_frame 65536, max_text 4096") != std::string::npos);
+  CHECK(traces[3].label == "Noise message 3");
   CHECK(traces[3].frame_number == 2);
+  CHECK(traces[3].length == 48 + 16 + 33);  // s, its tag, the identity payload and its tag
   CHECK(traces[4].label == "session");
   CHECK(traces[4].frame_number == 3);
   CHECK(traces[4].counter == 1);
-  CHECK(traces[4].ciphertext_size + cr::session_overhead == traces[4].length);
+  CHECK(traces[4].ciphertext_size + cr::session_cipher_v2::header_size == traces[4].length);
+  CHECK(traces[4].length == cr::session_cipher_v2::sealed_size(traces[4].detail.size()));  // padded
   CHECK(json::parse(traces[4].detail)["type"] == "join");
 }
 
@@ -229,10 +250,12 @@ TEST_CASE("a server refusal is shown with its reason") {
   c.client.on_frame(c.server.hello());
   c.client.accept_server_key();
   (void)c.client.take_output();
-  c.client.on_frame(cr::encode_refusal("too many connections"));
+  c.client.on_frame(cr::encode_refusal("too many connections", cr::protocol_version_2));
   const auto failures = events_of<nc::failure_event>(c.client);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].message.find("too many connections") != std::string::npos);
+  // Anyone on the path can send a refusal: the client says so.
+  CHECK(failures[0].message.find("unauthenticated") != std::string::npos);
   CHECK(c.client.closed());
 }
 
@@ -253,10 +276,7 @@ TEST_CASE("abort after the hello sends nothing at all (key mismatch)") {
 TEST_CASE("a refused join ends the session") {
   natter::crypto::init_sodium();
   connected c;
-  c.client.on_frame(c.server.hello());
-  c.client.accept_server_key();
-  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
-  (void)c.client.take_output();
+  (void)c.handshake();
   c.client.on_frame(c.server.seal(natter::error_event{"name_taken", "registered to another key", 1}));
   CHECK(events_of<nc::failure_event>(c.client).size() == 1);
   CHECK(c.client.closed());
@@ -294,10 +314,7 @@ TEST_CASE("an unexpected disconnect is a failure") {
 TEST_CASE("a message whose JSON would exceed the server's frame limit is refused locally") {
   natter::crypto::init_sodium();
   connected c;
-  c.client.on_frame(c.server.hello());
-  c.client.accept_server_key();
-  c.client.on_frame(c.server.finish_handshake(c.client.take_output()));
-  (void)c.client.take_output();
+  (void)c.handshake();
   natter::welcome_event welcome;
   welcome.name = "alice";
   welcome.max_frame = 4096;
@@ -312,4 +329,50 @@ TEST_CASE("a message whose JSON would exceed the server's frame limit is refused
   CHECK(c.client.unacknowledged() == 0);
   CHECK(events_of<nc::notice_event>(c.client).size() == 1);
   CHECK(c.client.send(natter::say_request{std::string(3000, 'x'), {}}));
+}
+
+TEST_CASE("a refusal anywhere but in place of message 2 is a plain handshake failure") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.client.on_frame(cr::encode_refusal("I am the server, trust me", cr::protocol_version_2));
+  const auto failures = events_of<nc::failure_event>(c.client);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].message.find("handshake failed") != std::string::npos);
+  CHECK(failures[0].message.find("unauthenticated") == std::string::npos);
+}
+
+TEST_CASE("a dropped server frame closes the session, naming the missing frame") {
+  natter::crypto::init_sodium();
+  connected c;
+  c.join();  // the welcome was server frame 1
+  (void)c.server.seal(natter::chat_event{2, 0, "bob", "", "msg two", false});  // sealed, dropped by a relay
+  c.client.on_frame(c.server.seal(natter::chat_event{3, 0, "bob", "", "msg three", false}));
+  const auto events = c.client.take_events();
+  CHECK(std::none_of(events.begin(), events.end(), [](const nc::client_event& e) {
+    return std::holds_alternative<natter::server_message>(e);  // "msg three" is not shown as if nothing happened
+  }));
+  bool named = false;
+  for (const auto& e : events) {
+    if (const auto* f = std::get_if<nc::failure_event>(&e)) named = f->message.find("frame 2 from the server is missing") != std::string::npos;
+  }
+  CHECK(named);
+  CHECK(c.client.closed());
+}
+
+TEST_CASE("with a v1 key the join carries a migration proof the server can check") {
+  natter::crypto::init_sodium();
+  const auto v1 = cr::key_pair::generate();
+  connected c;
+  nc::client_session migrating{c.identity, {"alice", false, nullptr, &v1}};
+  migrating.on_frame(c.server.hello());
+  migrating.accept_server_key();
+  migrating.on_frame(c.server.message_2(migrating.take_output()));
+  const auto sent = c.server.finish(migrating.take_output());
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["migrate_from"] == cr::to_hex(v1.public_key_bytes));
+  std::array<std::uint8_t, cr::migration_proof_size> proof{};
+  REQUIRE(cr::from_hex(sent[0]["migration_proof"].get<std::string>(), proof));
+  const auto hash = c.server.handshake.handshake_hash();
+  REQUIRE(hash.has_value());
+  CHECK(cr::check_migration_proof(proof, v1.public_key_bytes, c.server.identity, *hash));
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 
 namespace nc = natter::client;
 
@@ -30,8 +31,8 @@ TEST_CASE("a changed key is a loud mismatch naming both fingerprints, whatever t
   SUBCASE("interactive does not ask") { policy.interactive = true; }
   const auto v = nc::verify_server_key(pins, host, key_of(2), policy, "/x/known_hosts");
   CHECK(v.outcome == nc::verdict::mismatch);
-  CHECK(v.pinned_fingerprint == natter::crypto::fingerprint(key_of(0x11)));
-  CHECK(v.offered_fingerprint == natter::crypto::fingerprint(key_of(2)));
+  CHECK(v.pinned_fingerprint == natter::crypto::server_fingerprint_v2(key_of(0x11)));
+  CHECK(v.offered_fingerprint == natter::crypto::server_fingerprint_v2(key_of(2)));
   CHECK(v.message.find(v.pinned_fingerprint) != std::string::npos);
   CHECK(v.message.find(v.offered_fingerprint) != std::string::npos);
   CHECK(v.message.find("line 2 of /x/known_hosts") != std::string::npos);
@@ -40,7 +41,8 @@ TEST_CASE("a changed key is a loud mismatch naming both fingerprints, whatever t
 TEST_CASE("an unknown key: ask, pin, or refuse depending on the policy") {
   const nc::known_hosts pins;
   const auto offered = key_of(3);
-  const auto fp = natter::crypto::fingerprint(offered);
+  const auto fp = natter::crypto::server_fingerprint_v2(offered);
+  const auto v1_fp = natter::crypto::fingerprint(offered);  // written down in protocol 1's days
 
   CHECK(nc::verify_server_key(pins, host, offered, {false, {}, true}, "kh").outcome == nc::verdict::ask_user);
   CHECK(nc::verify_server_key(pins, host, offered, {false, {}, false}, "kh").outcome ==
@@ -48,6 +50,8 @@ TEST_CASE("an unknown key: ask, pin, or refuse depending on the policy") {
   CHECK(nc::verify_server_key(pins, host, offered, {true, {}, false}, "kh").outcome ==
         nc::verdict::pin_and_trust);
   CHECK(nc::verify_server_key(pins, host, offered, {false, fp, false}, "kh").outcome ==
+        nc::verdict::pin_and_trust);
+  CHECK(nc::verify_server_key(pins, host, offered, {false, v1_fp, false}, "kh").outcome ==
         nc::verdict::pin_and_trust);
   CHECK(nc::verify_server_key(pins, host, offered, {true, std::string("0000-0000-0000-0000-0000-0000-0000-0000"), true},
                               "kh")
@@ -57,7 +61,7 @@ TEST_CASE("an unknown key: ask, pin, or refuse depending on the policy") {
 TEST_CASE("--expect-fingerprint also applies to a pinned host") {
   nc::known_hosts pins;
   pins.add(host, key_of(4));
-  const auto right = natter::crypto::fingerprint(key_of(4));
+  const auto right = natter::crypto::server_fingerprint_v2(key_of(4));
   CHECK(nc::verify_server_key(pins, host, key_of(4), {false, right, false}, "kh").outcome == nc::verdict::trusted);
   CHECK(nc::verify_server_key(pins, host, key_of(4), {false, std::string("0000-0000-0000-0000-0000-0000-0000-0000"), false},
                               "kh")
