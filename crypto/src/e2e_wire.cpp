@@ -63,7 +63,6 @@ class reader {
   [[nodiscard]] std::size_t at() const { return at_; }
   [[nodiscard]] std::size_t left() const { return ok_ ? in_.size() - at_ : 0; }
   [[nodiscard]] bool ok() const { return ok_; }
-  void fail() { ok_ = false; }
 
  private:
   std::span<const std::uint8_t> in_;
