@@ -80,7 +80,10 @@ pairwise_session::opened pairwise_session::open(std::span<const std::uint8_t> bo
     plaintext = e2e::open(mk, view->nonce, view->header_bytes, view->ciphertext);
     return plaintext.has_value();
   });
-  if (out.status == receive_status::ok) out.plaintext = std::move(*plaintext);
+  if (out.status == receive_status::ok) {
+    out.plaintext = std::move(*plaintext);
+    confirmed_ = true;
+  }
   return out;
 }
 
@@ -122,7 +125,8 @@ void pairwise_setup::finish(noise::handshake_state& state) {
                  chain_kind::pairwise);
   chain_key receive(std::move(initiator ? keys->responder_to_initiator : keys->initiator_to_responder), 0,
                     chain_kind::pairwise);
-  session_.emplace(pairwise_session(session_id_of(keys->handshake_hash), std::move(send), std::move(receive)));
+  session_.emplace(
+      pairwise_session(session_id_of(keys->handshake_hash), std::move(send), std::move(receive), initiator));
   initiator_.reset();
   phase_ = phase::ready;
 }

@@ -167,3 +167,31 @@ TEST_CASE("e2e pairwise: should_rekey after rekey_after_messages sent") {
   CHECK(alice.should_rekey());
   CHECK_FALSE(bob.should_rekey());
 }
+
+TEST_CASE("e2e pairwise: a replayed init gives the responder only an unconfirmed session") {
+  const e2e_pair pair;
+  auto alice = pair.alice_setup();
+  const auto init = *alice.start();
+  auto bob = pair.bob_setup();
+  auto reply = bob.receive(init);
+  REQUIRE(reply.status == setup_status::reply);
+  REQUIRE(alice.receive(*reply.reply).status == setup_status::established);
+  auto a = alice.take_session();
+  auto b = bob.take_session();
+  CHECK(a->confirmed());
+  CHECK_FALSE(b->confirmed());
+
+  // The relay replays alice's old init to a fresh setup of bob's: it authenticates (KK message 1
+  // is replayable), but no one can use the session it makes.
+  auto bob_again = pair.bob_setup();
+  REQUIRE(bob_again.receive(init).status == setup_status::reply);
+  auto replayed = bob_again.take_session();
+  CHECK_FALSE(replayed->confirmed());
+  CHECK(replayed->id() != b->id());
+
+  const auto body = *a->seal(to_bytes("first"));
+  CHECK(replayed->open(body, t0).status == e2e::receive_status::wrong_session);
+  CHECK_FALSE(replayed->confirmed());
+  CHECK(b->open(body, t0).status == e2e::receive_status::ok);
+  CHECK(b->confirmed());
+}

@@ -66,18 +66,24 @@ class pairwise_session {
   [[nodiscard]] opened open(std::span<const std::uint8_t> body, clock::time_point now);
 
   [[nodiscard]] bool should_rekey() const { return send_.index() >= rekey_after_messages; }
+  // Whether the peer has shown it holds this session: always for the initiator (the response
+  // authenticated its live ephemeral); for the responder once a first body from the peer has
+  // opened. KK message 1 can be replayed by the relay, and a replay gives the responder a
+  // session nobody else holds: replace a working session only with a confirmed one.
+  [[nodiscard]] bool confirmed() const { return confirmed_; }
   [[nodiscard]] std::vector<std::uint32_t> outstanding() const { return receive_.outstanding(); }
   void expire(clock::time_point now, clock::duration max_age) { receive_.expire(now, max_age); }
   [[nodiscard]] std::vector<std::uint32_t> take_lost() { return receive_.take_lost(); }
 
  private:
   friend class pairwise_setup;
-  pairwise_session(session_id id, chain_key send, chain_key receive)
-      : id_(id), send_(std::move(send)), receive_(std::move(receive)) {}
+  pairwise_session(session_id id, chain_key send, chain_key receive, bool confirmed)
+      : id_(id), send_(std::move(send)), receive_(std::move(receive)), confirmed_(confirmed) {}
 
   session_id id_;
   chain_key send_;
   receive_chain receive_;
+  bool confirmed_;
 };
 
 class pairwise_setup {
