@@ -11,22 +11,49 @@ static_assert(dh_size == crypto_scalarmult_BYTES);
 static_assert(dh_size == crypto_scalarmult_SCALARBYTES);
 static_assert(dh_size == key_size);
 
-// The XK pattern as the spec writes it (§7.5), walked token by token as §5.3 says.
-enum class pattern_token : std::uint8_t { e, s, ee, es, se };
+// The patterns as the spec writes them (§7.4, §7.5), walked token by token as §5.3 says.
+enum class pattern_token : std::uint8_t { e, s, ee, es, se, ss };
 
 namespace {
 
+inline constexpr std::size_t max_tokens = 4;  // IK's "-> e, es, s, ss"
+
 struct message_pattern {
   role sender;
-  std::array<pattern_token, 2> tokens;
+  std::size_t token_count;
+  std::array<pattern_token, max_tokens> tokens;
+
+  [[nodiscard]] std::span<const pattern_token> walk() const { return {tokens.data(), token_count}; }
 };
 
-// Pre-message: "<- s" (both sides mix the responder's static key into h at construction).
-constexpr std::array<message_pattern, xk_message_count> xk_pattern = {{
-    {role::initiator, {pattern_token::e, pattern_token::es}},
-    {role::responder, {pattern_token::e, pattern_token::ee}},
-    {role::initiator, {pattern_token::s, pattern_token::se}},
-}};
+struct pattern_table {
+  std::string_view name;
+  bool initiator_static_known;  // pre-message "-> s"
+  bool responder_static_known;  // pre-message "<- s"
+  std::size_t message_count;
+  std::array<message_pattern, 3> messages;
+};
+
+using tk = pattern_token;
+constexpr pattern_table xk_table = {xk_protocol_name, false, true, xk_message_count,
+                                    {{{role::initiator, 2, {tk::e, tk::es}},
+                                      {role::responder, 2, {tk::e, tk::ee}},
+                                      {role::initiator, 2, {tk::s, tk::se}}}}};
+constexpr pattern_table kk_table = {kk_protocol_name, true, true, kk_message_count,
+                                    {{{role::initiator, 3, {tk::e, tk::es, tk::ss}},
+                                      {role::responder, 3, {tk::e, tk::ee, tk::se}}}}};
+constexpr pattern_table ik_table = {ik_protocol_name, false, true, ik_message_count,
+                                    {{{role::initiator, 4, {tk::e, tk::es, tk::s, tk::ss}},
+                                      {role::responder, 3, {tk::e, tk::ee, tk::se}}}}};
+
+const pattern_table& table_of(handshake_pattern pattern) {
+  switch (pattern) {
+    case handshake_pattern::kk: return kk_table;
+    case handshake_pattern::ik: return ik_table;
+    case handshake_pattern::xk: break;
+  }
+  return xk_table;
+}
 
 std::span<const std::uint8_t> view(const public_key& key) { return {key.data(), key.size()}; }
 
@@ -38,6 +65,9 @@ bool x25519(const secret_key& own, const public_key& peer, secret_key& out) {
 }
 
 }  // namespace
+
+std::string_view protocol_name(handshake_pattern pattern) { return table_of(pattern).name; }
+std::size_t message_count(handshake_pattern pattern) { return table_of(pattern).message_count; }
 
 std::string_view to_string(handshake_error error) {
   switch (error) {
@@ -52,38 +82,85 @@ std::string_view to_string(handshake_error error) {
   return "unknown";
 }
 
-handshake_state::handshake_state(role own_role, const key_pair& own_static,
+handshake_state::handshake_state(handshake_pattern pattern, role own_role, const key_pair& own_static,
                                  std::span<const std::uint8_t> prologue)
-    : role_(own_role),
+    : pattern_(pattern),
+      role_(own_role),
       s_(&own_static),
-      symmetric_(xk_protocol_name),
+      symmetric_(table_of(pattern).name),
       status_(own_role == role::initiator ? status::write_next : status::read_next) {
   symmetric_.mix_hash(prologue);
 }
 
+void handshake_state::mix_pre_messages() {
+  // §7.1: the initiator's pre-message keys are hashed first, then the responder's. Each side
+  // hashes its own key or the peer's, whichever that pre-message names.
+  const pattern_table& table = table_of(pattern_);
+  const bool initiator = role_ == role::initiator;
+  if (table.initiator_static_known) symmetric_.mix_hash(view(initiator ? s_->public_key_bytes : *rs_));
+  if (table.responder_static_known) symmetric_.mix_hash(view(initiator ? *rs_ : s_->public_key_bytes));
+}
+
 handshake_state handshake_state::initiator(const key_pair& own_static, const public_key& responder_static,
                                            std::span<const std::uint8_t> prologue) {
-  handshake_state state(role::initiator, own_static, prologue);
+  handshake_state state(handshake_pattern::xk, role::initiator, own_static, prologue);
   state.rs_ = responder_static;
-  state.symmetric_.mix_hash(view(responder_static));
+  state.rs_given_ = state.rs_shown_ = true;
+  state.mix_pre_messages();
   return state;
 }
 
 handshake_state handshake_state::responder(const key_pair& own_static, std::span<const std::uint8_t> prologue) {
-  handshake_state state(role::responder, own_static, prologue);
-  state.symmetric_.mix_hash(view(own_static.public_key_bytes));
+  handshake_state state(handshake_pattern::xk, role::responder, own_static, prologue);
+  state.mix_pre_messages();
+  return state;
+}
+
+handshake_state handshake_state::initiator_kk(const key_pair& own_static, const public_key& remote_static,
+                                              std::span<const std::uint8_t> prologue) {
+  handshake_state state(handshake_pattern::kk, role::initiator, own_static, prologue);
+  state.rs_ = remote_static;
+  state.rs_given_ = state.rs_shown_ = true;
+  state.mix_pre_messages();
+  return state;
+}
+
+handshake_state handshake_state::responder_kk(const key_pair& own_static, const public_key& remote_static,
+                                              std::span<const std::uint8_t> prologue) {
+  handshake_state state(handshake_pattern::kk, role::responder, own_static, prologue);
+  state.rs_ = remote_static;
+  state.rs_given_ = state.rs_shown_ = true;
+  state.mix_pre_messages();
+  return state;
+}
+
+handshake_state handshake_state::initiator_ik(const key_pair& own_static, const public_key& responder_static,
+                                              std::span<const std::uint8_t> prologue) {
+  handshake_state state(handshake_pattern::ik, role::initiator, own_static, prologue);
+  state.rs_ = responder_static;
+  state.rs_given_ = state.rs_shown_ = true;
+  state.mix_pre_messages();
+  return state;
+}
+
+handshake_state handshake_state::responder_ik(const key_pair& own_static, std::span<const std::uint8_t> prologue) {
+  handshake_state state(handshake_pattern::ik, role::responder, own_static, prologue);
+  state.mix_pre_messages();
   return state;
 }
 
 handshake_state::~handshake_state() { wipe_ephemerals(); }
 
 handshake_state::handshake_state(handshake_state&& other) noexcept
-    : role_(other.role_),
+    : pattern_(other.pattern_),
+      role_(other.role_),
       s_(other.s_),
       e_(std::move(other.e_)),
       has_e_(other.has_e_),
       re_(other.re_),
       rs_(other.rs_),
+      rs_given_(other.rs_given_),
+      rs_shown_(other.rs_shown_),
       symmetric_(std::move(other.symmetric_)),
       status_(other.status_),
       error_(other.error_),
@@ -93,12 +170,15 @@ handshake_state::handshake_state(handshake_state&& other) noexcept
 
 handshake_state& handshake_state::operator=(handshake_state&& other) noexcept {
   if (this != &other) {
+    pattern_ = other.pattern_;
     role_ = other.role_;
     s_ = other.s_;
     e_ = std::move(other.e_);
     has_e_ = other.has_e_;
     re_ = other.re_;
     rs_ = other.rs_;
+    rs_given_ = other.rs_given_;
+    rs_shown_ = other.rs_shown_;
     symmetric_ = std::move(other.symmetric_);
     status_ = other.status_;
     error_ = other.error_;
@@ -114,6 +194,7 @@ void handshake_state::abandon() {
   wipe_ephemerals();
   symmetric_.wipe();
   rs_.reset();
+  rs_given_ = rs_shown_ = false;
 }
 
 bool handshake_state::set_ephemeral_for_testing(secret_key ephemeral) {
@@ -126,7 +207,7 @@ bool handshake_state::set_ephemeral_for_testing(secret_key ephemeral) {
 std::size_t handshake_state::message_overhead() const {
   bool keyed = symmetric_.has_key();
   std::size_t size = 0;
-  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+  for (const pattern_token t : table_of(pattern_).messages[message_index_].walk()) {
     if (t == pattern_token::e) size += dh_size;
     else if (t == pattern_token::s) size += dh_size + (keyed ? tag_size : 0);
     else keyed = true;  // every DH token ends in MixKey
@@ -150,10 +231,14 @@ bool handshake_state::mix_dh(pattern_token dh) {
       own_ephemeral = !initiator;
       peer_ephemeral = initiator;
       break;
+    case pattern_token::ss:
+      own_ephemeral = false;
+      peer_ephemeral = false;
+      break;
     case pattern_token::e:
     case pattern_token::s: return false;  // not DH tokens: unreachable
   }
-  if (!peer_ephemeral && !rs_) return false;  // unreachable: XK knows rs before es and se
+  if (!peer_ephemeral && !rs_) return false;  // unreachable: every pattern has rs before using it
   const secret_key& own = own_ephemeral ? e_.secret : s_->secret;
   const public_key& peer = peer_ephemeral ? re_ : *rs_;
   secret_key shared;
@@ -164,12 +249,14 @@ bool handshake_state::mix_dh(pattern_token dh) {
 
 void handshake_state::advance() {
   ++message_index_;
-  if (message_index_ == xk_message_count) {
+  if (rs_) rs_shown_ = true;  // a carried key counts once its whole message has authenticated
+  const pattern_table& table = table_of(pattern_);
+  if (message_index_ == table.message_count) {
     status_ = status::complete;
     wipe_ephemerals();  // only split() is left, and it needs ck alone
     return;
   }
-  status_ = xk_pattern[message_index_].sender == role_ ? status::write_next : status::read_next;
+  status_ = table.messages[message_index_].sender == role_ ? status::write_next : status::read_next;
 }
 
 std::nullopt_t handshake_state::refuse(handshake_error why) {
@@ -182,7 +269,10 @@ std::nullopt_t handshake_state::fail(handshake_error why) {
   error_ = why;
   wipe_ephemerals();
   symmetric_.wipe();
-  if (role_ == role::responder) rs_.reset();
+  if (!rs_given_) {
+    rs_.reset();
+    rs_shown_ = false;
+  }
   return std::nullopt;
 }
 
@@ -200,7 +290,7 @@ std::optional<bytes> handshake_state::write_message(std::span<const std::uint8_t
 
   bytes message;
   message.reserve(overhead + payload.size());
-  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+  for (const pattern_token t : table_of(pattern_).messages[message_index_].walk()) {
     if (t == pattern_token::e) {
       if (!has_e_) {
         e_ = key_pair::generate();
@@ -230,7 +320,7 @@ std::optional<bytes> handshake_state::read_message(std::span<const std::uint8_t>
   }
 
   std::size_t at = 0;
-  for (const pattern_token t : xk_pattern[message_index_].tokens) {
+  for (const pattern_token t : table_of(pattern_).messages[message_index_].walk()) {
     if (t == pattern_token::e) {
       std::copy_n(message.begin() + static_cast<std::ptrdiff_t>(at), dh_size, re_.begin());
       symmetric_.mix_hash(view(re_));
@@ -259,9 +349,8 @@ std::optional<split_keys> handshake_state::split() {
 }
 
 std::optional<public_key> handshake_state::remote_static() const {
-  if (role_ == role::initiator) return rs_;
-  if (status_ == status::complete || status_ == status::split_done) return rs_;
-  return std::nullopt;
+  if (!rs_shown_) return std::nullopt;
+  return rs_;
 }
 
 }  // namespace natter::crypto::noise
