@@ -13,6 +13,7 @@
 #include "natter/client/tui_app.hpp"
 #include "natter/client/client_identity.hpp"
 #include "natter/crypto/fingerprint_v2.hpp"
+#include "natter/crypto/guarded.hpp"
 #include "natter/crypto/hello.hpp"
 #include "natter/crypto/key_file.hpp"
 #include "natter/crypto/keylog.hpp"
@@ -71,7 +72,9 @@ int run(int argc, char** argv) {
   }
 
   crypto::init_sodium();
-  auto identity = load_client_identity(o.identity);
+  // The identity lives in locked, guarded pages for the whole run (crypto/guarded.hpp).
+  const crypto::guarded<client_identity> guarded_identity(load_client_identity(o.identity));
+  const client_identity& identity = *guarded_identity;
   const std::string own_fingerprint = crypto::fingerprint_v2(identity.identity.public_key());
   std::vector<std::string> notices;  // repeated inside the full screen, which covers stderr
   if (identity.created) {

@@ -48,7 +48,7 @@ server::server(server_options options)
   ::chmod(options_.state_dir.c_str(), 0700);
 
   auto loaded = crypto::load_or_create_identity(options_.state_dir / "server.key");
-  identity_ = std::move(loaded.keys);
+  *identity_ = std::move(loaded.keys);
   if (loaded.created) log_info("created a new server key in ", (options_.state_dir / "server.key").string());
   if (options_.print_fingerprint) return;  // nothing else is needed to answer --fingerprint
 
@@ -65,7 +65,7 @@ server::server(server_options options)
   if (options_.presence_delay.count() > 0) deferred_ = std::make_unique<deferred_flush>(io_, options_.presence_delay);
   // Rates and timeouts run on the steady clock: a step of the system clock changes neither.
   state_ = std::unique_ptr<shared_state>(new shared_state{
-      connection_context{identity_, *router_, *rates_, keylog_.get(), connection_settings_of(options_),
+      connection_context{*identity_, *router_, *rates_, keylog_.get(), connection_settings_of(options_),
                          natter::steady_ms},
       queue_limits{options_.queue_messages, options_.queue_bytes},
       std::chrono::milliseconds(2000),
@@ -83,7 +83,7 @@ server::server(server_options options)
 
 server::~server() = default;
 
-std::string server::fingerprint() const { return crypto::server_fingerprint_v2(identity_.public_key_bytes); }
+std::string server::fingerprint() const { return crypto::server_fingerprint_v2(identity_->public_key_bytes); }
 
 void server::run() {
   const auto local = listener_->local_endpoint();

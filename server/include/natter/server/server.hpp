@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "natter/crypto/guarded.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/server/console_reader.hpp"
@@ -47,7 +48,7 @@ class server {
   // Declaration order is destruction order reversed, and it matters: io_ is destroyed before the
   // state its pending handlers (sessions) refer to, and after the I/O objects that belong to it.
   server_options options_;
-  crypto::key_pair identity_;
+  crypto::guarded<crypto::key_pair> identity_;  // the static key, in locked guarded pages
   std::unique_ptr<rate_book> rates_;
   std::unique_ptr<name_registry> names_;
   std::unique_ptr<router> router_;
