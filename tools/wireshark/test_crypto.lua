@@ -73,14 +73,52 @@ for line in io.lines(vectors_path) do
       check(crypto.box_open_afternm(box, flip(nonce, 24), key) == nil, where .. " wrong nonce")
       check(crypto.box_open_afternm(box, nonce, flip(key, 1)) == nil, where .. " wrong key")
       check(crypto.box_open_afternm(box:sub(1, 15), nonce, key) == nil, where .. " short box")
+    elseif kind == "unpad" then
+      local got = crypto.unpad(unhex(f[3]), tonumber(f[2]))
+      if f[4] == "fail" then
+        check(got == nil, where .. " must fail")
+      else
+        check(got == unhex(f[4]), where)
+      end
+    elseif kind == "session2" then
+      local key, dir, counter, plain, body = unhex(f[2]), tonumber(f[3]), f[4], unhex(f[5]), unhex(f[6])
+      local status, got = crypto.open_session_v2(body, key)
+      check(status == "ok" and got == plain, where .. " open")
+      check(body:byte(1) == dir and body:sub(2, 16) == string.rep("\0", 15), where .. " nonce layout")
+      local c = 0
+      for i = 17, 24 do c = c * 256 + body:byte(i) end
+      -- Counters near 2^64 are not exact in a double; compare the top digits only there.
+      check(string.format("%.0f", c):sub(1, 12) == counter:sub(1, 12), where .. " counter")
+      check((#body - 40) % 128 == 0 and #body >= 168, where .. " whole blocks")
+      check(crypto.open_session_v2(flip(body, 25), key) == "bad_mac", where .. " tampered MAC")
+      check(crypto.open_session_v2(flip(body, #body), key) == "bad_mac", where .. " tampered ciphertext")
+      check(crypto.open_session_v2(flip(body, 24), key) == "bad_mac", where .. " tampered counter")
+      check(crypto.open_session_v2(body, flip(key, 32)) == "bad_mac", where .. " wrong key")
+      -- The key is used as is: opening under HSalsa20(key, 0) (a second beforenm) must fail.
+      check(crypto.open_session_v2(body, crypto.beforenm_from_shared(key)) == "bad_mac",
+        where .. " key used directly, not through beforenm")
+      check(crypto.open_session_v2(body:sub(1, 167), key) == "too_short", where .. " short body")
     else
       check(false, "unknown vector kind " .. where)
     end
   end
 end
 
+-- An authentic body whose plaintext is not sodium_pad's: "bad_padding", not a MAC failure.
+do
+  local key, nonce = string.rep("k", 32), "\1" .. string.rep("\0", 22) .. "\7"
+  check(crypto.open_session_v2(nonce .. crypto.box_seal_afternm(string.rep("x", 128), nonce, key), key)
+    == "bad_padding", "bad padding: no 0x80 barrier")
+  check(crypto.open_session_v2(nonce .. crypto.box_seal_afternm(string.rep("x", 129) .. "\128",
+    nonce, key), key) == "bad_padding", "bad padding: not whole blocks")
+  local status, plain = crypto.open_session_v2(nonce .. crypto.box_seal_afternm("{}\128" ..
+    string.rep("\0", 125), nonce, key), key)
+  check(status == "ok" and plain == "{}", "hand-padded body opens")
+end
+
 -- A vectors file that lost its content must not pass quietly.
-for _, kind in ipairs({ "sha256", "fingerprint", "hsalsa20", "beforenm", "stream", "onetimeauth", "box" }) do
+for _, kind in ipairs({ "sha256", "fingerprint", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
+  "unpad", "session2" }) do
   check((counts[kind] or 0) > 0, "no " .. kind .. " vectors in " .. vectors_path)
 end
 
