@@ -4,7 +4,7 @@
 #
 #   check_capture.sh --plugin natter.lua --pcap FILE [--keylog FILE] [--expect FILE]
 #                    [--fingerprint FP]... [--json JSON]... [--secret TEXT]... [--absent HEX]...
-#                    [--count N FILTER]...
+#                    [--hidden HEX]... [--count N FILTER]...
 #
 #   --fingerprint FP   a hello with this fingerprint must be shown
 #   --json JSON        with the key log, this exact plaintext must be decrypted (MAC verified);
@@ -13,9 +13,11 @@
 #   --absent HEX       these bytes (lowercase hex: a client's static X25519 key or its Ed25519
 #                      key) must appear nowhere: not in the capture file, not in tshark's full
 #                      output (-V -x: the tree and every hex dump), with or without the key log
+#   --hidden HEX       the same, but only without the key log: for a live chat, where a
+#                      decrypted message may name a user's key on purpose
 #   --count N FILTER   with the key log, exactly N packets match the display filter FILTER
 #   --expect FILE      the same, one per line: "fingerprint FP", "json JSON", "secret TEXT",
-#                      "absent HEX", "count N FILTER" ('#' lines are comments); make_capture
+#                      "absent HEX", "hidden HEX", "count N FILTER" ('#' lines are comments); make_capture
 #                      writes one
 #   --robustness       for damaged captures (make_capture --mutate): only check that the
 #                      dissector neither raises a Lua error nor gives up on a frame
@@ -28,7 +30,7 @@
 set -u
 
 plugin="" pcap="" keylog="" robustness=0
-fingerprints=() jsons=() secrets=() absents=() counts=()
+fingerprints=() jsons=() secrets=() absents=() hiddens=() counts=()
 
 read_expect_file() {
   local line kind rest
@@ -41,6 +43,7 @@ read_expect_file() {
       json) jsons+=("$rest") ;;
       secret) secrets+=("$rest") ;;
       absent) absents+=("$rest") ;;
+      hidden) hiddens+=("$rest") ;;
       count) counts+=("$rest") ;;
       *) echo "check_capture: unknown line in $1: $line" >&2; exit 2 ;;
     esac
@@ -57,6 +60,7 @@ while [[ $# -gt 0 ]]; do
     --json) jsons+=("$2"); shift 2 ;;
     --secret) secrets+=("$2"); shift 2 ;;
     --absent) absents+=("$2"); shift 2 ;;
+    --hidden) hiddens+=("$2"); shift 2 ;;
     --count) counts+=("$2 $3"); shift 3 ;;
     --robustness) robustness=1; shift ;;
     *) echo "check_capture: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
@@ -115,33 +119,34 @@ if [[ $robustness -eq 1 ]]; then
   exit
 fi
 
-# absent_from FILE WHAT: none of the --absent byte strings in a tshark -V -x output. The tree
+# absent_from FILE WHAT HEX...: none of the byte strings in a tshark -V -x output. The tree
 # shows bytes as contiguous hex (or with colons); a hex dump line holds up to 16 of them after
 # its offset, so the dump is joined back into one hex string per run.
 absent_from() {
-  local hex colons
+  local file=$1 what=$2 hex colons
+  shift 2
   awk '/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+  /{ for (i = 2; i <= 17; i++) if ($i ~ /^[0-9a-f][0-9a-f]$/) printf "%s", $i; else break }
-       !/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+  /{ print "" }' "$1" >"$work/dump-hex.txt"
-  for hex in "${absents[@]}"; do
+       !/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+  /{ print "" }' "$file" >"$work/dump-hex.txt"
+  for hex in "$@"; do
     colons=$(sed 's/../&:/g; s/:$//' <<<"$hex")
-    if grep -qiF -e "$hex" -e "$colons" "$1" "$work/dump-hex.txt"; then
-      fail "$2: the bytes $hex appear in tshark's output"
+    if grep -qiF -e "$hex" -e "$colons" "$file" "$work/dump-hex.txt"; then
+      fail "$what: the bytes $hex appear in tshark's output"
     else
       pass
     fi
   done
 }
 
-if [[ ${#absents[@]} -gt 0 ]]; then
+if [[ $((${#absents[@]} + ${#hiddens[@]})) -gt 0 ]]; then
   od -An -tx1 -v "$pcap" | tr -d ' \n' >"$work/pcap-hex.txt"
-  for hex in "${absents[@]}"; do
+  for hex in "${absents[@]}" "${hiddens[@]}"; do
     if grep -qiF -- "$hex" "$work/pcap-hex.txt"; then fail "the bytes $hex are in the capture file"; else pass; fi
   done
 fi
 
 # ------------------------------------------------------------------------- without the key log
 ts "" -V -x >"$work/plain.txt"
-absent_from "$work/plain.txt" "without key log"
+absent_from "$work/plain.txt" "without key log" "${absents[@]}" "${hiddens[@]}"
 no_lua_errors "$work/plain.txt" "without key log"
 if ! grep -q "^natter encrypted chat" "$work/plain.txt"; then
   fail "the dissector labelled nothing (is $plugin loaded?)"
@@ -168,7 +173,7 @@ done
 if [[ -n "$keylog" ]]; then
   ts "$keylog" -V -x >"$work/keys.txt"
   no_lua_errors "$work/keys.txt" "with key log"
-  absent_from "$work/keys.txt" "with key log"
+  absent_from "$work/keys.txt" "with key log" "${absents[@]}"
   # Field output holds each plaintext in full (-V cuts long labels); the frames of one packet
   # are joined by an ASCII record separator, turned into one plaintext per line.
   ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext |
