@@ -1,15 +1,19 @@
--- natter.lua — Wireshark dissector for natter, the encrypted chat (docs/PROTOCOL.md).
+-- natter.lua — Wireshark dissector for natter, the encrypted chat, protocol 2
+-- (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md, docs/SESSION-V2.md).
 --
 -- Install: copy this ONE file into Wireshark's personal Lua plugins folder
 -- (Help › About Wireshark › Folders › "Personal Lua Plugins"), or load it for one run with
 -- `tshark -X lua_script:natter.lua`. See docs/WIRESHARK.md.
 --
--- What it shows: the length prefix of every frame; the plaintext hello (magic, version, role,
--- long-term public key and its fingerprint as natter prints it); the key exchange frames
--- (sealed under the long-term keys, which the dissector never has; the client's nonce is the
--- connection id); and session frames (direction, counter, MAC, ciphertext). With the
--- "Key log file" preference pointing at a file written by `natter --keylog`, session frames
--- are opened, their MAC verified, and the JSON handed to Wireshark's JSON dissector.
+-- What it shows: the length prefix of every frame; the plaintext server hello (version, role,
+-- the server's static key and its fingerprint); the client hello header and Noise message 1,
+-- whose ephemeral key is the connection id; Noise messages 2 and 3 as what they are, encrypted
+-- (the client's static key and identity travel in message 3 and are never shown, since no key
+-- log holds the handshake keys); a NATE refusal, flagged as unauthenticated; a hello of
+-- protocol 1 as unsupported; and session frames (direction, counter, MAC, padded size). With
+-- the "Key log file" preference pointing at a file of NATTER_V2_SESSION lines written by
+-- `--keylog`, session frames are opened, their MAC and padding checked, and the JSON handed to
+-- Wireshark's JSON dissector. Counter gaps (a dropped frame) and replays are flagged.
 --
 -- Requires Wireshark 4.0 or newer (Lua 5.2 with bit32; a shim covers Lua 5.3/5.4 builds).
 -- Loaded by a plain Lua interpreter (where `Proto` does not exist) the file returns its crypto
@@ -17,7 +21,7 @@
 
 -- ===========================================================================================
 -- Crypto: SHA-256 (fingerprints), HSalsa20/Salsa20/XSalsa20 and Poly1305 (opening session
--- frames), in pure Lua 5.2 on byte strings.
+-- frames) and sodium_unpad, in pure Lua 5.2 on byte strings.
 --
 -- Why this exists: Wireshark's Lua API offers no XSalsa20-Poly1305, and a C plugin would have
 -- to be compiled for every Wireshark version and OS. Pure Lua runs wherever Wireshark does.
@@ -681,10 +685,10 @@ local function classify(tvb, pinfo, ckey)
   end
   local magic = body:len() >= 4 and body:range(0, 4):string() or ""
   classify_handshake(rec, d, dir, conv, body, magic)
-  if rec.kind == "session" then
+  if rec.kind == "session" or rec.kind == "msg2" or rec.kind == "msg3" then
     rec.conn_id = conv.conn_id
-    classify_counter(rec, d, body)
   end
+  if rec.kind == "session" then classify_counter(rec, d, body) end
   return rec
 end
 
@@ -792,7 +796,15 @@ local function dissect_client_hello(body, root, rec)
     crypto.tohex(body:range(HELLO_HEADER_LEN, 8):raw()))
 end
 
-local function dissect_msg2(body, root)
+-- The connection id (generated), on a frame after message 1. A bytes field takes its length
+-- from the range, so the 32-byte id is attached to the frame's first 32 bytes.
+local function add_connection_id(root, body, rec)
+  if rec.conn_id and body:len() >= KEY_LEN then
+    root:add(f.connection_id, body:range(0, KEY_LEN), crypto.fromhex(rec.conn_id)):set_generated()
+  end
+end
+
+local function dissect_msg2(body, root, rec)
   local len = body:len()
   if len < MSG2_MIN then
     root:add_proto_expert_info(e.bad_size, string.format(
@@ -802,6 +814,7 @@ local function dissect_msg2(body, root)
     return "Noise message 2 (too short)"
   end
   root:add(f.ephemeral, body:range(0, KEY_LEN))
+  add_connection_id(root, body, rec)
   root:add(f.encrypted_payload, body:range(KEY_LEN))
   add_generated(root, f.payload_length, len - KEY_LEN - TAG_LEN)
   add_generated(root, f.contents, "server parameters (max_frame, max_text), encrypted " ..
@@ -809,7 +822,7 @@ local function dissect_msg2(body, root)
   return string.format("Noise message 2 (<- e, ee) %d bytes: server parameters, encrypted", len)
 end
 
-local function dissect_msg3(body, root)
+local function dissect_msg3(body, root, rec)
   local len = body:len()
   if len < MSG3_MIN then
     root:add_proto_expert_info(e.bad_size, string.format(
@@ -819,6 +832,7 @@ local function dissect_msg3(body, root)
     return "Noise message 3 (too short)"
   end
   root:add(f.encrypted_static, body:range(0, MSG3_STATIC))
+  add_connection_id(root, body, rec)
   root:add(f.encrypted_payload, body:range(MSG3_STATIC))
   add_generated(root, f.payload_length, len - MSG3_STATIC - TAG_LEN)
   -- Never shown as known: the client's static key and identity are encrypted under handshake
@@ -939,11 +953,7 @@ local function dissect_session(body, root, pinfo, rec, fkey)
     add_generated(root, f.size_bucket, string.format("%d to %d bytes (%d padded)",
       ct_len - BLOCK, ct_len - 1, ct_len))
   end
-  if rec.conn_id then
-    -- A bytes field takes its length from the range, so the (generated) 32-byte id is attached
-    -- to the first 32 bytes of this frame (nonce and the start of the MAC).
-    root:add(f.connection_id, body:range(0, KEY_LEN), crypto.fromhex(rec.conn_id)):set_generated()
-  end
+  add_connection_id(root, body, rec)
 
   local head = string.format("Session %s #%.0f", arrow, rec.counter)
   if rec.counter_status == "gap" then
@@ -992,8 +1002,8 @@ local kind_names = {
 local function dissect_body(body, root, pinfo, rec, fkey)
   if rec.kind == "server_hello" then return dissect_server_hello(body, root, rec) end
   if rec.kind == "client_hello" then return dissect_client_hello(body, root, rec) end
-  if rec.kind == "msg2" then return dissect_msg2(body, root) end
-  if rec.kind == "msg3" then return dissect_msg3(body, root) end
+  if rec.kind == "msg2" then return dissect_msg2(body, root, rec) end
+  if rec.kind == "msg3" then return dissect_msg3(body, root, rec) end
   if rec.kind == "refusal" then return dissect_refusal(body, root) end
   if rec.kind == "session" then return dissect_session(body, root, pinfo, rec, fkey) end
   if rec.kind == "hello_other" then
