@@ -106,13 +106,20 @@ cr::client_identity_v2 next_identity() {
   return id;
 }
 
-// v1 fingerprint of an X25519 key (PROTOCOL.md §7), as natter prints the server's key.
+// A v2 server fingerprint, as natter prints its server key: SHA-256("natter server fingerprint
+// v2" ‖ 0x00 ‖ key), 20 bytes as "2:" + 10 groups. Written out here rather than taken from
+// natter_crypto, so the dissector is checked against a second reading of the definition.
 std::string fingerprint(const cr::public_key& pk) {
+  static constexpr char label[] = "natter server fingerprint v2";  // hashed with its NUL
   std::array<std::uint8_t, crypto_hash_sha256_BYTES> d{};
-  crypto_hash_sha256(d.data(), pk.data(), pk.size());
-  const std::string h = hex(d.data(), 16);
-  std::string fp;
-  for (std::size_t g = 0; g < 8; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label), sizeof label);
+  crypto_hash_sha256_update(&st, pk.data(), pk.size());
+  crypto_hash_sha256_final(&st, d.data());
+  const std::string h = hex(d.data(), 20);
+  std::string fp = "2:";
+  for (std::size_t g = 0; g < 10; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
   return fp;
 }
 

@@ -7,6 +7,7 @@
 // hex, "-" for an empty byte string, '#' lines are comments:
 //   sha256      MSG DIGEST
 //   fingerprint PK FINGERPRINT
+//   fingerprint2 PK FINGERPRINT                       protocol 2 server fingerprint
 //   hsalsa20    KEY IN16 OUT32                       crypto_core_hsalsa20 (standard constants)
 //   beforenm    SHARED K                              K = crypto_box_beforenm(pk, sk),
 //                                                     SHARED = crypto_scalarmult(sk, pk)
@@ -172,6 +173,22 @@ void generate(std::ostream& out) {
     std::string fp;
     for (std::size_t g = 0; g < 8; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
     out << "fingerprint " << hex(pk) << ' ' << fp << '\n';
+  }
+
+  // Protocol 2 server fingerprints: SHA-256("natter server fingerprint v2\0" ‖ key), 20 bytes.
+  for (int i = 0; i < 8; ++i) {
+    const bytes pk = random_bytes(crypto_box_PUBLICKEYBYTES);
+    static constexpr char label[] = "natter server fingerprint v2";  // with its NUL
+    std::array<unsigned char, crypto_hash_sha256_BYTES> d{};
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label), sizeof label);
+    crypto_hash_sha256_update(&st, pk.data(), pk.size());
+    crypto_hash_sha256_final(&st, d.data());
+    const std::string h = hex(d.data(), 20);
+    std::string fp = "2:";
+    for (std::size_t g = 0; g < 10; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
+    out << "fingerprint2 " << hex(pk) << ' ' << fp << '\n';
   }
 
   for (int i = 0; i < 8; ++i) {

@@ -133,12 +133,22 @@ do
     return concat(out)
   end
 
-  -- docs/PROTOCOL.md §7: first 16 bytes of SHA-256(public key), 8 groups of 4 hex digits.
+  -- Protocol 1 (a v1 hello): first 16 bytes of SHA-256(public key), 8 groups of 4 hex digits.
   function crypto.fingerprint(public_key)
     local hex = crypto.tohex(crypto.sha256(public_key):sub(1, 16))
     local groups = {}
     for i = 1, 32, 4 do groups[#groups + 1] = hex:sub(i, i + 3) end
     return concat(groups, "-")
+  end
+
+  -- A protocol 2 server's fingerprint (fingerprint_v2.hpp, server_fingerprint_v2): the first
+  -- 20 bytes of SHA-256("natter server fingerprint v2" ‖ 0x00 ‖ X25519 key), shown as "2:" and
+  -- 10 groups of 4 hex digits. The label keeps it apart from a user's fingerprint of the same bytes.
+  function crypto.server_fingerprint_v2(public_key)
+    local hex = crypto.tohex(crypto.sha256("natter server fingerprint v2\0" .. public_key):sub(1, 20))
+    local groups = {}
+    for i = 1, 40, 4 do groups[#groups + 1] = hex:sub(i, i + 3) end
+    return "2:" .. concat(groups, "-")
   end
 
   -- -------------------------------------------------------------------------- Salsa20 family
@@ -379,7 +389,8 @@ local f = {
   reserved = ProtoField.uint16("natter.hello.reserved", "Reserved", base.HEX),
   public_key = ProtoField.bytes("natter.hello.public_key", "Static public key (X25519)"),
   fingerprint = ProtoField.string("natter.hello.fingerprint", "Fingerprint", base.ASCII,
-    "First 16 bytes of SHA-256(public key), as natter prints a server key"),
+    "The key's fingerprint as natter prints it: protocol 2 server fingerprint (2:…), or a " ..
+    "protocol 1 fingerprint for a protocol 1 hello"),
   reason = ProtoField.string("natter.refusal.reason", "Reason (unauthenticated)", base.UNICODE),
   ephemeral = ProtoField.bytes("natter.noise.ephemeral", "Ephemeral public key (X25519)"),
   encrypted_static = ProtoField.bytes("natter.noise.encrypted_static",
@@ -755,7 +766,7 @@ local function dissect_server_hello(body, root, rec)
     return "Server hello (wrong size)"
   end
   root:add(f.public_key, body:range(8, KEY_LEN))
-  local fp = crypto.fingerprint(body:range(8, KEY_LEN):raw())
+  local fp = crypto.server_fingerprint_v2(body:range(8, KEY_LEN):raw())
   add_generated(root, f.fingerprint, fp)
   return "Server hello, server key " .. fp
 end

@@ -50,6 +50,8 @@ for line in io.lines(vectors_path) do
       check(crypto.tohex(crypto.sha256(unhex(f[2]))) == f[3], where)
     elseif kind == "fingerprint" then
       check(crypto.fingerprint(unhex(f[2])) == f[3], where)
+    elseif kind == "fingerprint2" then
+      check(crypto.server_fingerprint_v2(unhex(f[2])) == f[3], where)
     elseif kind == "hsalsa20" then
       check(crypto.tohex(crypto.hsalsa20(unhex(f[2]), unhex(f[3]))) == f[4], where)
     elseif kind == "beforenm" then
@@ -117,7 +119,7 @@ do
 end
 
 -- A vectors file that lost its content must not pass quietly.
-for _, kind in ipairs({ "sha256", "fingerprint", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
+for _, kind in ipairs({ "sha256", "fingerprint", "fingerprint2", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
   "unpad", "session2" }) do
   check((counts[kind] or 0) > 0, "no " .. kind .. " vectors in " .. vectors_path)
 end

@@ -45,12 +45,12 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "natter/crypto/fingerprint.hpp"
 #include "natter/crypto/handshake_v2.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
@@ -96,13 +96,16 @@ cr::client_identity_v2 fresh_identity() {
   return id;
 }
 
-// Fingerprint v2 (fingerprint_v2.hpp, which this file cannot include for the same reason).
-std::string fingerprint_v2(const cr::ed25519_public_key& key) {
-  static constexpr char label[] = "natter fingerprint v2";  // hashed with its NUL
+// Fingerprints v2 (fingerprint_v2.hpp, which this file cannot include for the same reason):
+// SHA-256(label ‖ 0x00 ‖ key), the first 20 bytes as "2:" + 10 groups of 4 hex digits. A user's
+// label is "natter fingerprint v2", a server's "natter server fingerprint v2".
+std::string labelled_fingerprint(std::string_view label, std::span<const std::uint8_t, 32> key) {
   std::array<std::uint8_t, crypto_hash_sha256_BYTES> d{};
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label), sizeof label);
+  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()), label.size());
+  const unsigned char nul = 0;
+  crypto_hash_sha256_update(&st, &nul, 1);
   crypto_hash_sha256_update(&st, key.data(), key.size());
   crypto_hash_sha256_final(&st, d.data());
   const std::string h = cr::to_hex(std::span(d.data(), 20));
@@ -144,7 +147,7 @@ class poke {
     sockaddr_in local{};
     socklen_t len = sizeof local;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    std::cout << "fingerprint " << fingerprint_v2(identity_.ed25519_public) << "\n"
+    std::cout << "fingerprint " << labelled_fingerprint("natter fingerprint v2", identity_.ed25519_public) << "\n"
               << "client-static " << cr::to_hex(identity_.x25519.public_key_bytes) << "\n"
               << "client-ed25519 " << cr::to_hex(identity_.ed25519_public) << "\n"
               << "local-port " << ntohs(local.sin_port) << std::endl;
@@ -163,7 +166,7 @@ class poke {
     trace_in(body, "server hello");
     if (!hs.on_frame(body).empty() || hs.current() != st::awaiting_verdict) die("handshake: " + hs.error());
     // No pin check: a test tool talks to whatever server it is pointed at.
-    std::cout << "server-fingerprint " << cr::fingerprint(hs.peer_key()) << "\n";
+    std::cout << "server-fingerprint " << labelled_fingerprint("natter server fingerprint v2", hs.peer_key()) << "\n";
     auto frames = hs.accept_peer_key();
     if (frames.size() != 1) die("handshake: no client hello to send: " + hs.error());
     bytes out;
