@@ -42,6 +42,7 @@
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
 #include "pcap_writer.hpp"
+#include "v2_identity.hpp"
 
 namespace {
 
@@ -91,37 +92,10 @@ cr::secret_key next_secret() {
   return s;
 }
 
-// A v2 client identity as identity v2 derives it: an Ed25519 seed, its X25519 form the static.
-cr::client_identity_v2 next_identity() {
-  const cr::secret_key seed = next_secret();
-  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> ed_secret{};
-  cr::client_identity_v2 id;
-  cr::secret_key x;
-  if (crypto_sign_seed_keypair(id.ed25519_public.data(), ed_secret.data(), seed.data()) != 0 ||
-      crypto_sign_ed25519_sk_to_curve25519(x.data(), ed_secret.data()) != 0) {
-    throw std::runtime_error("cannot derive a v2 identity");
-  }
-  sodium_memzero(ed_secret.data(), ed_secret.size());
-  id.x25519 = cr::key_pair::from_secret(std::move(x));
-  return id;
-}
+// A v2 client identity from the next secret as its Ed25519 seed.
+cr::client_identity_v2 next_identity() { return natter::tools::identity_from_seed(next_secret()); }
 
-// A v2 server fingerprint, as natter prints its server key: SHA-256("natter server fingerprint
-// v2" ‖ 0x00 ‖ key), 20 bytes as "2:" + 10 groups. Written out here rather than taken from
-// natter_crypto, so the dissector is checked against a second reading of the definition.
-std::string fingerprint(const cr::public_key& pk) {
-  static constexpr char label[] = "natter server fingerprint v2";  // hashed with its NUL
-  std::array<std::uint8_t, crypto_hash_sha256_BYTES> d{};
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label), sizeof label);
-  crypto_hash_sha256_update(&st, pk.data(), pk.size());
-  crypto_hash_sha256_final(&st, d.data());
-  const std::string h = hex(d.data(), 20);
-  std::string fp = "2:";
-  for (std::size_t g = 0; g < 10; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
-  return fp;
-}
+std::string fingerprint(const cr::public_key& pk) { return natter::tools::server_fingerprint(pk); }
 
 // ------------------------------------------------------------------------------ expectations
 struct expectations {
@@ -256,7 +230,7 @@ bytes handshake(tcp_connection& tcp, v2_session& s, expectations& expect) {
   expect.fingerprint_of(s.server_key());
   // Privacy of the client identity: message 3 carries both keys, encrypted.
   expect.absent(hex(s.identity().x25519.public_key_bytes));
-  expect.absent(hex(s.identity().ed25519_public));
+  expect.absent(hex(natter::tools::ed25519_bytes(s.identity().ed25519_public)));
   return msg3;
 }
 

@@ -30,9 +30,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -45,7 +42,6 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -56,6 +52,7 @@
 #include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "natter/message_build.hpp"
+#include "v2_identity.hpp"
 
 namespace {
 
@@ -78,40 +75,12 @@ struct options {
   std::exit(1);
 }
 
-// A v2 identity from a fresh Ed25519 seed, derived as identity v2 does (IDENTITY-V2.md). Made
-// here with libsodium because identity_v2.hpp cannot be included beside handshake_v2.hpp (both
-// declare ed25519_public_key).
+// A fresh identity v2 on every run: a random Ed25519 seed (v2_identity.hpp says why not
+// identity_v2::generate()).
 cr::client_identity_v2 fresh_identity() {
-  std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
-  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> ed_secret{};
-  randombytes_buf(seed.data(), seed.size());
-  cr::client_identity_v2 id;
-  cr::secret_key x;
-  const bool ok = crypto_sign_seed_keypair(id.ed25519_public.data(), ed_secret.data(), seed.data()) == 0 &&
-                  crypto_sign_ed25519_sk_to_curve25519(x.data(), ed_secret.data()) == 0;
-  sodium_memzero(seed.data(), seed.size());
-  sodium_memzero(ed_secret.data(), ed_secret.size());
-  if (!ok) die("cannot derive a v2 identity");
-  id.x25519 = cr::key_pair::from_secret(std::move(x));
-  return id;
-}
-
-// Fingerprints v2 (fingerprint_v2.hpp, which this file cannot include for the same reason):
-// SHA-256(label ‖ 0x00 ‖ key), the first 20 bytes as "2:" + 10 groups of 4 hex digits. A user's
-// label is "natter fingerprint v2", a server's "natter server fingerprint v2".
-std::string labelled_fingerprint(std::string_view label, std::span<const std::uint8_t, 32> key) {
-  std::array<std::uint8_t, crypto_hash_sha256_BYTES> d{};
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()), label.size());
-  const unsigned char nul = 0;
-  crypto_hash_sha256_update(&st, &nul, 1);
-  crypto_hash_sha256_update(&st, key.data(), key.size());
-  crypto_hash_sha256_final(&st, d.data());
-  const std::string h = cr::to_hex(std::span(d.data(), 20));
-  std::string fp = "2:";
-  for (std::size_t g = 0; g < 10; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
-  return fp;
+  cr::secret_key seed;
+  cr::random_bytes(std::span(seed.data(), seed.size()));
+  return natter::tools::identity_from_seed(seed);
 }
 
 // The key log, when asked for: told the keys once, right after split(); appends the v2 line.
@@ -147,9 +116,9 @@ class poke {
     sockaddr_in local{};
     socklen_t len = sizeof local;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    std::cout << "fingerprint " << labelled_fingerprint("natter fingerprint v2", identity_.ed25519_public) << "\n"
+    std::cout << "fingerprint " << natter::tools::user_fingerprint(natter::tools::ed25519_bytes(identity_.ed25519_public)) << "\n"
               << "client-static " << cr::to_hex(identity_.x25519.public_key_bytes) << "\n"
-              << "client-ed25519 " << cr::to_hex(identity_.ed25519_public) << "\n"
+              << "client-ed25519 " << cr::to_hex(natter::tools::ed25519_bytes(identity_.ed25519_public)) << "\n"
               << "local-port " << ntohs(local.sin_port) << std::endl;
   }
   ~poke() { ::close(fd_); }
@@ -166,7 +135,7 @@ class poke {
     trace_in(body, "server hello");
     if (!hs.on_frame(body).empty() || hs.current() != st::awaiting_verdict) die("handshake: " + hs.error());
     // No pin check: a test tool talks to whatever server it is pointed at.
-    std::cout << "server-fingerprint " << labelled_fingerprint("natter server fingerprint v2", hs.peer_key()) << "\n";
+    std::cout << "server-fingerprint " << natter::tools::server_fingerprint(hs.peer_key()) << "\n";
     auto frames = hs.accept_peer_key();
     if (frames.size() != 1) die("handshake: no client hello to send: " + hs.error());
     bytes out;
