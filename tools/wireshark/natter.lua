@@ -733,7 +733,7 @@ local function add_generated(tree, field, value)
 end
 
 -- Magic, version, role and reserved bytes: the 8 bytes every hello starts with.
-local function dissect_hello_header(body, root, rec, expected_role)
+local function dissect_hello_header(body, root, expected_role)
   root:add(f.magic, body:range(0, 4))
   local version = body:range(4, 1):uint()
   local version_item = root:add(f.version, body:range(4, 1))
@@ -758,11 +758,11 @@ local function dissect_server_hello(body, root, rec)
     root:add_proto_expert_info(e.bad_size, "Hello shorter than its 8-byte header")
     return "Server hello (too short)"
   end
-  dissect_hello_header(body, root, rec, rec.dir == "s2c" and 2 or 1)
+  dissect_hello_header(body, root, rec.dir == "s2c" and 2 or 1)
   if body:len() ~= HELLO_LEN then
     root:add_proto_expert_info(e.bad_size,
       string.format("Server hello must be %d bytes, not %d", HELLO_LEN, body:len()))
-    root:add(f.data, body:range(HEADER_LEN + 4))
+    if body:len() > HELLO_HEADER_LEN then root:add(f.data, body:range(HELLO_HEADER_LEN)) end
     return "Server hello (wrong size)"
   end
   root:add(f.public_key, body:range(8, KEY_LEN))
@@ -773,7 +773,7 @@ end
 
 -- A hello of another protocol version (protocol 1: 40 bytes, the same layout from either side).
 local function dissect_other_hello(body, root, rec)
-  local version, role = dissect_hello_header(body, root, rec, rec.dir == "s2c" and 2 or 1)
+  local version, role = dissect_hello_header(body, root, rec.dir == "s2c" and 2 or 1)
   if body:len() == HELLO_LEN then
     root:add(f.public_key, body:range(8, KEY_LEN))
     add_generated(root, f.fingerprint, crypto.fingerprint(body:range(8, KEY_LEN):raw()))
@@ -790,7 +790,7 @@ local function dissect_client_hello(body, root, rec)
     root:add_proto_expert_info(e.bad_size, "Client hello shorter than its 8-byte header")
     return "Client hello (too short)"
   end
-  dissect_hello_header(body, root, rec, 1)
+  dissect_hello_header(body, root, 1)
   local msg_len = body:len() - HELLO_HEADER_LEN
   if msg_len < MSG1_MIN then
     root:add_proto_expert_info(e.bad_size, string.format(
@@ -966,7 +966,8 @@ local function dissect_session(body, root, pinfo, rec, fkey)
   end
   add_connection_id(root, body, rec)
 
-  local head = string.format("Session %s #%.0f", arrow, rec.counter)
+  -- The counter as text from the 64-bit field: a double (rec.counter) is exact only below 2^53.
+  local head = string.format("Session %s #%s", arrow, tostring(body:range(16, 8):uint64()))
   if rec.counter_status == "gap" then
     head = head .. string.format(" [frame %.0f missing]", rec.previous_counter + 1)
   elseif rec.counter_status == "replay" then
