@@ -19,9 +19,10 @@
 //   2. port 40000: a connection found only by the heuristic dissector, with a 4000-byte text.
 //   3. port 9900: a connection whose keys are NOT in the key log (its text must never show).
 //   4. port 9900: a refusal (NATE) in place of message 2, and a protocol 1 client refused.
-//   5. port 9900: a relay dropped one server→client frame (the counter gap is flagged), and an
-//      authentic client frame whose padding is not sodium_pad's.
-//   6. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
+//   5. port 9900: a relay dropped one server→client frame (the counter gap is flagged) and
+//      repeated another (a replay), and an authentic client frame whose padding is not sodium_pad's.
+//   6. port 9900: handshake and session frames too short for their fixed parts.
+//   7. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
 // PREFIX.expect lists what check_capture.sh must find (see that script), including that no
 // client's static X25519 key or Ed25519 key appears anywhere: message 3 carries them encrypted.
 #include <sodium.h>
@@ -352,8 +353,8 @@ void refused_connections(pcap_writer& pcap, expectations& expect) {
   }
 }
 
-// A relay removed server→client frame #3: the client sees #4 after #2. The client then sends
-// an authentic frame with broken padding.
+// A relay removed server→client frame #3 (the client sees #4 after #2) and sent #4 twice. The
+// client then sends an authentic frame with broken padding.
 void dropped_frame_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& expect) {
   v2_session s;
   tcp_connection tcp(pcap, {127, 0, 0, 1}, 50006, {127, 0, 0, 1}, 9900);
@@ -364,8 +365,30 @@ void dropped_frame_connection(pcap_writer& pcap, std::ofstream& keylog, expectat
   tcp.send(1, said(s, 1, R"({"type":"message","id":1,"from":"bob","text":"before the gap"})", expect));
   (void)s.session(1, R"({"type":"message","id":2,"from":"bob","text":"dropped by a relay"})");
   expect.secret("dropped by a relay");
-  tcp.send(1, said(s, 1, R"({"type":"message","id":3,"from":"bob","text":"after the gap"})", expect));
+  const bytes after = said(s, 1, R"({"type":"message","id":3,"from":"bob","text":"after the gap"})", expect);
+  tcp.send(1, after);
+  // The relay also repeats #4: authentic, so it opens, and it is flagged as a replay.
+  expect.json(R"({"type":"message","id":3,"from":"bob","text":"after the gap"})");
+  tcp.send(1, after);
   tcp.send(0, s.badly_padded_client_frame(c2s_key_of(s.keylog_line())));
+  tcp.close();
+}
+
+// Handshake frames too short for what they must hold, and a session frame without its MAC:
+// each flagged as the wrong size, none a Lua error.
+void short_frames_connection(pcap_writer& pcap, expectations& expect) {
+  v2_session s;
+  ++expect.server_hellos;  // counted by kind: each frame is still what its place makes it
+  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50008, {127, 0, 0, 1}, 9900);
+  bytes hello = s.server_hello();
+  tcp.send(1, frame(slice(hello, 4, cr::hello_header_size)));  // the header without the key
+  tcp.send(0, frame(slice(s.client_hello(hello), 4, cr::hello_header_size)));  // no message 1
+  tcp.send(1, frame(str_bytes("2")));
+  tcp.send(0, frame(str_bytes("3")));
+  bytes stub(cr::nonce_size, 0);  // a nonce and nothing after it
+  stub[0] = 1;
+  stub.back() = 1;
+  tcp.send(0, frame(stub));
   tcp.close();
 }
 
@@ -399,11 +422,13 @@ void write_capture(const std::string& prefix) {
   unlogged_connection(pcap, expect);
   refused_connections(pcap, expect);
   dropped_frame_connection(pcap, keylog, expect);
+  short_frames_connection(pcap, expect);
   malformed_connection(pcap, expect);
   expect.count("natter.mac_failed", 1);
   expect.count("natter.gap", 1);
   expect.count("natter.bad_padding", 1);
-  expect.count("natter.replay", 0);
+  expect.count("natter.replay", 1);
+  expect.count("natter.bad_size", 5);
   expect.count("natter.bad_length", 2);
   expect.count("natter.truncated", 1);
   expect.count("natter.after_error", 1);
