@@ -4,6 +4,7 @@
 #
 #   live_capture_test.sh --server natter-server --client natter --poke natter_wire_poke
 #                        --plugin natter.lua --checker check_capture.sh [--out DIR]
+#                        [--identity-keys natter_identity_keys]
 #
 # The chat: bob and carol stay online (--stay), alice pipes a broadcast, a whisper and a UTF-8
 # line, then natter_wire_poke (a real v2 client with awkward writes) sends message 3 cut across
@@ -14,8 +15,11 @@
 #
 # Asserted: both key logs hold the same lines; through check_capture.sh every TCP payload is
 # labelled natter, each connection's four handshake messages are labelled, the server's
-# fingerprint is shown, poke's static X25519 key and Ed25519 key appear nowhere in the capture
-# (message 3 carries them encrypted), no message text is visible without the key log, with it
+# fingerprint is shown, no client's static X25519 key appears anywhere, with or without the key
+# log, and no client's Ed25519 key appears in the capture or in its dissection without the key
+# log (message 3 carries both encrypted; a decrypted presence message may name an Ed25519 key on
+# purpose); bob's, carol's and alice's keys are read from their identity files with
+# --identity-keys (without it only poke's, which it prints, are checked); no message text is visible without the key log, with it
 # every frame the clients traced is decrypted with a good MAC and padding (exactly those, no
 # more), no counter gap is flagged, the split and coalesced frames are where they were written,
 # the tampered frame is flagged and its text never shown; and for each connection the --trace
@@ -29,7 +33,7 @@
 set -u
 export LC_ALL=C.UTF-8
 
-server="" client="" poke="" plugin="" checker="" out=""
+server="" client="" poke="" plugin="" checker="" out="" identity_keys=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --server) server=$2; shift 2 ;;
@@ -38,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --plugin) plugin=$2; shift 2 ;;
     --checker) checker=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --identity-keys) identity_keys=$2; shift 2 ;;
     *) echo "live_capture_test: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -196,8 +201,21 @@ cmp -s "$d/server.keylog.sorted" "$d/clients.keylog.sorted" ||
 # encrypted, so no client fingerprint can be shown.
 fps=("$server_fp")
 poke_port=$(sed -n 's/^local-port //p' "$d/poke.out")
-poke_keys=("$(sed -n 's/^client-static //p' "$d/poke.out")" "$(sed -n 's/^client-ed25519 //p' "$d/poke.out")")
-[[ -n "${poke_keys[0]}" && -n "${poke_keys[1]}" ]] || fail "natter_wire_poke printed no client keys"
+# Every client's keys: the X25519 static must appear nowhere; the Ed25519 key not without the
+# key log (with it, the server's presence messages name users by it).
+statics=("$(sed -n 's/^client-static //p' "$d/poke.out")")
+identities=("$(sed -n 's/^client-ed25519 //p' "$d/poke.out")")
+[[ -n "${statics[0]}" && -n "${identities[0]}" ]] || fail "natter_wire_poke printed no client keys"
+if [[ -n "$identity_keys" ]]; then
+  for who in bob carol alice; do
+    if ! "$identity_keys" "$d/$who/natter/identity" >"$d/$who.keys" 2>&1; then
+      fail "no keys from $who's identity file: $(cat "$d/$who.keys")"
+      continue
+    fi
+    statics+=("$(sed -n 's/^x25519 //p' "$d/$who.keys")")
+    identities+=("$(sed -n 's/^ed25519 //p' "$d/$who.keys")")
+  done
+fi
 
 # Every session frame a client traced, sent or received, with its decrypted JSON. Each frame on
 # the wire is between one client and the server, so this is every frame of the capture (the
@@ -212,9 +230,8 @@ cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_r
   for fp in "${fps[@]}"; do echo "fingerprint $fp"; done
   while IFS= read -r json; do echo "json $json"; done <"$d/expected-json.txt"
   echo "secret $secret"
-  # poke's keys: not in the capture, not in the dissection without the key log (with it, a
-  # decrypted message may name a user's key on purpose).
-  for key in "${poke_keys[@]}"; do [[ -n "$key" ]] && echo "hidden $key"; done
+  for key in "${statics[@]}"; do [[ -n "$key" ]] && echo "absent $key"; done
+  for key in "${identities[@]}"; do [[ -n "$key" ]] && echo "hidden $key"; done
   echo "count 1 natter.mac_failed"
   echo "count 0 natter.internal"
   echo "count 0 natter.no_key"
@@ -238,7 +255,7 @@ cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_r
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 4 && natter.session.counter == 5 && tcp.segments"
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 6 && natter.mac_failed"
 } >"$d/live.expect"
-step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fps[@]} fingerprint, $(grep -c '^hidden' "$d/live.expect") keys to find nowhere"
+step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fps[@]} fingerprint, $(grep -c -e '^hidden' -e '^absent' "$d/live.expect") client keys to find nowhere"
 
 # ---------------------------------------------------------------------------------- the checker
 bash "$checker" --plugin "$plugin" --pcap "$d/capture.pcapng" --keylog "$d/server.keylog" \
