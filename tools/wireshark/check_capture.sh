@@ -3,25 +3,34 @@
 # capture from make_capture and on a live capture of the real server alike:
 #
 #   check_capture.sh --plugin natter.lua --pcap FILE [--keylog FILE] [--expect FILE]
-#                    [--fingerprint FP]... [--json JSON]... [--secret TEXT]... [--count N FILTER]...
+#                    [--fingerprint FP]... [--json JSON]... [--secret TEXT]... [--absent HEX]...
+#                    [--hidden HEX]... [--count N FILTER]...
 #
 #   --fingerprint FP   a hello with this fingerprint must be shown
 #   --json JSON        with the key log, this exact plaintext must be decrypted (MAC verified);
 #                      without it, it must not appear anywhere
 #   --secret TEXT      must never appear, with or without the key log (unlogged or tampered)
+#   --absent HEX       these bytes (lowercase hex: a client's static X25519 key or its Ed25519
+#                      key) must appear nowhere: not in the capture file, not in tshark's full
+#                      output (-V -x: the tree and every hex dump), with or without the key log
+#   --hidden HEX       the same, but only without the key log: for a live chat, where a
+#                      decrypted message may name a user's key on purpose
 #   --count N FILTER   with the key log, exactly N packets match the display filter FILTER
 #   --expect FILE      the same, one per line: "fingerprint FP", "json JSON", "secret TEXT",
-#                      "count N FILTER" ('#' lines are comments); make_capture writes one
+#                      "absent HEX", "hidden HEX", "count N FILTER" ('#' lines are comments); make_capture
+#                      writes one
 #   --robustness       for damaged captures (make_capture --mutate): only check that the
 #                      dissector neither raises a Lua error nor gives up on a frame
 #
 # Always checked: no Lua error, and every TCP segment with payload is labelled natter (or is
-# part of a frame reassembled in a later packet). Exit 0 pass, 1 fail, 2 usage, 77 (the CTest
+# part of a frame reassembled in a later packet). With a key log: every frame opened (MAC and
+# padding good) is one of the --json texts, and a key log path that does not exist is reported
+# as "key log not found: PATH", never as a connection without a key. Exit 0 pass, 1 fail, 2 usage, 77 (the CTest
 # skip code) when tshark is not installed.
 set -u
 
 plugin="" pcap="" keylog="" robustness=0
-fingerprints=() jsons=() secrets=() counts=()
+fingerprints=() jsons=() secrets=() absents=() hiddens=() counts=()
 
 read_expect_file() {
   local line kind rest
@@ -33,6 +42,8 @@ read_expect_file() {
       fingerprint) fingerprints+=("$rest") ;;
       json) jsons+=("$rest") ;;
       secret) secrets+=("$rest") ;;
+      absent) absents+=("$rest") ;;
+      hidden) hiddens+=("$rest") ;;
       count) counts+=("$rest") ;;
       *) echo "check_capture: unknown line in $1: $line" >&2; exit 2 ;;
     esac
@@ -48,6 +59,8 @@ while [[ $# -gt 0 ]]; do
     --fingerprint) fingerprints+=("$2"); shift 2 ;;
     --json) jsons+=("$2"); shift 2 ;;
     --secret) secrets+=("$2"); shift 2 ;;
+    --absent) absents+=("$2"); shift 2 ;;
+    --hidden) hiddens+=("$2"); shift 2 ;;
     --count) counts+=("$2 $3"); shift 3 ;;
     --robustness) robustness=1; shift ;;
     *) echo "check_capture: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
@@ -106,8 +119,34 @@ if [[ $robustness -eq 1 ]]; then
   exit
 fi
 
+# absent_from FILE WHAT HEX...: none of the byte strings in a tshark -V -x output. The tree
+# shows bytes as contiguous hex (or with colons); a hex dump line holds up to 16 of them after
+# its offset, so the dump is joined back into one hex string per run.
+absent_from() {
+  local file=$1 what=$2 hex colons
+  shift 2
+  awk '/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+  /{ for (i = 2; i <= 17; i++) if ($i ~ /^[0-9a-f][0-9a-f]$/) printf "%s", $i; else break }
+       !/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+  /{ print "" }' "$file" >"$work/dump-hex.txt"
+  for hex in "$@"; do
+    colons=$(sed 's/../&:/g; s/:$//' <<<"$hex")
+    if grep -qiF -e "$hex" -e "$colons" "$file" "$work/dump-hex.txt"; then
+      fail "$what: the bytes $hex appear in tshark's output"
+    else
+      pass
+    fi
+  done
+}
+
+if [[ $((${#absents[@]} + ${#hiddens[@]})) -gt 0 ]]; then
+  od -An -tx1 -v "$pcap" | tr -d ' \n' >"$work/pcap-hex.txt"
+  for hex in "${absents[@]}" "${hiddens[@]}"; do
+    if grep -qiF -- "$hex" "$work/pcap-hex.txt"; then fail "the bytes $hex are in the capture file"; else pass; fi
+  done
+fi
+
 # ------------------------------------------------------------------------- without the key log
-ts "" -V >"$work/plain.txt"
+ts "" -V -x >"$work/plain.txt"
+absent_from "$work/plain.txt" "without key log" "${absents[@]}" "${hiddens[@]}"
 no_lua_errors "$work/plain.txt" "without key log"
 if ! grep -q "^natter encrypted chat" "$work/plain.txt"; then
   fail "the dissector labelled nothing (is $plugin loaded?)"
@@ -132,8 +171,9 @@ done
 
 # ---------------------------------------------------------------------------- with the key log
 if [[ -n "$keylog" ]]; then
-  ts "$keylog" -V >"$work/keys.txt"
+  ts "$keylog" -V -x >"$work/keys.txt"
   no_lua_errors "$work/keys.txt" "with key log"
+  absent_from "$work/keys.txt" "with key log" "${absents[@]}"
   # Field output holds each plaintext in full (-V cuts long labels); the frames of one packet
   # are joined by an ASCII record separator, turned into one plaintext per line.
   ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext |
@@ -149,10 +189,19 @@ if [[ -n "$keylog" ]]; then
     fail "one-pass and two-pass dissection decrypt differently"
   fi
 
-  verified=$(ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.mac_ok |
-    tr '\036' '\n' | grep -c -x -e 1 -e True)
+  # Opened = MAC verified and padding good: exactly the expected texts, no more.
+  verified=$(ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.session.plaintext_length |
+    tr '\036' '\n' | grep -c .)
   if [[ "$verified" -eq "${#jsons[@]}" ]]; then pass; else
-    fail "$verified frames with a verified MAC, expected ${#jsons[@]}"
+    fail "$verified frames opened (MAC and padding good), expected ${#jsons[@]}"
+  fi
+
+  # A key log path that does not exist is named as such.
+  missing="$work/no-such-dir/keylog"
+  ts "$missing" -V >"$work/missing.txt"
+  if grep -qF "key log not found: $missing" "$work/missing.txt" &&
+    ! grep -q "No key for connection" "$work/missing.txt"; then pass; else
+    fail "a missing key log is not reported as \"key log not found: $missing\""
   fi
 
   for text in "${secrets[@]}"; do

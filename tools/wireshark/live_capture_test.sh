@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Live Wireshark test: a real natter-server and real natter clients on 127.0.0.1, captured with
-# tshark, then dissected with natter.lua through check_capture.sh.
+# Live Wireshark test: a real natter-server and real natter clients on 127.0.0.1, all speaking
+# protocol 2, captured with tshark, then dissected with natter.lua through check_capture.sh.
 #
 #   live_capture_test.sh --server natter-server --client natter --poke natter_wire_poke
 #                        --plugin natter.lua --checker check_capture.sh [--out DIR]
+#                        [--identity-keys natter_identity_keys]
 #
 # The chat: bob and carol stay online (--stay), alice pipes a broadcast, a whisper and a UTF-8
-# line, then natter_wire_poke (a real client with awkward writes) sends a frame cut into 1-byte
-# segments, several frames in one segment, a frame cut across two segments, and finally a frame
-# with a flipped MAC byte, after which the server closes its connection. Every client and the
-# server write the key log; every client runs with --trace.
+# line, then natter_wire_poke (a real v2 client with awkward writes) sends message 3 cut across
+# two segments, a frame cut into 1-byte segments, several frames in one segment, a frame cut
+# across two segments, and finally a frame with a flipped MAC byte, after which the server closes
+# its connection. Every client and the server write the v2 key log (NATTER_V2_SESSION lines);
+# every client runs with --trace.
 #
 # Asserted: both key logs hold the same lines; through check_capture.sh every TCP payload is
-# labelled natter, the fingerprints natter printed are shown, no message text is visible
-# without the key log, with it every frame the clients traced is decrypted with a good MAC
-# (exactly those, no more), the split and coalesced frames are where they were written, the
-# tampered frame is flagged and its text never shown; and for each connection the --trace lines
-# (frame number, length, counter, ciphertext size) equal the dissector's fields frame by frame.
+# labelled natter, each connection's four handshake messages are labelled, the server's
+# fingerprint is shown, no client's static X25519 key appears anywhere, with or without the key
+# log, and no client's Ed25519 key appears in the capture or in its dissection without the key
+# log (message 3 carries both encrypted; a decrypted presence message may name an Ed25519 key on
+# purpose); bob's, carol's and alice's keys are read from their identity files with
+# --identity-keys (without it only poke's, which it prints, are checked); no message text is visible without the key log, with it
+# every frame the clients traced is decrypted with a good MAC and padding (exactly those, no
+# more), no counter gap is flagged, the split and coalesced frames are where they were written,
+# the tampered frame is flagged and its text never shown; and for each connection the --trace
+# lines (frame number, length, counter, ciphertext size) equal the dissector's fields frame by
+# frame.
 #
 # Exit 0 pass, 1 fail, 2 usage, 77 (CTest skip) when tshark is missing or may not capture
 # (not root and no capture permission). Everything is bounded by `timeout`; the trap stops
@@ -25,7 +33,7 @@
 set -u
 export LC_ALL=C.UTF-8
 
-server="" client="" poke="" plugin="" checker="" out=""
+server="" client="" poke="" plugin="" checker="" out="" identity_keys=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --server) server=$2; shift 2 ;;
@@ -34,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --plugin) plugin=$2; shift 2 ;;
     --checker) checker=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --identity-keys) identity_keys=$2; shift 2 ;;
     *) echo "live_capture_test: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -95,7 +104,7 @@ pids+=("$server_pid")
 wait_for "$d/port" '^[0-9]+' 5 || die "the server did not start: $(cat "$d/server.log")"
 port=$(tr -dc 0-9 <"$d/port")
 wait_for "$d/server.log" 'server key fingerprint: ' 5 || die "no server fingerprint in the log"
-server_fp=$(sed -n 's/.*server key fingerprint: \([0-9a-f-]*\).*/\1/p' "$d/server.log" | head -1)
+server_fp=$(sed -n 's/.*server key fingerprint: \([0-9a-f:-]*\).*/\1/p' "$d/server.log" | head -1)
 step "server on 127.0.0.1:$port, fingerprint $server_fp"
 
 # ---------------------------------------------------------------------------------- tshark
@@ -151,6 +160,7 @@ timeout 20 "$poke" --port "$port" --name poke --to carol --keylog "$d/clients.ke
 rc=$?
 [[ $rc -eq 0 ]] || fail "natter_wire_poke exited with $rc: $(cat "$d/poke.err")"
 step "natter_wire_poke: split, coalesced and tampered frames sent; the server closed it"
+grep -q "^closed-by-server" "$d/poke.out" || fail "natter_wire_poke did not see the server close"
 
 wait_for "$d/carol.out" "poke left" 5 || fail "carol did not see poke leave"
 wait_for "$d/bob.out" "a whisper from alice" 5 || fail "bob did not get alice's whisper"
@@ -177,26 +187,42 @@ packets=$(tshark -n -r "$d/capture.pcapng" 2>/dev/null | grep -c .)
 # ---------------------------------------------------------------------------------- key logs
 sort "$d/server.keylog" >"$d/server.keylog.sorted"
 sort "$d/clients.keylog" >"$d/clients.keylog.sorted"
-lines=$(grep -c '^NATTER_SESSION_KEY [0-9a-f]\{48\} [0-9a-f]\{64\}$' "$d/server.keylog")
-[[ "$lines" -eq 4 ]] || fail "the server key log has $lines lines, expected 4 (bob, carol, alice, poke)"
+lines=$(grep -c '^NATTER_V2_SESSION [0-9a-f]\{64\} [0-9a-f]\{64\} [0-9a-f]\{64\}$' "$d/server.keylog")
+[[ "$lines" -eq 4 ]] || fail "the server key log has $lines NATTER_V2_SESSION lines, expected 4 (bob, carol, alice, poke)"
+grep -q NATTER_SESSION_KEY "$d/server.keylog" "$d/clients.keylog" && fail "a protocol 1 key log line was written"
+# Each line is named by its connection id, the client's ephemeral key: poke's is the one it printed.
+poke_conn=$(sed -n 's/^connection-id //p' "$d/poke.out")
+grep -q "^NATTER_V2_SESSION $poke_conn " "$d/server.keylog" || fail "poke's connection id is not in the server key log"
 cmp -s "$d/server.keylog.sorted" "$d/clients.keylog.sorted" ||
   fail "the clients' key log differs from the server's"
 
 # ---------------------------------------------------------------------------------- expectations
+# Only the server's key travels in clear (its hello); a client's identity is in message 3,
+# encrypted, so no client fingerprint can be shown.
 fps=("$server_fp")
-for who in bob carol alice; do
-  fp=$(sed -n 's/.*your fingerprint is \([0-9a-f-]*\).*/\1/p' "$d/$who.err" | head -1)
-  [[ -n "$fp" ]] || fail "$who printed no fingerprint"
-  fps+=("$fp")
-done
-poke_fp=$(sed -n 's/^fingerprint //p' "$d/poke.out")
 poke_port=$(sed -n 's/^local-port //p' "$d/poke.out")
-fps+=("$poke_fp")
+# Every client's keys: the X25519 static must appear nowhere; the Ed25519 key not without the
+# key log (with it, the server's presence messages name users by it).
+statics=("$(sed -n 's/^client-static //p' "$d/poke.out")")
+identities=("$(sed -n 's/^client-ed25519 //p' "$d/poke.out")")
+[[ -n "${statics[0]}" && -n "${identities[0]}" ]] || fail "natter_wire_poke printed no client keys"
+if [[ -n "$identity_keys" ]]; then
+  for who in bob carol alice; do
+    if ! "$identity_keys" "$d/$who/natter/identity" >"$d/$who.keys" 2>&1; then
+      fail "no keys from $who's identity file: $(cat "$d/$who.keys")"
+      continue
+    fi
+    statics+=("$(sed -n 's/^x25519 //p' "$d/$who.keys")")
+    identities+=("$(sed -n 's/^ed25519 //p' "$d/$who.keys")")
+  done
+fi
 
 # Every session frame a client traced, sent or received, with its decrypted JSON. Each frame on
 # the wire is between one client and the server, so this is every frame of the capture (the
 # tampered one is traced without JSON).
-trace_re='^\[trace\] (-> sent|<- recv) frame ([0-9]+) len=([0-9]+) (Session (C→S|S→C) #([0-9]+) ciphertext=([0-9]+)|hello|key exchange)( (.*))?$'
+# Handshake frames are traced with a label of their own (poke: "server hello", "client hello +
+# message 1", "message 2", "message 3"); only their number and length are compared.
+trace_re='^\[trace\] (-> sent|<- recv) frame ([0-9]+) len=([0-9]+) (Session (C→S|S→C) #([0-9]+) ciphertext=([0-9]+)( (.*))?|[a-zA-Z].*)$'
 cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_re" |
   sed -nE 's/^\[trace\] .* Session .* ciphertext=[0-9]+ ([[{].*)$/\1/p' >"$d/expected-json.txt"
 {
@@ -204,21 +230,32 @@ cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_r
   for fp in "${fps[@]}"; do echo "fingerprint $fp"; done
   while IFS= read -r json; do echo "json $json"; done <"$d/expected-json.txt"
   echo "secret $secret"
+  for key in "${statics[@]}"; do [[ -n "$key" ]] && echo "absent $key"; done
+  for key in "${identities[@]}"; do [[ -n "$key" ]] && echo "hidden $key"; done
   echo "count 1 natter.mac_failed"
   echo "count 0 natter.internal"
   echo "count 0 natter.no_key"
-  echo "count 8 natter.kind == \"hello\""
-  echo "count 8 natter.kind == \"key exchange\""
+  echo "count 0 natter.keylog_missing"
+  echo "count 0 natter.gap"
+  echo "count 0 natter.replay"
+  echo "count 0 natter.bad_padding"
+  echo "count 0 natter.unsupported"
+  echo "count 0 natter.refused"
+  echo "count 4 natter.kind == \"server hello\""
+  echo "count 4 natter.kind == \"client hello + message 1\""
+  echo "count 4 natter.kind == \"message 2\""
+  echo "count 4 natter.kind == \"message 3\""
+  # Message 3 cut across two writes: reassembled.
+  echo "count 1 tcp.srcport == $poke_port && natter.kind == \"message 3\" && tcp.segments"
   # The join cut into 1-byte writes: six 1-byte segments reassembled in the seventh.
   echo "count 6 tcp.srcport == $poke_port && tcp.len == 1 && tcp.reassembled_in"
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 1 && tcp.len > 1 && tcp.segments"
-  # Coalesced: hello + key exchange; say #2 + whisper #3 (+ the start of #4); the end of #4 + ping #5.
-  echo "count 1 tcp.srcport == $poke_port && natter.kind == \"hello\" && natter.kind == \"key exchange\""
+  # Coalesced: say #2 + whisper #3 (+ the start of #4); the end of #4 + ping #5.
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 2 && natter.session.counter == 3"
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 4 && natter.session.counter == 5 && tcp.segments"
   echo "count 1 tcp.srcport == $poke_port && natter.session.counter == 6 && natter.mac_failed"
 } >"$d/live.expect"
-step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fps[@]} fingerprints"
+step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fps[@]} fingerprint, $(grep -c -e '^hidden' -e '^absent' "$d/live.expect") client keys to find nowhere"
 
 # ---------------------------------------------------------------------------------- the checker
 bash "$checker" --plugin "$plugin" --pcap "$d/capture.pcapng" --keylog "$d/server.keylog" \
@@ -265,7 +302,7 @@ compare_trace() {  # compare_trace WHO TRACE_FILE CONNECTION_ID
   local who=$1 file=$2 conn=$3 stream
   stream=$(awk -v c="$conn" '$2 == c { print $1; exit }' "$d/streams.txt")
   if [[ -z "$stream" ]]; then fail "$who: connection $conn not found in the capture"; return; fi
-  # "[trace] -> sent frame 3 len=78 Session C→S #1 ciphertext=38 {...}": $2 arrow, $5 frame
+  # "[trace] -> sent frame 3 len=168 Session C→S #1 ciphertext=128 {...}": $2 arrow, $5 frame
   # number, $6 len=, $7 label, then for session frames $9 #counter and $10 ciphertext=.
   grep -E "$trace_re" "$file" | awk -v s="$stream" '{
       dir = ($2 == "->") ? "C→S" : "S→C"

@@ -1,315 +1,257 @@
-// make_capture: writes a pcap of natter connections over loopback TCP, built by hand (no
-// sockets, no capture privileges) but sealed with real libsodium crypto exactly as
-// docs/PROTOCOL.md specifies. It lets the dissector be tested without a running server.
+// make_capture: writes a pcap of natter protocol 2 connections over loopback TCP, built by hand
+// (no sockets, no capture privileges) but with natter's own v2 crypto: a real
+// crypto::handshake_v2 server and client run against each other in memory, and their
+// session_cipher_v2s seal the session frames, so every byte is what natter puts on the wire.
+// It lets the dissector be tested without a running server.
 //
-//   make_capture PREFIX [--mutate N]
+//   make_capture PREFIX [--fixed] [--mutate N]
 //     writes PREFIX.pcap, PREFIX.keylog, PREFIX.expect; with --mutate also N copies of the same
 //     exchange, PREFIX-mutated-I.pcap + .keylog, where random payload bytes (length prefixes,
 //     magics, nonces, MACs...) were flipped: the dissector must survive them without a Lua error.
+//     --fixed derives every key and ephemeral from fixed seeds, so the output is the same on
+//     every run (that is how testdata/ is made; without it each run has fresh keys).
 //
 // The capture exercises what a dissector gets wrong most easily:
-//   1. port 9900, full exchange: the client's hello and key exchange coalesced in one segment,
-//      a frame split into three segments (one cut inside the length prefix), a frame longer
-//      than one segment, several frames in one segment, a segment holding the end of one frame
-//      and whole frames after it, UTF-8 text, a batch, and a frame whose MAC was tampered with.
+//   1. port 9900, full exchange: message 3 and the head of the first session frame in one
+//      segment, a frame split into three segments (one cut inside the length prefix), a frame
+//      longer than one segment, several frames in one segment, a segment holding the end of one
+//      frame and whole frames after it, UTF-8 text, a batch, and a frame whose MAC was tampered.
 //   2. port 40000: a connection found only by the heuristic dissector, with a 4000-byte text.
-//   3. port 9900: a connection whose key is NOT in the key log (its text must never show).
-//   4. port 9900: a refusal (NATE) of a client hello with an all-zero key.
-//   5. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
-// PREFIX.expect lists what check_capture.sh must find (see that script).
+//   3. port 9900: a connection whose keys are NOT in the key log (its text must never show).
+//   4. port 9900: a refusal (NATE) in place of message 2, and a protocol 1 client refused.
+//   5. port 9900: a relay dropped one server→client frame (the counter gap is flagged) and
+//      repeated another (a replay), and an authentic client frame whose padding is not sodium_pad's.
+//   6. port 9900: handshake and session frames too short for their fixed parts.
+//   7. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
+// PREFIX.expect lists what check_capture.sh must find (see that script), including that no
+// client's static X25519 key or Ed25519 key appears anywhere: message 3 carries them encrypted.
 #include <sodium.h>
 
 #include <array>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "natter/crypto/handshake_v2.hpp"
+#include "natter/crypto/hello.hpp"
+#include "natter/crypto/keys.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
+#include "pcap_writer.hpp"
+#include "v2_identity.hpp"
+
 namespace {
 
+namespace cr = natter::crypto;
 using bytes = std::vector<unsigned char>;
+using natter::tools::pcap_writer;
+using natter::tools::tcp_connection;
 
 void append(bytes& out, const bytes& b) { out.insert(out.end(), b.begin(), b.end()); }
-void put_u16(bytes& out, std::uint32_t v) {
-  out.push_back(static_cast<unsigned char>(v >> 8));
-  out.push_back(static_cast<unsigned char>(v));
-}
-void put_u32(bytes& out, std::uint32_t v) {
-  put_u16(out, v >> 16);
-  put_u16(out, v & 0xffff);
-}
-void put_u32_le(bytes& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
-}
 bytes str_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
 bytes slice(const bytes& b, std::size_t from, std::size_t n) {
-  return bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
-               b.begin() + static_cast<std::ptrdiff_t>(from + n));
+  return bytes(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
 }
-std::string hex(const bytes& b) {
-  std::string out(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), b.data(), b.size());
+std::string hex(const std::uint8_t* p, std::size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), p, n);
   out.pop_back();
   return out;
 }
-
-// ------------------------------------------------------------------------------ pcap writer
-// Classic pcap, Ethernet link type with zero MAC addresses (what Linux gives for `lo`),
-// IPv4 + TCP headers with correct checksums.
-class pcap_writer {
- public:
-  explicit pcap_writer(const std::string& path) : out_(path, std::ios::binary) {
-    if (!out_) throw std::runtime_error("cannot write " + path);
-    bytes h;
-    put_u32_le(h, 0xa1b2c3d4);
-    h.insert(h.end(), {2, 0, 4, 0});  // version 2.4, little-endian like the magic
-    put_u32_le(h, 0);                  // thiszone
-    put_u32_le(h, 0);                  // sigfigs
-    put_u32_le(h, 262144);             // snaplen
-    put_u32_le(h, 1);                  // LINKTYPE_ETHERNET
-    write(h);
-  }
-
-  void packet(const bytes& frame) {
-    usec_ += 1000;  // 1 ms apart, starting 2025-11-24
-    bytes rec;
-    put_u32_le(rec, static_cast<std::uint32_t>(1763942400 + usec_ / 1000000));
-    put_u32_le(rec, static_cast<std::uint32_t>(usec_ % 1000000));
-    put_u32_le(rec, static_cast<std::uint32_t>(frame.size()));
-    put_u32_le(rec, static_cast<std::uint32_t>(frame.size()));
-    write(rec);
-    write(frame);
-  }
-
- private:
-  void write(const bytes& b) {
-    out_.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  }
-  std::ofstream out_;
-  std::uint64_t usec_ = 0;
-};
-
-std::uint16_t checksum(const bytes& data, std::uint32_t sum = 0) {
-  for (std::size_t i = 0; i + 1 < data.size(); i += 2) sum += (data[i] << 8) | data[i + 1];
-  if (data.size() % 2) sum += data.back() << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
-constexpr unsigned char FIN = 0x01, SYN = 0x02, PSH = 0x08, ACK = 0x10;
-
-// Percentage of payload segments that get 1-3 random bytes flipped (--mutate); 0 = none.
-unsigned mutation_percent = 0;
-
-void maybe_mutate(bytes& payload) {
-  if (mutation_percent == 0 || payload.empty() || randombytes_uniform(100) >= mutation_percent) {
-    return;
-  }
-  for (std::uint32_t i = 0, n = 1 + randombytes_uniform(3); i < n; ++i) {
-    const auto at = randombytes_uniform(static_cast<std::uint32_t>(payload.size()));
-    payload[at] = static_cast<unsigned char>(payload[at] ^ (1 + randombytes_uniform(255)));
-  }
-}
-
-// One TCP connection; keeps both sides' sequence numbers so every segment is consistent.
-class tcp_connection {
- public:
-  tcp_connection(pcap_writer& pcap, std::array<unsigned char, 4> client_ip,
-                 std::uint16_t client_port, std::array<unsigned char, 4> server_ip,
-                 std::uint16_t server_port)
-      : pcap_(pcap), ip_{client_ip, server_ip}, port_{client_port, server_port} {
-    send(0, {}, SYN);
-    send(1, {}, SYN | ACK);
-    send(0, {}, ACK);
-  }
-
-  // side 0 = client, 1 = server.
-  void send(int side, bytes payload, unsigned char flags = PSH | ACK) {
-    maybe_mutate(payload);
-    const int peer = 1 - side;
-    bytes tcp;
-    put_u16(tcp, port_[side]);
-    put_u16(tcp, port_[peer]);
-    put_u32(tcp, seq_[side]);
-    put_u32(tcp, (flags & ACK) ? seq_[peer] : 0);
-    tcp.push_back(5 << 4);  // 20-byte header
-    tcp.push_back(flags);
-    put_u16(tcp, 65535);    // window
-    put_u16(tcp, 0);        // checksum, filled below
-    put_u16(tcp, 0);        // urgent pointer
-    append(tcp, payload);
-    bytes pseudo;
-    pseudo.insert(pseudo.end(), ip_[side].begin(), ip_[side].end());
-    pseudo.insert(pseudo.end(), ip_[peer].begin(), ip_[peer].end());
-    put_u16(pseudo, 6);
-    put_u16(pseudo, static_cast<std::uint32_t>(tcp.size()));
-    append(pseudo, tcp);
-    const std::uint16_t tcp_sum = checksum(pseudo);
-    tcp[16] = static_cast<unsigned char>(tcp_sum >> 8);
-    tcp[17] = static_cast<unsigned char>(tcp_sum);
-
-    bytes ip;
-    ip.insert(ip.end(), {0x45, 0});
-    put_u16(ip, static_cast<std::uint32_t>(20 + tcp.size()));
-    put_u16(ip, ip_id_++);
-    put_u16(ip, 0x4000);  // don't fragment
-    ip.insert(ip.end(), {64, 6, 0, 0});
-    ip.insert(ip.end(), ip_[side].begin(), ip_[side].end());
-    ip.insert(ip.end(), ip_[peer].begin(), ip_[peer].end());
-    const std::uint16_t ip_sum = checksum(ip);
-    ip[10] = static_cast<unsigned char>(ip_sum >> 8);
-    ip[11] = static_cast<unsigned char>(ip_sum);
-
-    bytes frame(12, 0);  // zero destination and source MAC
-    put_u16(frame, 0x0800);
-    append(frame, ip);
-    append(frame, tcp);
-    pcap_.packet(frame);
-    seq_[side] += static_cast<std::uint32_t>(payload.size()) + ((flags & (SYN | FIN)) ? 1 : 0);
-  }
-
-  // Sends `data` in segments of at most `mss` bytes, as a TCP stack would.
-  void send_segmented(int side, const bytes& data, std::size_t mss = 1400) {
-    for (std::size_t at = 0; at < data.size(); at += mss) {
-      send(side, slice(data, at, std::min(mss, data.size() - at)));
-    }
-  }
-
-  void close() {
-    send(1, {}, FIN | ACK);
-    send(0, {}, FIN | ACK);
-    send(1, {}, ACK);
-  }
-
- private:
-  pcap_writer& pcap_;
-  std::array<std::array<unsigned char, 4>, 2> ip_;
-  std::array<std::uint16_t, 2> port_;
-  std::array<std::uint32_t, 2> seq_{0x10000000, 0x20000000};
-  std::uint16_t ip_id_ = 1;
-};
-
-// ---------------------------------------------------------------------- natter, with libsodium
-struct keypair {
-  bytes pk = bytes(crypto_box_PUBLICKEYBYTES), sk = bytes(crypto_box_SECRETKEYBYTES);
-  keypair() { crypto_box_keypair(pk.data(), sk.data()); }
-};
-
-std::string fingerprint(const bytes& pk) {
-  bytes d(crypto_hash_sha256_BYTES);
-  crypto_hash_sha256(d.data(), pk.data(), pk.size());
-  const std::string h = hex(slice(d, 0, 16));
-  std::string fp;
-  for (std::size_t g = 0; g < 8; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
-  return fp;
+template <typename Bytes>
+std::string hex(const Bytes& b) {
+  return hex(b.data(), b.size());
 }
 
 bytes frame(const bytes& body) {
   bytes out;
-  put_u32(out, static_cast<std::uint32_t>(body.size()));
+  natter::tools::put_u32(out, static_cast<std::uint32_t>(body.size()));
   append(out, body);
   return out;
 }
 
-bytes hello(unsigned char role, const bytes& pk) {
-  bytes body = str_bytes("NATR");
-  body.insert(body.end(), {1, role, 0, 0});
-  append(body, pk);
-  return frame(body);
+// ------------------------------------------------------------------------------ secrets
+// Fresh random secrets, or with --fixed the n-th secret of the run is SHA-256("natter
+// make_capture" ‖ n): the same capture every time, and still real keys.
+bool fixed_secrets = false;
+std::uint32_t secrets_drawn = 0;
+
+cr::secret_key next_secret() {
+  cr::secret_key s;
+  if (!fixed_secrets) {
+    randombytes_buf(s.data(), s.size());
+    return s;
+  }
+  bytes label = str_bytes("natter make_capture");
+  natter::tools::put_u32(label, secrets_drawn++);
+  crypto_hash_sha256(s.data(), label.data(), label.size());
+  return s;
 }
 
-// One natter connection's crypto state, both ends (the generator plays client and server).
-struct natter_session {
-  keypair server_lt, client_lt, server_eph, client_eph;
-  bytes conn_id = bytes(crypto_box_NONCEBYTES);
-  bytes key = bytes(crypto_box_BEFORENMBYTES);
-  std::uint64_t counter[2] = {0, 0};  // [0] client->server, [1] server->client
+// A v2 client identity from the next secret as its Ed25519 seed.
+cr::client_identity_v2 next_identity() { return natter::tools::identity_from_seed(next_secret()); }
 
-  // Key exchange frame of one side: its ephemeral pk sealed under the long-term keys (§3).
-  bytes kx(int side) {
-    bytes nonce(crypto_box_NONCEBYTES);
-    randombytes_buf(nonce.data(), nonce.size());
-    const keypair& own = side ? server_lt : client_lt;
-    const keypair& peer = side ? client_lt : server_lt;
-    const keypair& eph = side ? server_eph : client_eph;
-    bytes box(crypto_box_MACBYTES + eph.pk.size());
-    if (crypto_box_easy(box.data(), eph.pk.data(), eph.pk.size(), nonce.data(), peer.pk.data(),
-                        own.sk.data()) != 0) {
-      throw std::runtime_error("crypto_box_easy failed");
-    }
-    if (side == 0) conn_id = nonce;
-    bytes body = nonce;
-    append(body, box);
-    return frame(body);
-  }
+std::string fingerprint(const cr::public_key& pk) { return natter::tools::server_fingerprint(pk); }
 
-  // Both ends derive the session key; they must agree, or the capture would be wrong.
-  void derive() {
-    bytes other(crypto_box_BEFORENMBYTES);
-    if (crypto_box_beforenm(key.data(), server_eph.pk.data(), client_eph.sk.data()) != 0 ||
-        crypto_box_beforenm(other.data(), client_eph.pk.data(), server_eph.sk.data()) != 0 ||
-        key != other) {
-      throw std::runtime_error("session key derivation failed");
-    }
-  }
-
-  bytes session(int side, const std::string& json) {
-    bytes nonce(crypto_box_NONCEBYTES, 0);
-    nonce[0] = side ? 2 : 1;
-    const std::uint64_t c = ++counter[side];
-    for (int i = 0; i < 8; ++i) nonce[23 - i] = static_cast<unsigned char>(c >> (8 * i));
-    bytes box(crypto_box_MACBYTES + json.size());
-    if (crypto_box_easy_afternm(box.data(), reinterpret_cast<const unsigned char*>(json.data()),
-                                json.size(), nonce.data(), key.data()) != 0) {
-      throw std::runtime_error("crypto_box_easy_afternm failed");
-    }
-    bytes body = nonce;
-    append(body, box);
-    return frame(body);
-  }
-
-  std::string keylog_line() const { return "NATTER_SESSION_KEY " + hex(conn_id) + " " + hex(key); }
-};
-
+// ------------------------------------------------------------------------------ expectations
 struct expectations {
   std::ofstream out;
-  void fingerprint_of(const bytes& pk) { out << "fingerprint " << fingerprint(pk) << '\n'; }
+  int server_hellos = 0;
+  void fingerprint_of(const cr::public_key& pk) { out << "fingerprint " << fingerprint(pk) << '\n'; }
   void json(const std::string& j) { out << "json " << j << '\n'; }
   void secret(const std::string& s) { out << "secret " << s << '\n'; }
+  void absent(const std::string& hex_bytes) { out << "absent " << hex_bytes << '\n'; }
   void count(const std::string& filter, int n) { out << "count " << n << ' ' << filter << '\n'; }
 };
 
-// Handshake up to both key exchanges. The client's hello and key exchange travel in one
-// segment, as natter's client writes them back to back.
-void handshake(tcp_connection& tcp, natter_session& s, expectations& expect) {
-  tcp.send(1, hello(2, s.server_lt.pk));
-  bytes client_flight = hello(1, s.client_lt.pk);
-  append(client_flight, s.kx(0));
-  tcp.send(0, client_flight);
-  tcp.send(1, s.kx(1));
-  s.derive();
-  expect.fingerprint_of(s.server_lt.pk);
-  expect.fingerprint_of(s.client_lt.pk);
+// Records the keys the server's handshake derives: the key log line, written by the tool
+// (natter's own key log writer is the server's and client's business).
+struct key_recorder final : cr::handshake_v2_observer {
+  std::string line;
+  void on_session_keys(const cr::public_key& id, const cr::secret_key& c2s,
+                       const cr::secret_key& s2c) noexcept override {
+    line = "NATTER_V2_SESSION " + hex(id) + " " + hex(c2s.data(), c2s.size()) + " " + hex(s2c.data(), s2c.size());
+  }
+};
+
+// One natter v2 connection, both ends (the generator plays client and server). Not movable:
+// the handshakes borrow the keys and the observer.
+class v2_session {
+ public:
+  v2_session()
+      : server_static_(cr::key_pair::from_secret(next_secret())),
+        identity_(next_identity()),
+        server_(cr::handshake_v2::server(server_static_, cr::server_parameters{65536, 4096}, &recorder_)),
+        client_(cr::handshake_v2::client(identity_)) {
+    if (!server_.set_ephemeral_for_testing(next_secret()) || !client_.set_ephemeral_for_testing(next_secret())) {
+      throw std::runtime_error("cannot set the ephemerals");
+    }
+  }
+  v2_session(const v2_session&) = delete;
+  v2_session& operator=(const v2_session&) = delete;
+
+  // Frame 0: the server hello, as a framed byte string.
+  bytes server_hello() { return one(server_.start(), "server hello"); }
+  // Frame 1: the client hello header and Noise message 1 (the client takes the server key).
+  bytes client_hello(const bytes& hello) {
+    if (!client_.on_frame(body_of(hello)).empty()) throw std::runtime_error("client answered the hello");
+    return one(client_.accept_peer_key(), "client hello");
+  }
+  // What the server answers to `framed`: message 2, or a refusal.
+  bytes server_answer(const bytes& framed) { return one(server_.on_frame(body_of(framed)), "message 2"); }
+  bytes message_3(const bytes& message_2) { return one(client_.on_frame(body_of(message_2)), "message 3"); }
+  void server_reads(const bytes& message_3) {
+    if (!server_.on_frame(body_of(message_3)).empty() || server_.current() != cr::handshake_v2::state::established) {
+      throw std::runtime_error("server handshake: " + server_.error());
+    }
+    auto c = client_.take_keys();
+    auto s = server_.take_keys();
+    if (!c || !s) throw std::runtime_error("no session keys");
+    using cr::direction;
+    client_cipher_.emplace(std::move(c->client_to_server), std::move(c->server_to_client),
+                           direction::client_to_server);
+    server_cipher_.emplace(std::move(s->server_to_client), std::move(s->client_to_server),
+                           direction::server_to_client);
+  }
+  cr::handshake_v2& server() { return server_; }
+
+  // A session frame from side 0 (client) or 1 (server), framed.
+  bytes session(int side, const std::string& plaintext) {
+    bytes body;
+    auto& cipher = side ? *server_cipher_ : *client_cipher_;
+    if (cipher.seal(plaintext, body) != cr::session_cipher_v2::seal_status::ok) {
+      throw std::runtime_error("seal failed");
+    }
+    return frame(body);
+  }
+
+  // An authentic client frame whose plaintext is not sodium_pad's (one block of 'x', no 0x80):
+  // sealed by hand with the client's key at its next counter, as a broken peer would.
+  bytes badly_padded_client_frame(const cr::secret_key& k_c2s) const {
+    const cr::nonce n = cr::session_nonce(cr::direction::client_to_server, client_cipher_->frames_sent() + 1);
+    const bytes padded(cr::session_cipher_v2::padding_block, 'x');
+    bytes body(n.begin(), n.end());
+    body.resize(cr::nonce_size + cr::mac_size + padded.size());
+    crypto_box_easy_afternm(body.data() + cr::nonce_size, padded.data(), padded.size(), n.data(), k_c2s.data());
+    return frame(body);
+  }
+
+  const std::string& keylog_line() const { return recorder_.line; }
+  const cr::public_key& server_key() const { return server_static_.public_key_bytes; }
+  const cr::client_identity_v2& identity() const { return identity_; }
+
+ private:
+  static std::span<const std::uint8_t> body_of(const bytes& framed) {
+    return std::span<const std::uint8_t>(framed).subspan(4);
+  }
+  bytes one(std::vector<cr::handshake_v2::frame_body> frames, const char* what) {
+    if (frames.size() != 1) {
+      throw std::runtime_error(std::string("handshake gave no ") + what + ": " + server_.error() + " / " +
+                               client_.error());
+    }
+    return frame(bytes(frames[0].begin(), frames[0].end()));
+  }
+
+  cr::key_pair server_static_;
+  cr::client_identity_v2 identity_;
+  key_recorder recorder_;
+  cr::handshake_v2 server_;
+  cr::handshake_v2 client_;
+  std::optional<cr::session_cipher_v2> client_cipher_;
+  std::optional<cr::session_cipher_v2> server_cipher_;
+};
+
+// The keys of the key log line, for the one frame the generator seals by hand.
+cr::secret_key c2s_key_of(const std::string& keylog_line) {
+  cr::secret_key k;
+  const std::string h = keylog_line.substr(std::string("NATTER_V2_SESSION ").size() + 65, 64);
+  if (sodium_hex2bin(k.data(), k.size(), h.data(), h.size(), nullptr, nullptr, nullptr) != 0) {
+    throw std::runtime_error("bad key log line");
+  }
+  return k;
 }
 
-// The json helper: records the plaintext the checker must find, returns the sealed frame.
-bytes said(natter_session& s, int side, const std::string& json, expectations& expect) {
+// The whole handshake, each message in its own segment except where the caller sends
+// message 3 itself (returned, so it can be coalesced with what follows).
+bytes handshake(tcp_connection& tcp, v2_session& s, expectations& expect) {
+  const bytes hello = s.server_hello();
+  tcp.send(1, hello);
+  const bytes msg1 = s.client_hello(hello);
+  tcp.send(0, msg1);
+  const bytes msg2 = s.server_answer(msg1);
+  tcp.send(1, msg2);
+  const bytes msg3 = s.message_3(msg2);
+  s.server_reads(msg3);
+  ++expect.server_hellos;
+  expect.fingerprint_of(s.server_key());
+  // Privacy of the client identity: message 3 carries both keys, encrypted.
+  expect.absent(hex(s.identity().x25519.public_key_bytes));
+  expect.absent(hex(natter::tools::ed25519_bytes(s.identity().ed25519_public)));
+  return msg3;
+}
+
+// Records the plaintext the checker must find, returns the sealed frame.
+bytes said(v2_session& s, int side, const std::string& json, expectations& expect) {
   expect.json(json);
   return s.session(side, json);
 }
 
 void main_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& expect) {
-  natter_session s;
+  v2_session s;
   tcp_connection tcp(pcap, {127, 0, 0, 1}, 50001, {127, 0, 0, 1}, 9900);
-  handshake(tcp, s, expect);
+  bytes msg3 = handshake(tcp, s, expect);
   keylog << s.keylog_line() << '\n';
 
-  // A frame in three segments, the first cut inside the 4-byte length prefix.
+  // Message 3 and the first 2 bytes of the join in one segment (cut inside the length prefix),
+  // then the join's next 30 bytes, then its rest.
   const bytes join = said(s, 0, R"({"type":"join","name":"alice","ref":1})", expect);
-  tcp.send(0, slice(join, 0, 2));
+  append(msg3, slice(join, 0, 2));
+  tcp.send(0, msg3);
   tcp.send(0, slice(join, 2, 30));
   tcp.send(0, slice(join, 32, join.size() - 32));
 
@@ -317,8 +259,7 @@ void main_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& exp
   const std::string motd(3000, 'm');
   tcp.send_segmented(1, said(s, 1,
       R"({"type":"welcome","name":"alice","users":[{"name":"bob","fingerprint":")" +
-      fingerprint(s.client_lt.pk) + R"(","since":1764000000000}],"motd":")" + motd +
-      R"(","max_frame":65536,"max_text":4096})", expect));
+      fingerprint(s.server_key()) + R"(","since":1764000000000}],"motd":")" + motd + R"("})", expect));
 
   // Two frames in one segment, one with multi-byte UTF-8.
   bytes two = said(s, 0, R"({"type":"say","text":"hi","ref":2})", expect);
@@ -340,7 +281,7 @@ void main_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& exp
 
   // A frame altered in transit: one MAC byte flipped. The dissector must flag it.
   bytes tampered = s.session(0, R"({"type":"say","text":"tampered frame, never shown","ref":5})");
-  tampered[4 + 24 + 3] ^= 0x40;
+  tampered[4 + cr::nonce_size + 3] ^= 0x40;
   expect.secret("tampered frame, never shown");
   tcp.send(0, tampered);
   tcp.send(1, said(s, 1, R"({"type":"bye","reason":"protocol_error","message":"bad MAC"})", expect));
@@ -348,23 +289,23 @@ void main_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& exp
 }
 
 void heuristic_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& expect) {
-  natter_session s;
+  v2_session s;
   tcp_connection tcp(pcap, {127, 0, 0, 1}, 50002, {127, 0, 0, 2}, 40000);
-  handshake(tcp, s, expect);
+  tcp.send(0, handshake(tcp, s, expect));
   keylog << s.keylog_line() << '\n';
   tcp.send(0, said(s, 0, R"({"type":"join","name":"dave","ref":1})", expect));
-  tcp.send(1, said(s, 1, R"({"type":"welcome","name":"dave","users":[],"max_frame":65536,"max_text":4096})", expect));
-  tcp.send_segmented(0, said(s, 0, R"({"type":"say","text":")" + std::string(4000, 'L') +
-                                    R"(","ref":2})", expect), 1000);
+  tcp.send(1, said(s, 1, R"({"type":"welcome","name":"dave","users":[]})", expect));
+  tcp.send_segmented(0, said(s, 0, R"({"type":"say","text":")" + std::string(4000, 'L') + R"(","ref":2})", expect),
+                     1000);
   tcp.send(0, said(s, 0, R"({"type":"quit"})", expect));
   tcp.send(1, said(s, 1, R"({"type":"bye","reason":"quit","message":"goodbye"})", expect));
   tcp.close();
 }
 
 void unlogged_connection(pcap_writer& pcap, expectations& expect) {
-  natter_session s;  // its key is deliberately left out of the key log
+  v2_session s;  // its keys are deliberately left out of the key log
   tcp_connection tcp(pcap, {127, 0, 0, 1}, 50003, {127, 0, 0, 1}, 9900);
-  handshake(tcp, s, expect);
+  tcp.send(0, handshake(tcp, s, expect));
   tcp.send(0, s.session(0, R"({"type":"join","name":"eve","ref":1})"));
   tcp.send(0, s.session(0, R"({"type":"say","text":"unlogged secret words","ref":2})"));
   expect.secret("unlogged secret words");
@@ -372,65 +313,157 @@ void unlogged_connection(pcap_writer& pcap, expectations& expect) {
   tcp.close();
 }
 
-void refused_connection(pcap_writer& pcap, expectations& expect) {
-  keypair server;
-  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50004, {127, 0, 0, 1}, 9900);
-  tcp.send(1, hello(2, server.pk));
-  const bytes zero_key(crypto_box_PUBLICKEYBYTES, 0);
-  tcp.send(0, hello(1, zero_key));
-  bytes body = str_bytes("NATE");
-  body.push_back(1);
-  append(body, str_bytes("public key refused"));
-  tcp.send(1, frame(body));
-  expect.fingerprint_of(server.pk);
-  expect.fingerprint_of(zero_key);
+// A server that is full refuses in place of message 2; a protocol 1 client is refused with a
+// NATE naming version 2.
+void refused_connections(pcap_writer& pcap, expectations& expect) {
+  {
+    v2_session s;
+    tcp_connection tcp(pcap, {127, 0, 0, 1}, 50004, {127, 0, 0, 1}, 9900);
+    const bytes hello = s.server_hello();
+    tcp.send(1, hello);
+    tcp.send(0, s.client_hello(hello));
+    const auto refusal = s.server().refuse("server full");
+    if (refusal.size() != 1) throw std::runtime_error("no refusal");
+    tcp.send(1, frame(bytes(refusal[0].begin(), refusal[0].end())));
+    ++expect.server_hellos;
+    expect.fingerprint_of(s.server_key());
+    tcp.close();
+  }
+  {
+    v2_session s;
+    tcp_connection tcp(pcap, {127, 0, 0, 1}, 50005, {127, 0, 0, 1}, 9900);
+    const bytes hello = s.server_hello();
+    tcp.send(1, hello);
+    // A protocol 1 client writes its 40-byte hello and its 72-byte key exchange back to back.
+    const cr::key_pair v1_key = cr::key_pair::from_secret(next_secret());
+    const auto v1_hello = cr::encode_hello(cr::role::client, v1_key.public_key_bytes, 1);
+    bytes flight = frame(bytes(v1_hello.begin(), v1_hello.end()));
+    bytes v1_kx;  // nonce 24 + box 48: random-looking, and fixed with --fixed
+    for (int i = 0; i < 3; ++i) {
+      const cr::secret_key part = next_secret();
+      v1_kx.insert(v1_kx.end(), part.data(), part.data() + part.size());
+    }
+    v1_kx.resize(72);
+    append(flight, frame(v1_kx));
+    tcp.send(0, flight);
+    tcp.send(1, s.server_answer(frame(bytes(v1_hello.begin(), v1_hello.end()))));
+    ++expect.server_hellos;
+    expect.fingerprint_of(s.server_key());
+    tcp.close();
+  }
+}
+
+// A relay removed server→client frame #3 (the client sees #4 after #2) and sent #4 twice. The
+// client then sends an authentic frame with broken padding.
+void dropped_frame_connection(pcap_writer& pcap, std::ofstream& keylog, expectations& expect) {
+  v2_session s;
+  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50006, {127, 0, 0, 1}, 9900);
+  tcp.send(0, handshake(tcp, s, expect));
+  keylog << s.keylog_line() << '\n';
+  tcp.send(0, said(s, 0, R"({"type":"join","name":"frank","ref":1})", expect));
+  tcp.send(1, said(s, 1, R"({"type":"welcome","name":"frank","users":[]})", expect));
+  tcp.send(1, said(s, 1, R"({"type":"message","id":1,"from":"bob","text":"before the gap"})", expect));
+  (void)s.session(1, R"({"type":"message","id":2,"from":"bob","text":"dropped by a relay"})");
+  expect.secret("dropped by a relay");
+  const bytes after = said(s, 1, R"({"type":"message","id":3,"from":"bob","text":"after the gap"})", expect);
+  tcp.send(1, after);
+  // The relay also repeats #4: authentic, so it opens, and it is flagged as a replay.
+  expect.json(R"({"type":"message","id":3,"from":"bob","text":"after the gap"})");
+  tcp.send(1, after);
+  tcp.send(0, s.badly_padded_client_frame(c2s_key_of(s.keylog_line())));
+  tcp.close();
+}
+
+// Handshake frames too short for what they must hold, and a session frame without its MAC:
+// each flagged as the wrong size, none a Lua error.
+void short_frames_connection(pcap_writer& pcap, expectations& expect) {
+  v2_session s;
+  ++expect.server_hellos;  // counted by kind: each frame is still what its place makes it
+  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50008, {127, 0, 0, 1}, 9900);
+  bytes hello = s.server_hello();
+  tcp.send(1, frame(slice(hello, 4, cr::hello_header_size)));  // the header without the key
+  tcp.send(0, frame(slice(s.client_hello(hello), 4, cr::hello_header_size)));  // no message 1
+  tcp.send(1, frame(str_bytes("2")));
+  tcp.send(0, frame(str_bytes("3")));
+  bytes stub(cr::nonce_size, 0);  // a nonce and nothing after it
+  stub[0] = 1;
+  stub.back() = 1;
+  tcp.send(0, frame(stub));
   tcp.close();
 }
 
 // Must be the last connection: it ends the capture in the middle of a frame.
 void malformed_connection(pcap_writer& pcap, expectations& expect) {
-  natter_session s;
-  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50005, {127, 0, 0, 1}, 9900);
-  handshake(tcp, s, expect);
+  v2_session s;
+  tcp_connection tcp(pcap, {127, 0, 0, 1}, 50007, {127, 0, 0, 1}, 9900);
+  tcp.send(0, handshake(tcp, s, expect));
   tcp.send(0, frame({}));  // empty frame
   bytes too_long;
-  put_u32(too_long, 0x01000000);  // 16 MiB, above the 64 KiB default maximum
+  natter::tools::put_u32(too_long, 0x01000000);  // 16 MiB, above the 64 KiB default maximum
   append(too_long, str_bytes("garbage that no receiver reads"));
   tcp.send(0, too_long);
   tcp.send(0, str_bytes("more bytes after the framing was lost"));
-  bytes cut = s.session(1, R"({"type":"message","text":")" + std::string(200, 'x') + R"("})");
+  const bytes cut = s.session(1, R"({"type":"message","text":")" + std::string(200, 'x') + R"("})");
   tcp.send(1, slice(cut, 0, 50));  // the capture ends here
 }
 
 void write_capture(const std::string& prefix) {
+  secrets_drawn = 0;
   pcap_writer pcap(prefix + ".pcap");
   std::ofstream keylog(prefix + ".keylog");
   expectations expect{std::ofstream(prefix + ".expect")};
   if (!keylog || !expect.out) throw std::runtime_error("cannot write " + prefix + ".*");
   const std::string name = prefix.substr(prefix.find_last_of('/') + 1);
   expect.out << "# what check_capture.sh must find in " << name << ".pcap (make_capture)\n";
+  // A protocol 1 line left in an old key log: ignored.
+  keylog << "NATTER_SESSION_KEY " << std::string(48, '0') << ' ' << std::string(64, '1') << '\n';
   main_connection(pcap, keylog, expect);
   heuristic_connection(pcap, keylog, expect);
   unlogged_connection(pcap, expect);
-  refused_connection(pcap, expect);
+  refused_connections(pcap, expect);
+  dropped_frame_connection(pcap, keylog, expect);
+  short_frames_connection(pcap, expect);
   malformed_connection(pcap, expect);
   expect.count("natter.mac_failed", 1);
+  expect.count("natter.gap", 1);
+  expect.count("natter.bad_padding", 1);
+  expect.count("natter.replay", 1);
+  expect.count("natter.bad_size", 5);
   expect.count("natter.bad_length", 2);
   expect.count("natter.truncated", 1);
   expect.count("natter.after_error", 1);
-  expect.count("natter.refused", 1);
+  expect.count("natter.refused", 2);
+  expect.count("natter.unsupported", 1);  // the protocol 1 hello and its key exchange: one segment
   expect.count("natter.no_key", 2);
+  expect.count("natter.keylog_missing", 0);
   expect.count("natter.internal", 0);
-  expect.count("natter.kind == \"hello\"", 10);
+  expect.count("natter.kind == \"server hello\"", expect.server_hellos);
+  expect.count("natter.kind == \"client hello + message 1\"", expect.server_hellos - 1);
+  expect.count("natter.kind == \"message 2\"", expect.server_hellos - 2);
+  expect.count("natter.kind == \"message 3\"", expect.server_hellos - 2);
+  expect.count("natter.kind == \"hello, unsupported version\"", 1);
+  expect.count("natter.session.counter == 4 && natter.gap && natter.session.mac_ok", 1);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string usage = "usage: make_capture PREFIX [--mutate N]\n";
-  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--mutate")) {
+  const std::string usage = "usage: make_capture PREFIX [--fixed] [--mutate N]\n";
+  if (argc < 2) {
     std::cerr << usage;
     return 2;
+  }
+  int mutated = 0;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--fixed") {
+      fixed_secrets = true;
+    } else if (arg == "--mutate" && i + 1 < argc) {
+      mutated = std::stoi(argv[++i]);
+    } else {
+      std::cerr << usage;
+      return 2;
+    }
   }
   if (sodium_init() < 0) {
     std::cerr << "make_capture: sodium_init failed\n";
@@ -439,9 +472,8 @@ int main(int argc, char** argv) {
   const std::string prefix = argv[1];
   try {
     write_capture(prefix);
-    const int mutated = argc == 4 ? std::stoi(argv[3]) : 0;
     for (int i = 1; i <= mutated; ++i) {
-      mutation_percent = 25;
+      natter::tools::mutation_percent = 25;
       write_capture(prefix + "-mutated-" + std::to_string(i));
       std::remove((prefix + "-mutated-" + std::to_string(i) + ".expect").c_str());
     }

@@ -7,16 +7,23 @@
 // hex, "-" for an empty byte string, '#' lines are comments:
 //   sha256      MSG DIGEST
 //   fingerprint PK FINGERPRINT
+//   fingerprint2 PK FINGERPRINT                       protocol 2 server fingerprint
 //   hsalsa20    KEY IN16 OUT32                       crypto_core_hsalsa20 (standard constants)
 //   beforenm    SHARED K                              K = crypto_box_beforenm(pk, sk),
 //                                                     SHARED = crypto_scalarmult(sk, pk)
 //   stream      KEY NONCE OUT                         crypto_stream_xsalsa20
 //   onetimeauth KEY MSG TAG                           crypto_onetimeauth (Poly1305)
 //   box         KEY NONCE MSG BOX                     crypto_box_easy_afternm
+//   unpad       BLOCK PADDED RESULT                   sodium_unpad: RESULT the unpadded bytes,
+//                                                     or "fail" where it returns -1
+//   session2    KEY DIR COUNTER PLAIN BODY            a protocol 2 session frame body sealed by
+//                                                     natter's own session_cipher_v2 with the
+//                                                     raw directional key KEY (DIR 1 or 2)
 //
 // Usage: make_vectors [OUTPUT_FILE]   (stdout without an argument)
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <fstream>
@@ -25,7 +32,11 @@
 #include <string>
 #include <vector>
 
+#include "natter/crypto/session_cipher_v2.hpp"
+
 namespace {
+
+namespace cr = natter::crypto;
 
 using bytes = std::vector<unsigned char>;
 
@@ -72,6 +83,76 @@ void emit_onetimeauth(std::ostream& out, const bytes& key, const bytes& msg) {
       << '\n';
 }
 
+// sodium_unpad's answer for `padded`, as the vectors write it.
+void emit_unpad(std::ostream& out, std::size_t block, const bytes& padded) {
+  std::size_t unpadded = 0;
+  out << "unpad " << block << ' ' << hex(padded) << ' ';
+  if (sodium_unpad(&unpadded, padded.data(), padded.size(), block) != 0) {
+    out << "fail\n";
+  } else {
+    out << hex(padded.data(), unpadded) << '\n';
+  }
+}
+
+void emit_unpad_cases(std::ostream& out) {
+  // Well-formed: sodium_pad of random plaintexts around the block edges.
+  for (std::size_t block : {16, 128}) {
+    for (std::size_t n : {0, 1, 15, 16, 17, 127, 128, 129, 255, 300}) {
+      bytes padded = random_bytes(n);
+      padded.resize(n + block);
+      std::size_t padded_size = 0;
+      if (sodium_pad(&padded_size, padded.data(), n, block, padded.size()) != 0) {
+        throw std::runtime_error("sodium_pad failed");
+      }
+      padded.resize(padded_size);
+      emit_unpad(out, block, padded);
+    }
+  }
+  // Malformed or borderline: all zeros, no barrier, a nonzero byte after the barrier, the
+  // barrier in the block before the last, random bytes, and what is shorter than a block.
+  emit_unpad(out, 128, bytes(128, 0));
+  emit_unpad(out, 128, bytes(128, 'x'));
+  emit_unpad(out, 128, bytes(256, 0x80));
+  bytes b(128, 0);
+  b[0] = 0x80;
+  emit_unpad(out, 128, b);  // the whole block is padding: empty plaintext
+  b[127] = 1;
+  emit_unpad(out, 128, b);  // a nonzero byte after the barrier
+  bytes early(256, 0);
+  early[100] = 0x80;
+  emit_unpad(out, 128, early);  // the barrier outside the last block
+  bytes late = random_bytes(128);
+  late[127] = 0x80;
+  emit_unpad(out, 128, late);  // the barrier is the last byte
+  for (int i = 0; i < 8; ++i) emit_unpad(out, 128, random_bytes(128));
+  emit_unpad(out, 128, random_bytes(127));
+  emit_unpad(out, 128, bytes{});
+}
+
+// Bodies exactly as natter seals them: session_cipher_v2 with a raw directional key (the key
+// log's k_c2s or k_s2c), so the Lua opener is checked against the production path.
+void emit_session2(std::ostream& out) {
+  for (const auto dir : {cr::direction::client_to_server, cr::direction::server_to_client}) {
+    const bytes key = random_bytes(cr::key_size);
+    const auto secret = [&] {
+      cr::secret_key k;
+      std::copy(key.begin(), key.end(), k.data());
+      return k;
+    };
+    const std::uint64_t start = dir == cr::direction::client_to_server ? 0 : 0xfffffffffffffff0ULL;
+    auto cipher = cr::session_cipher_v2::resume(secret(), secret(), dir, start, 0);
+    for (std::size_t n : {0, 1, 127, 128, 129, 300, 1000}) {
+      const bytes plain = random_bytes(n);
+      std::vector<std::uint8_t> body;
+      if (cipher.seal(std::string(plain.begin(), plain.end()), body) != cr::session_cipher_v2::seal_status::ok) {
+        throw std::runtime_error("session_cipher_v2::seal failed");
+      }
+      out << "session2 " << hex(key) << ' ' << static_cast<int>(dir) << ' ' << cipher.frames_sent() << ' '
+          << hex(plain) << ' ' << hex(body.data(), body.size()) << '\n';
+    }
+  }
+}
+
 void generate(std::ostream& out) {
   out << "# natter dissector crypto vectors from libsodium " << sodium_version_string() << '\n';
 
@@ -92,6 +173,22 @@ void generate(std::ostream& out) {
     std::string fp;
     for (std::size_t g = 0; g < 8; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
     out << "fingerprint " << hex(pk) << ' ' << fp << '\n';
+  }
+
+  // Protocol 2 server fingerprints: SHA-256("natter server fingerprint v2\0" ‖ key), 20 bytes.
+  for (int i = 0; i < 8; ++i) {
+    const bytes pk = random_bytes(crypto_box_PUBLICKEYBYTES);
+    static constexpr char label[] = "natter server fingerprint v2";  // with its NUL
+    std::array<unsigned char, crypto_hash_sha256_BYTES> d{};
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(label), sizeof label);
+    crypto_hash_sha256_update(&st, pk.data(), pk.size());
+    crypto_hash_sha256_final(&st, d.data());
+    const std::string h = hex(d.data(), 20);
+    std::string fp = "2:";
+    for (std::size_t g = 0; g < 10; ++g) fp += (g ? "-" : "") + h.substr(g * 4, 4);
+    out << "fingerprint2 " << hex(pk) << ' ' << fp << '\n';
   }
 
   for (int i = 0; i < 8; ++i) {
@@ -149,6 +246,9 @@ void generate(std::ostream& out) {
   }
   emit_box(out, session_keys[0], session_nonce(2, 0xfffffffffffffffeULL),
            bytes{'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', 'p', 'o', 'n', 'g', '"', '}'});
+
+  emit_unpad_cases(out);
+  emit_session2(out);
 }
 
 }  // namespace

@@ -1,15 +1,19 @@
--- natter.lua — Wireshark dissector for natter, the encrypted chat (docs/PROTOCOL.md).
+-- natter.lua — Wireshark dissector for natter, the encrypted chat, protocol 2
+-- (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md, docs/SESSION-V2.md).
 --
 -- Install: copy this ONE file into Wireshark's personal Lua plugins folder
 -- (Help › About Wireshark › Folders › "Personal Lua Plugins"), or load it for one run with
 -- `tshark -X lua_script:natter.lua`. See docs/WIRESHARK.md.
 --
--- What it shows: the length prefix of every frame; the plaintext hello (magic, version, role,
--- long-term public key and its fingerprint as natter prints it); the key exchange frames
--- (sealed under the long-term keys, which the dissector never has; the client's nonce is the
--- connection id); and session frames (direction, counter, MAC, ciphertext). With the
--- "Key log file" preference pointing at a file written by `natter --keylog`, session frames
--- are opened, their MAC verified, and the JSON handed to Wireshark's JSON dissector.
+-- What it shows: the length prefix of every frame; the plaintext server hello (version, role,
+-- the server's static key and its fingerprint); the client hello header and Noise message 1,
+-- whose ephemeral key is the connection id; Noise messages 2 and 3 as what they are, encrypted
+-- (the client's static key and identity travel in message 3 and are never shown, since no key
+-- log holds the handshake keys); a NATE refusal, flagged as unauthenticated; a hello of
+-- protocol 1 as unsupported; and session frames (direction, counter, MAC, padded size). With
+-- the "Key log file" preference pointing at a file of NATTER_V2_SESSION lines written by
+-- `--keylog`, session frames are opened, their MAC and padding checked, and the JSON handed to
+-- Wireshark's JSON dissector. Counter gaps (a dropped frame) and replays are flagged.
 --
 -- Requires Wireshark 4.0 or newer (Lua 5.2 with bit32; a shim covers Lua 5.3/5.4 builds).
 -- Loaded by a plain Lua interpreter (where `Proto` does not exist) the file returns its crypto
@@ -17,7 +21,7 @@
 
 -- ===========================================================================================
 -- Crypto: SHA-256 (fingerprints), HSalsa20/Salsa20/XSalsa20 and Poly1305 (opening session
--- frames), in pure Lua 5.2 on byte strings.
+-- frames) and sodium_unpad, in pure Lua 5.2 on byte strings.
 --
 -- Why this exists: Wireshark's Lua API offers no XSalsa20-Poly1305, and a C plugin would have
 -- to be compiled for every Wireshark version and OS. Pure Lua runs wherever Wireshark does.
@@ -129,12 +133,22 @@ do
     return concat(out)
   end
 
-  -- docs/PROTOCOL.md §7: first 16 bytes of SHA-256(public key), 8 groups of 4 hex digits.
+  -- Protocol 1 (a v1 hello): first 16 bytes of SHA-256(public key), 8 groups of 4 hex digits.
   function crypto.fingerprint(public_key)
     local hex = crypto.tohex(crypto.sha256(public_key):sub(1, 16))
     local groups = {}
     for i = 1, 32, 4 do groups[#groups + 1] = hex:sub(i, i + 3) end
     return concat(groups, "-")
+  end
+
+  -- A protocol 2 server's fingerprint (fingerprint_v2.hpp, server_fingerprint_v2): the first
+  -- 20 bytes of SHA-256("natter server fingerprint v2" ‖ 0x00 ‖ X25519 key), shown as "2:" and
+  -- 10 groups of 4 hex digits. The label keeps it apart from a user's fingerprint of the same bytes.
+  function crypto.server_fingerprint_v2(public_key)
+    local hex = crypto.tohex(crypto.sha256("natter server fingerprint v2\0" .. public_key):sub(1, 20))
+    local groups = {}
+    for i = 1, 40, 4 do groups[#groups + 1] = hex:sub(i, i + 3) end
+    return "2:" .. concat(groups, "-")
   end
 
   -- -------------------------------------------------------------------------- Salsa20 family
@@ -298,25 +312,66 @@ do
   function crypto.beforenm_from_shared(shared32)
     return crypto.hsalsa20(shared32, string.rep("\0", 16))
   end
+
+  -- sodium_unpad (ISO/IEC 7816-4): within the last `block` bytes, skip trailing zeros; the
+  -- byte before them must be 0x80, and what precedes it is the plaintext. Returns nil where
+  -- libsodium returns -1 (shorter than one block, or no 0x80 barrier in the last block). Like
+  -- libsodium it looks only at the last block; a whole number of blocks is the caller's check.
+  function crypto.unpad(padded, block)
+    local n = #padded
+    if block <= 0 or n < block then return nil end
+    for i = n, n - block + 1, -1 do
+      local b = byte(padded, i)
+      if b == 0x80 then return padded:sub(1, i - 1) end
+      if b ~= 0 then return nil end
+    end
+    return nil
+  end
+
+  -- Protocol 2 session frame body (docs/SESSION-V2.md): nonce 24 | MAC 16 | ciphertext of the
+  -- plaintext padded to 128-byte blocks. The directional key from the key log is used directly
+  -- as crypto_box's precomputed key, and crypto_box_open_easy_afternm(c, n, k) is
+  -- crypto_secretbox_open_easy(c, n, k): XSalsa20-Poly1305 under k itself (HSalsa20 of the
+  -- nonce's first 16 bytes, as XSalsa20 always does; no second beforenm step).
+  -- Returns "ok", plaintext | "too_short" | "bad_mac" | "bad_padding" (authentic, but not whole
+  -- blocks or sodium_unpad refuses it: the receiver closes).
+  crypto.V2_BLOCK = 128
+  function crypto.open_session_v2(body, key32)
+    if #body < 24 + 16 + crypto.V2_BLOCK then return "too_short" end
+    local padded = crypto.box_open_afternm(body:sub(25), body:sub(1, 24), key32)
+    if not padded then return "bad_mac" end
+    local plain = #padded % crypto.V2_BLOCK == 0 and crypto.unpad(padded, crypto.V2_BLOCK) or nil
+    if not plain then return "bad_padding" end
+    return "ok", plain
+  end
 end
 
 if Proto == nil then
   return crypto  -- plain Lua (the tests): no Wireshark API, only the crypto.
 end
 
+
 -- ===========================================================================================
--- Dissector
+-- Dissector (protocol 2: docs/V2-DESIGN.md, HANDSHAKE-V2.md, SESSION-V2.md)
 -- ===========================================================================================
 local natter = Proto("natter", "natter encrypted chat")
 
-local HEADER_LEN = 4      -- u32 BE body length
-local HELLO_LEN = 40      -- docs/PROTOCOL.md §2
-local KX_LEN = 72         -- §3: nonce 24 + box 48
+local HEADER_LEN = 4         -- u32 BE body length
+local HELLO_LEN = 40         -- server hello (and a protocol 1 hello): magic 4, version, role, 2, key 32
+local HELLO_HEADER_LEN = 8   -- the client hello header in front of Noise message 1
+local KEY_LEN = 32           -- X25519 public key
+local TAG_LEN = 16           -- ChaChaPoly tag of a Noise encrypted field
+local MSG1_MIN = KEY_LEN + TAG_LEN                   -- -> e, es: e, then the (empty) payload's tag
+local MSG2_MIN = KEY_LEN + TAG_LEN + 6               -- <- e, ee: e, server parameters (6) + tag
+local MSG3_STATIC = KEY_LEN + TAG_LEN                -- -> s, se: the encrypted static key
+local MSG3_MIN = MSG3_STATIC + 33 + TAG_LEN          -- + client identity (33) + tag
 local NONCE_LEN = 24
 local MAC_LEN = 16
-local SESSION_MIN = NONCE_LEN + MAC_LEN
+local BLOCK = crypto.V2_BLOCK
+local SESSION_MIN = NONCE_LEN + MAC_LEN + BLOCK      -- 168: an empty plaintext padded
 local REFUSAL_MAX_REASON = 512
 local INFO_JSON_MAX = 60  -- bytes of plaintext shown in the Info column
+local VERSION = 2
 
 local role_names = { [1] = "client", [2] = "server" }
 local direction_bytes = { [1] = "client → server", [2] = "server → client" }
@@ -332,33 +387,44 @@ local f = {
   version = ProtoField.uint8("natter.version", "Version"),
   role = ProtoField.uint8("natter.hello.role", "Role", base.DEC, role_names),
   reserved = ProtoField.uint16("natter.hello.reserved", "Reserved", base.HEX),
-  public_key = ProtoField.bytes("natter.hello.public_key", "Long-term public key"),
+  public_key = ProtoField.bytes("natter.hello.public_key", "Static public key (X25519)"),
   fingerprint = ProtoField.string("natter.hello.fingerprint", "Fingerprint", base.ASCII,
-    "First 16 bytes of SHA-256(public key), as natter prints it"),
-  reason = ProtoField.string("natter.refusal.reason", "Reason", base.UNICODE),
-  kx_nonce = ProtoField.bytes("natter.kx.nonce", "Nonce (random)"),
-  kx_box = ProtoField.bytes("natter.kx.box",
-    "Box (ephemeral public key, sealed under the long-term keys)"),
+    "The key's fingerprint as natter prints it: protocol 2 server fingerprint (2:…), or a " ..
+    "protocol 1 fingerprint for a protocol 1 hello"),
+  reason = ProtoField.string("natter.refusal.reason", "Reason (unauthenticated)", base.UNICODE),
+  ephemeral = ProtoField.bytes("natter.noise.ephemeral", "Ephemeral public key (X25519)"),
+  encrypted_static = ProtoField.bytes("natter.noise.encrypted_static",
+    "Encrypted static key (X25519 key 32 + tag 16)"),
+  encrypted_payload = ProtoField.bytes("natter.noise.encrypted_payload",
+    "Encrypted payload (payload + tag 16)"),
+  payload_length = ProtoField.uint32("natter.noise.payload_length", "Payload length",
+    base.DEC, nil, nil, "Size of the payload inside the encrypted field (its size minus the tag)"),
+  contents = ProtoField.string("natter.noise.contents", "Contents"),
   connection_id = ProtoField.bytes("natter.connection_id", "Connection id",
-    base.NONE, "The client's key exchange nonce; names the connection in key logs"),
+    base.NONE, "The client's ephemeral public key (Noise message 1); names the connection in key logs"),
   nonce = ProtoField.bytes("natter.session.nonce", "Nonce"),
   nonce_direction = ProtoField.uint8("natter.session.direction", "Direction byte", base.HEX,
     direction_bytes),
   padding = ProtoField.bytes("natter.session.padding", "Padding (must be zero)"),
   counter = ProtoField.uint64("natter.session.counter", "Counter"),
+  expected = ProtoField.uint64("natter.session.expected", "Expected counter",
+    base.DEC, nil, nil, "Previous counter in this direction + 1"),
   mac = ProtoField.bytes("natter.session.mac", "MAC (Poly1305)"),
-  ciphertext = ProtoField.bytes("natter.session.ciphertext", "Ciphertext (XSalsa20)"),
+  ciphertext = ProtoField.bytes("natter.session.ciphertext", "Ciphertext (XSalsa20, padded plaintext)"),
   ciphertext_length = ProtoField.uint32("natter.session.ciphertext_length", "Ciphertext length"),
+  size_bucket = ProtoField.string("natter.session.size_bucket", "Plaintext size (from the frame size)"),
   mac_ok = ProtoField.bool("natter.session.mac_ok", "MAC verified"),
+  plaintext_length = ProtoField.uint32("natter.session.plaintext_length", "Plaintext length (unpadded)"),
   plaintext = ProtoField.string("natter.session.plaintext", "Plaintext", base.UNICODE),
   message_type = ProtoField.string("natter.message.type", "Message type"),
   data = ProtoField.bytes("natter.data", "Data"),
 }
 natter.fields = {
   f.length, f.kind, f.direction, f.index, f.magic, f.version, f.role, f.reserved,
-  f.public_key, f.fingerprint, f.reason, f.kx_nonce, f.kx_box, f.connection_id, f.nonce,
-  f.nonce_direction, f.padding, f.counter, f.mac, f.ciphertext, f.ciphertext_length, f.mac_ok,
-  f.plaintext, f.message_type, f.data,
+  f.public_key, f.fingerprint, f.reason, f.ephemeral, f.encrypted_static, f.encrypted_payload,
+  f.payload_length, f.contents, f.connection_id, f.nonce, f.nonce_direction, f.padding,
+  f.counter, f.expected, f.mac, f.ciphertext, f.ciphertext_length, f.size_bucket, f.mac_ok,
+  f.plaintext_length, f.plaintext, f.message_type, f.data,
 }
 
 local MALFORMED, ERROR, WARN, NOTE = expert.group.MALFORMED, expert.severity.ERROR,
@@ -370,17 +436,24 @@ local e = {
   bad_size = ProtoExpert.new("natter.bad_size", "Wrong frame size", MALFORMED, ERROR),
   unexpected = ProtoExpert.new("natter.unexpected", "Unexpected frame", expert.group.PROTOCOL, ERROR),
   bad_field = ProtoExpert.new("natter.bad_field", "Invalid field value", expert.group.PROTOCOL, ERROR),
+  unsupported = ProtoExpert.new("natter.unsupported", "Protocol version not supported",
+    expert.group.PROTOCOL, WARN),
   bad_nonce = ProtoExpert.new("natter.bad_nonce", "Malformed session nonce", expert.group.PROTOCOL, ERROR),
   replay = ProtoExpert.new("natter.replay", "Counter not increasing", expert.group.SEQUENCE, ERROR),
+  gap = ProtoExpert.new("natter.gap", "Frame missing (counter skips ahead)", expert.group.SEQUENCE, ERROR),
   mac_failed = ProtoExpert.new("natter.mac_failed", "MAC check failed", DECRYPTION, ERROR),
+  bad_padding = ProtoExpert.new("natter.bad_padding", "Bad padding in an authentic frame", DECRYPTION, ERROR),
   no_key = ProtoExpert.new("natter.no_key", "No session key for this connection", DECRYPTION, NOTE),
-  refusal = ProtoExpert.new("natter.refused", "Server refused the client", expert.group.RESPONSE_CODE, WARN),
+  keylog_missing = ProtoExpert.new("natter.keylog_missing", "Key log file not found", DECRYPTION, WARN),
+  refusal = ProtoExpert.new("natter.refused", "Server refused the client (unauthenticated)",
+    expert.group.RESPONSE_CODE, WARN),
   after_error = ProtoExpert.new("natter.after_error", "Bytes after a fatal framing error", MALFORMED, WARN),
   internal = ProtoExpert.new("natter.internal", "natter dissector error", expert.group.UNDECODED, ERROR),
 }
 natter.experts = {
-  e.bad_length, e.truncated, e.bad_size, e.unexpected, e.bad_field, e.bad_nonce, e.replay,
-  e.mac_failed, e.no_key, e.refusal, e.after_error, e.internal,
+  e.bad_length, e.truncated, e.bad_size, e.unexpected, e.bad_field, e.unsupported, e.bad_nonce,
+  e.replay, e.gap, e.mac_failed, e.bad_padding, e.no_key, e.keylog_missing, e.refusal,
+  e.after_error, e.internal,
 }
 
 natter.prefs.port = Pref.uint("TCP port", 9900,
@@ -388,25 +461,30 @@ natter.prefs.port = Pref.uint("TCP port", 9900,
 natter.prefs.max_frame = Pref.uint("Maximum frame size", 65536,
   "Largest frame body accepted; longer length prefixes are flagged as fatal (server --max-frame)")
 natter.prefs.keylog_file = Pref.string("Key log file", "",
-  "File of NATTER_SESSION_KEY lines written by natter --keylog / NATTER_KEYLOGFILE; " ..
+  "File of NATTER_V2_SESSION lines written by natter --keylog / NATTER_KEYLOGFILE; " ..
   "session frames of the logged connections are decrypted")
 
 -- ------------------------------------------------------------------------------------ state
 -- Wireshark dissects every packet once in order (pinfo.visited false), then again, in any
 -- order, whenever a packet is shown or filtered. So the order-dependent decisions (which frame
--- of a direction this is, hello/kx/session, the connection id, where framing was lost) are made
--- on the first dissection and stored per frame; later dissections only read them back.
+-- of a direction this is, which handshake message, the connection id, the previous counter,
+-- where framing was lost) are made on the first dissection and stored per frame; later
+-- dissections only read them back.
 local convs       -- conversation key -> { server = endpoint, dirs = {c2s, s2c}, conn_id }
 local records     -- frame key -> what the frame is (see classify)
 local lengths     -- get_len call key -> PDU length decided on the first pass
 local dead        -- conversation key ">" source endpoint -> true once framing is lost
 local pending     -- conversation key ">" source endpoint -> frame started but not completed
-local plaintexts  -- frame key -> { key = session key, plain = string or false }
-local keylog = { path = nil, size = nil, keys = {} }
+local opened      -- frame key -> { key = session key, status = ..., plain = string or nil }
+local keylog
+
+local function reset_keylog()
+  keylog = { path = nil, size = nil, keys = {}, missing = false }
+end
 
 local function reset_state()
-  convs, records, lengths, dead, pending, plaintexts = {}, {}, {}, {}, {}, {}
-  keylog = { path = nil, size = nil, keys = {} }
+  convs, records, lengths, dead, pending, opened = {}, {}, {}, {}, {}, {}
+  reset_keylog()
 end
 reset_state()
 
@@ -416,16 +494,18 @@ function natter.init()
 end
 
 -- -------------------------------------------------------------------------------- key log
+-- NATTER_V2_SESSION <connection id 64 hex> <k_c2s 64 hex> <k_s2c 64 hex>; other lines (v1's
+-- NATTER_SESSION_KEY, comments) are ignored.
 local function read_keylog(path)
   local fh = io.open(path, "rb")
-  if not fh then return {}, nil end
+  if not fh then return nil end
   local content = fh:read("*a") or ""
   fh:close()
   local keys = {}
   for line in content:gmatch("[^\r\n]+") do
-    local id, key = line:match("^%s*NATTER_SESSION_KEY%s+(%x+)%s+(%x+)%s*$")
-    if id and #id == 2 * NONCE_LEN and #key == 64 then
-      keys[id:lower()] = crypto.fromhex(key)
+    local id, c2s, s2c = line:match("^%s*NATTER_V2_SESSION%s+(%x+)%s+(%x+)%s+(%x+)%s*$")
+    if id and #id == 2 * KEY_LEN and #c2s == 64 and #s2c == 64 then
+      keys[id:lower()] = { c2s = crypto.fromhex(c2s), s2c = crypto.fromhex(s2c) }
     end
   end
   return keys, #content
@@ -439,20 +519,30 @@ local function file_size(path)
   return size
 end
 
--- Returns the 32-byte session key for a connection id (hex), or nil. natter appends one line
--- per connection, so on a miss the file is re-read if its size changed: a capture opened while
--- the chat is still running picks up new connections without touching the preference.
-local function session_key_for(conn_id_hex)
+-- Returns the connection's keys { c2s, s2c } or nil. natter appends one line per connection,
+-- so on a miss the file is re-read if its size changed: a capture opened while the chat is
+-- still running picks up new connections without touching the preference. keylog.missing
+-- tells a path that cannot be opened from a connection that is not in the file.
+local function session_keys_for(conn_id_hex)
   local path = natter.prefs.keylog_file
-  if path == nil or path == "" or conn_id_hex == nil then return nil end
-  if keylog.path ~= path then keylog = { path = path, size = nil, keys = {} } end
-  local key = keylog.keys[conn_id_hex]
-  if key then return key end
-  local size = file_size(path)
-  if size ~= keylog.size then
-    keylog.keys, keylog.size = read_keylog(path)
+  if path == nil or path == "" then return nil end
+  if keylog.path ~= path then
+    reset_keylog()
+    keylog.path = path
   end
-  return keylog.keys[conn_id_hex]
+  local keys = conn_id_hex and keylog.keys[conn_id_hex]
+  if keys then return keys end
+  local size = file_size(path)
+  if size == nil then
+    keylog.missing, keylog.size, keylog.keys = true, nil, {}
+    return nil
+  end
+  keylog.missing = false
+  if size ~= keylog.size then
+    local read, read_size = read_keylog(path)
+    keylog.keys, keylog.size = read or {}, read_size
+  end
+  return conn_id_hex and keylog.keys[conn_id_hex] or nil
 end
 
 -- -------------------------------------------------------------------------- conversations
@@ -484,11 +574,13 @@ local function get_conv(key)
   return conv
 end
 
+local ZERO15 = string.rep("\0", 15)
+
 local function looks_like_session(body)
-  if body:len() < SESSION_MIN then return false end
+  if body:len() < NONCE_LEN + MAC_LEN then return false end
   local d = body:range(0, 1):uint()
   if d ~= 1 and d ~= 2 then return false end
-  return body:range(1, 15):raw() == string.rep("\0", 15)
+  return body:range(1, 15):raw() == ZERO15
 end
 
 -- Which side is the server is learnt from the first frame seen: a hello names its role, the
@@ -513,10 +605,69 @@ local function learn_server(conv, pinfo, body)
 end
 
 -- --------------------------------------------------------------------------- classification
--- Decides once, in capture order, what a complete PDU (4-byte prefix + body) is. The first
--- frame in each direction is a hello, the second a key exchange (or a refusal from the server),
--- every later one a session frame. The two directions are counted apart because the client's
--- hello comes after the server's.
+-- Decides once, in capture order, what a complete PDU (4-byte prefix + body) is. Server:
+-- hello, then Noise message 2 (or a refusal in its place), then session frames. Client: hello
+-- header + Noise message 1, then message 3, then session frames. A protocol 1 hello is named
+-- and what follows it on that side is not parsed. The two directions are counted apart.
+local function classify_handshake(rec, d, dir, conv, body, magic)
+  local version = body:len() >= 5 and body:range(4, 1):uint() or nil
+  if d.phase == "hello" then
+    if magic == "NATR" and version ~= nil and version ~= VERSION then
+      rec.kind, d.phase = "hello_other", "other_version"
+    elseif magic == "NATR" and dir == "s2c" then
+      rec.kind, d.phase = "server_hello", "msg2"
+    elseif magic == "NATR" then
+      rec.kind, d.phase = "client_hello", "msg3"
+      if body:len() >= HELLO_HEADER_LEN + KEY_LEN then
+        conv.conn_id = crypto.tohex(body:range(HELLO_HEADER_LEN, KEY_LEN):raw())
+      end
+    elseif magic == "NATE" and dir == "s2c" then
+      rec.kind, d.phase = "refusal", "closed"
+    elseif looks_like_session(body) then
+      rec.kind, d.phase, rec.midstream = "session", "session", true
+    else
+      rec.kind, d.phase = "unexpected", dir == "s2c" and "msg2" or "msg3"
+      rec.expected = "a hello"
+    end
+  elseif d.phase == "msg2" then
+    if magic == "NATE" then
+      rec.kind, d.phase = "refusal", "closed"
+    else
+      rec.kind, d.phase = "msg2", "session"
+    end
+  elseif d.phase == "msg3" then
+    rec.kind, d.phase = "msg3", "session"
+  elseif d.phase == "other_version" then
+    rec.kind = "other_version"
+  elseif d.phase == "session" then
+    rec.kind = "session"
+  else
+    rec.kind, rec.expected = "unexpected", "nothing after a refusal"
+  end
+end
+
+-- Strict counters (SESSION-V2.md): each direction counts from 1 and only last + 1 is due. What
+-- the capture shows is recorded here, once; whether the counter is authentic is known only
+-- with the key (the MAC covers the nonce).
+local function classify_counter(rec, d, body)
+  if body:len() < NONCE_LEN + MAC_LEN then return end
+  local counter = body:range(16, 4):uint() * 4294967296 + body:range(20, 4):uint()
+  rec.counter, rec.previous_counter = counter, d.last_counter
+  if rec.midstream and d.last_counter == 0 then
+    rec.counter_status = "midstream"  -- earlier frames were not captured: nothing to judge
+    d.last_counter = counter
+  elseif counter == d.last_counter + 1 then
+    rec.counter_status = "ok"
+    d.last_counter = counter
+  elseif counter > d.last_counter then
+    rec.counter_status = "gap"
+    d.last_counter = counter
+  else
+    rec.counter_status = "replay"
+  end
+  rec.midstream = rec.midstream and d.last_counter == counter
+end
+
 local function classify(tvb, pinfo, ckey)
   local conv = get_conv(ckey)
   local flow = ckey .. ">" .. source(pinfo)
@@ -544,40 +695,11 @@ local function classify(tvb, pinfo, ckey)
     return rec
   end
   local magic = body:len() >= 4 and body:range(0, 4):string() or ""
-  if d.phase == "hello" then
-    if magic == "NATR" then
-      rec.kind, d.phase = "hello", "kx"
-    elseif magic == "NATE" then
-      rec.kind, d.phase = "refusal", "closed"
-    elseif looks_like_session(body) then
-      rec.kind, d.phase, rec.midstream = "session", "session", true
-    else
-      rec.kind, d.phase = "unexpected", "kx"
-      rec.expected = "a hello"
-    end
-  elseif d.phase == "kx" then
-    if magic == "NATE" then
-      rec.kind, d.phase = "refusal", "closed"
-    else
-      rec.kind, d.phase = "kx", "session"
-      if dir == "c2s" and body:len() >= NONCE_LEN then
-        conv.conn_id = crypto.tohex(body:range(0, NONCE_LEN):raw())
-      end
-    end
-  elseif d.phase == "session" then
-    rec.kind = "session"
-  else
-    rec.kind, rec.expected = "unexpected", "nothing after a refusal"
-  end
-  if rec.kind == "session" then
+  classify_handshake(rec, d, dir, conv, body, magic)
+  if rec.kind == "session" or rec.kind == "msg2" or rec.kind == "msg3" then
     rec.conn_id = conv.conn_id
-    if body:len() >= SESSION_MIN then
-      local counter = body:range(16, 4):uint() * 4294967296 + body:range(20, 4):uint()
-      rec.counter_ok = counter > d.last_counter
-      rec.previous_counter = d.last_counter
-      if rec.counter_ok then d.last_counter = counter end
-    end
   end
+  if rec.kind == "session" then classify_counter(rec, d, body) end
   return rec
 end
 
@@ -596,11 +718,10 @@ local function safe_tostring(column)
 end
 
 local function set_info(pinfo, first, text)
+  pinfo.cols.protocol = "natter"
   if first then
-    pinfo.cols.protocol = "natter"
     pinfo.cols.info = text
   else
-    pinfo.cols.protocol = "natter"
     pinfo.cols.info:append(" | " .. text)
   end
 end
@@ -611,30 +732,125 @@ local function add_generated(tree, field, value)
   return item
 end
 
-local function dissect_hello(body, root, pinfo, rec)
+-- Magic, version, role and reserved bytes: the 8 bytes every hello starts with.
+local function dissect_hello_header(body, root, expected_role)
   root:add(f.magic, body:range(0, 4))
-  if body:len() ~= HELLO_LEN then
-    root:add_proto_expert_info(e.bad_size,
-      string.format("Hello must be %d bytes, not %d", HELLO_LEN, body:len()))
-    if body:len() > 4 then root:add(f.data, body:range(4)) end
-    return "Hello (wrong size)"
-  end
+  local version = body:range(4, 1):uint()
   local version_item = root:add(f.version, body:range(4, 1))
-  if body:range(4, 1):uint() ~= 1 then
-    version_item:add_proto_expert_info(e.bad_field, "This dissector knows protocol version 1")
+  if version ~= VERSION then
+    version_item:add_proto_expert_info(e.unsupported, string.format(
+      "Protocol %d (unsupported): natter speaks protocol 2, and a v2 server refuses it", version))
   end
   local role = body:range(5, 1):uint()
   local role_item = root:add(f.role, body:range(5, 1))
   if role ~= 1 and role ~= 2 then
     role_item:add_proto_expert_info(e.bad_field, "Role must be 1 (client) or 2 (server)")
-  elseif (role == 2) ~= (rec.dir == "s2c") then
+  elseif role ~= expected_role then
     role_item:add_proto_expert_info(e.bad_field, "Role does not match the side that sent it")
   end
   root:add(f.reserved, body:range(6, 2))
-  root:add(f.public_key, body:range(8, 32))
-  local fp = crypto.fingerprint(body:range(8, 32):raw())
+  return version, role
+end
+
+local function dissect_server_hello(body, root, rec)
+  if body:len() < HELLO_HEADER_LEN then
+    root:add(f.magic, body:range(0, 4))
+    root:add_proto_expert_info(e.bad_size, "Hello shorter than its 8-byte header")
+    return "Server hello (too short)"
+  end
+  dissect_hello_header(body, root, rec.dir == "s2c" and 2 or 1)
+  if body:len() ~= HELLO_LEN then
+    root:add_proto_expert_info(e.bad_size,
+      string.format("Server hello must be %d bytes, not %d", HELLO_LEN, body:len()))
+    if body:len() > HELLO_HEADER_LEN then root:add(f.data, body:range(HELLO_HEADER_LEN)) end
+    return "Server hello (wrong size)"
+  end
+  root:add(f.public_key, body:range(8, KEY_LEN))
+  local fp = crypto.server_fingerprint_v2(body:range(8, KEY_LEN):raw())
   add_generated(root, f.fingerprint, fp)
-  return string.format("Hello (%s) fp %s", role_names[role] or "role " .. role, fp)
+  return "Server hello, server key " .. fp
+end
+
+-- A hello of another protocol version (protocol 1: 40 bytes, the same layout from either side).
+local function dissect_other_hello(body, root, rec)
+  local version, role = dissect_hello_header(body, root, rec.dir == "s2c" and 2 or 1)
+  if body:len() == HELLO_LEN then
+    root:add(f.public_key, body:range(8, KEY_LEN))
+    add_generated(root, f.fingerprint, crypto.fingerprint(body:range(8, KEY_LEN):raw()))
+  elseif body:len() > HELLO_HEADER_LEN then
+    root:add(f.data, body:range(HELLO_HEADER_LEN))
+  end
+  return string.format("Hello (%s), protocol %d (unsupported)", role_names[role] or "role " .. role,
+    version)
+end
+
+local function dissect_client_hello(body, root, rec)
+  if body:len() < HELLO_HEADER_LEN then
+    root:add(f.magic, body:range(0, 4))
+    root:add_proto_expert_info(e.bad_size, "Client hello shorter than its 8-byte header")
+    return "Client hello (too short)"
+  end
+  dissect_hello_header(body, root, 1)
+  local msg_len = body:len() - HELLO_HEADER_LEN
+  if msg_len < MSG1_MIN then
+    root:add_proto_expert_info(e.bad_size, string.format(
+      "Noise message 1 must be at least %d bytes (e 32 + tag 16), not %d", MSG1_MIN, msg_len))
+    if msg_len > 0 then root:add(f.data, body:range(HELLO_HEADER_LEN)) end
+    return "Client hello + Noise message 1 (too short)"
+  end
+  local msg = root
+  msg:add(f.ephemeral, body:range(HELLO_HEADER_LEN, KEY_LEN))
+  msg:add(f.connection_id, body:range(HELLO_HEADER_LEN, KEY_LEN)):set_generated()
+  msg:add(f.encrypted_payload, body:range(HELLO_HEADER_LEN + KEY_LEN))
+  add_generated(msg, f.payload_length, msg_len - MSG1_MIN)
+  return string.format("Client hello + Noise message 1 (-> e, es) %d bytes, conn %s…", msg_len,
+    crypto.tohex(body:range(HELLO_HEADER_LEN, 8):raw()))
+end
+
+-- The connection id (generated), on a frame after message 1. A bytes field takes its length
+-- from the range, so the 32-byte id is attached to the frame's first 32 bytes.
+local function add_connection_id(root, body, rec)
+  if rec.conn_id and body:len() >= KEY_LEN then
+    root:add(f.connection_id, body:range(0, KEY_LEN), crypto.fromhex(rec.conn_id)):set_generated()
+  end
+end
+
+local function dissect_msg2(body, root, rec)
+  local len = body:len()
+  if len < MSG2_MIN then
+    root:add_proto_expert_info(e.bad_size, string.format(
+      "Noise message 2 must be at least %d bytes (e 32 + server parameters 6 + tag 16), not %d",
+      MSG2_MIN, len))
+    root:add(f.data, body)
+    return "Noise message 2 (too short)"
+  end
+  root:add(f.ephemeral, body:range(0, KEY_LEN))
+  add_connection_id(root, body, rec)
+  root:add(f.encrypted_payload, body:range(KEY_LEN))
+  add_generated(root, f.payload_length, len - KEY_LEN - TAG_LEN)
+  add_generated(root, f.contents, "server parameters (max_frame, max_text), encrypted " ..
+    "under handshake keys that no key log holds")
+  return string.format("Noise message 2 (<- e, ee) %d bytes: server parameters, encrypted", len)
+end
+
+local function dissect_msg3(body, root, rec)
+  local len = body:len()
+  if len < MSG3_MIN then
+    root:add_proto_expert_info(e.bad_size, string.format(
+      "Noise message 3 must be at least %d bytes (static 48 + identity 33 + tag 16), not %d",
+      MSG3_MIN, len))
+    root:add(f.data, body)
+    return "Noise message 3 (too short)"
+  end
+  root:add(f.encrypted_static, body:range(0, MSG3_STATIC))
+  add_connection_id(root, body, rec)
+  root:add(f.encrypted_payload, body:range(MSG3_STATIC))
+  add_generated(root, f.payload_length, len - MSG3_STATIC - TAG_LEN)
+  -- Never shown as known: the client's static key and identity are encrypted under handshake
+  -- keys the key log does not hold, so an observer with the key log cannot read them either.
+  add_generated(root, f.contents, "the client's static key and identity (Ed25519 key), " ..
+    "encrypted: not readable, not even with the key log")
+  return string.format("Noise message 3 (-> s, se) %d bytes: client identity, encrypted", len)
 end
 
 local function dissect_refusal(body, root)
@@ -649,40 +865,28 @@ local function dissect_refusal(body, root)
   if #reason > REFUSAL_MAX_REASON then
     root:add_proto_expert_info(e.bad_size, "Refusal reason is longer than 512 bytes")
   end
-  root:add_proto_expert_info(e.refusal, "Server refused: " .. reason)
-  return "Refusal: " .. utf8_prefix(reason, INFO_JSON_MAX)
+  root:add_proto_expert_info(e.refusal,
+    "Server refused, unauthenticated (plaintext: anyone on the path can send one): " .. reason)
+  return "Refusal (unauthenticated): " .. utf8_prefix(reason, INFO_JSON_MAX)
 end
 
-local function dissect_kx(body, root, rec)
-  if body:len() ~= KX_LEN then
-    root:add_proto_expert_info(e.bad_size,
-      string.format("Key exchange must be %d bytes, not %d", KX_LEN, body:len()))
-    root:add(f.data, body)
-    return "Key exchange (wrong size)"
-  end
-  root:add(f.kx_nonce, body:range(0, NONCE_LEN))
-  root:add(f.kx_box, body:range(NONCE_LEN))
-  if rec.dir == "c2s" then
-    root:add(f.connection_id, body:range(0, NONCE_LEN)):set_generated()
-    return "Key exchange (client) conn " .. crypto.tohex(body:range(0, 8):raw()) .. "…"
-  end
-  return "Key exchange (server)"
-end
-
--- Opens a session frame with the logged key; cached per frame and key, since Wireshark
--- re-dissects a packet every time it is shown.
+-- Opens a session frame with the logged key of its direction; cached per frame and key, since
+-- Wireshark re-dissects a packet every time it is shown.
 local function open_session(fkey, rec, body)
-  local key = session_key_for(rec.conn_id)
-  if not key then return nil end
-  local cached = plaintexts[fkey]
-  if cached and cached.key == key then return cached.plain end
-  local plain = crypto.box_open_afternm(body:range(NONCE_LEN):raw(),
-    body:range(0, NONCE_LEN):raw(), key) or false
-  plaintexts[fkey] = { key = key, plain = plain }
-  return plain
+  local keys = session_keys_for(rec.conn_id)
+  if not keys then return nil end
+  local key = keys[rec.dir]
+  local cached = opened[fkey]
+  if cached and cached.key == key then return cached end
+  local status, plain = crypto.open_session_v2(body:raw(), key)
+  cached = { key = key, status = status, plain = plain }
+  opened[fkey] = cached
+  return cached
 end
 
 local function show_plaintext(root, plain)
+  add_generated(root, f.plaintext_length, #plain)
+  if #plain == 0 then return nil end  -- an empty plaintext: the receiver answers bad_json
   local ptvb = ByteArray.new(plain, true):tvb("natter plaintext")
   root:add(f.plaintext, ptvb:range(), plain)
   local message_type = plain:match('^%s*{.-"type"%s*:%s*"([^"]*)"')
@@ -702,14 +906,12 @@ local function call_json(ptvb, pinfo, root)
   pinfo.cols.protocol = "natter"
 end
 
-local function dissect_session(body, root, pinfo, rec, fkey)
-  local arrow = arrows[rec.dir]
-  if body:len() < SESSION_MIN then
-    root:add_proto_expert_info(e.bad_size,
-      string.format("Session frame must be at least %d bytes, not %d", SESSION_MIN, body:len()))
-    root:add(f.data, body)
-    return "Session " .. arrow .. " (too short)"
-  end
+-- A counter (a double, exact below 2^53) as a UInt64 for a uint64 field.
+local function u64(n)
+  return UInt64.new(n % 4294967296, math.floor(n / 4294967296))
+end
+
+local function dissect_nonce(body, root, rec)
   local nonce_item = root:add(f.nonce, body:range(0, NONCE_LEN))
   local dir_byte = body:range(0, 1):uint()
   local dir_item = nonce_item:add(f.nonce_direction, body:range(0, 1))
@@ -720,51 +922,117 @@ local function dissect_session(body, root, pinfo, rec, fkey)
       "Direction byte is the receiver's own: a reflected frame, which the receiver rejects")
   end
   local pad_item = nonce_item:add(f.padding, body:range(1, 15))
-  if body:range(1, 15):raw() ~= string.rep("\0", 15) then
+  if body:range(1, 15):raw() ~= ZERO15 then
     pad_item:add_proto_expert_info(e.bad_nonce, "Nonce padding must be 15 zero bytes")
   end
-  local counter = body:range(16, 8):uint64()
   local counter_item = nonce_item:add(f.counter, body:range(16, 8))
-  if rec.counter_ok == false then
+  -- %.0f: a counter can exceed Lua 5.2's integer range for %d.
+  if rec.counter_status == "gap" then
+    add_generated(nonce_item, f.expected, u64(rec.previous_counter + 1))
+    local first, last = rec.previous_counter + 1, rec.counter - 1
+    counter_item:add_proto_expert_info(e.gap, first == last
+      and string.format("Frame %.0f missing: counter %.0f follows %.0f in this direction " ..
+        "(a relay dropped a frame; the receiver closes)", first, rec.counter, rec.previous_counter)
+      or string.format("Frames %.0f to %.0f missing: counter %.0f follows %.0f in this direction " ..
+        "(the receiver closes)", first, last, rec.counter, rec.previous_counter))
+  elseif rec.counter_status == "replay" then
+    add_generated(nonce_item, f.expected, u64(rec.previous_counter + 1))
     counter_item:add_proto_expert_info(e.replay, string.format(
-      "Counter not greater than the previous one (%.0f) in this direction: replayed or reordered",
-      rec.previous_counter))  -- %.0f: a counter can exceed Lua 5.2's integer range for %d
+      "Counter %.0f not greater than the previous one (%.0f) in this direction: replayed, " ..
+      "reordered or reflected (the receiver closes)", rec.counter, rec.previous_counter))
   end
-  root:add(f.mac, body:range(NONCE_LEN, MAC_LEN))
-  local ct_len = body:len() - SESSION_MIN
-  if ct_len > 0 then root:add(f.ciphertext, body:range(SESSION_MIN)) end
-  add_generated(root, f.ciphertext_length, ct_len)
-  if rec.conn_id then
-    -- A bytes field takes its length from the range, so the (generated) id is attached to
-    -- this frame's nonce, which has the same 24-byte size.
-    root:add(f.connection_id, body:range(0, NONCE_LEN), crypto.fromhex(rec.conn_id)):set_generated()
-  end
+end
 
-  local head = string.format("Session %s #%s", arrow, tostring(counter))
-  local plain = open_session(fkey, rec, body)
-  if plain then
+local function dissect_session(body, root, pinfo, rec, fkey)
+  local arrow = arrows[rec.dir]
+  if body:len() < NONCE_LEN + MAC_LEN then
+    root:add_proto_expert_info(e.bad_size,
+      string.format("Session frame must be at least %d bytes, not %d", SESSION_MIN, body:len()))
+    root:add(f.data, body)
+    return "Session " .. arrow .. " (too short)"
+  end
+  dissect_nonce(body, root, rec)
+  root:add(f.mac, body:range(NONCE_LEN, MAC_LEN))
+  local ct_len = body:len() - NONCE_LEN - MAC_LEN
+  if ct_len > 0 then root:add(f.ciphertext, body:range(NONCE_LEN + MAC_LEN)) end
+  local ct_item = add_generated(root, f.ciphertext_length, ct_len)
+  if body:len() < SESSION_MIN or ct_len % BLOCK ~= 0 then
+    ct_item:add_proto_expert_info(e.bad_size, string.format(
+      "A session frame holds whole 128-byte blocks (at least one), not %d bytes", ct_len))
+  else
+    -- What anyone sees: the padding rounds up to whole blocks, adding 1..128 bytes.
+    add_generated(root, f.size_bucket, string.format("%d to %d bytes (%d padded)",
+      ct_len - BLOCK, ct_len - 1, ct_len))
+  end
+  add_connection_id(root, body, rec)
+
+  -- The counter as text from the 64-bit field: a double (rec.counter) is exact only below 2^53.
+  local head = string.format("Session %s #%s", arrow, tostring(body:range(16, 8):uint64()))
+  if rec.counter_status == "gap" then
+    head = head .. string.format(" [frame %.0f missing]", rec.previous_counter + 1)
+  elseif rec.counter_status == "replay" then
+    head = head .. " [counter not increasing]"
+  end
+  local result = open_session(fkey, rec, body)
+  if result and result.status == "ok" then
     add_generated(root, f.mac_ok, true)
-    return head .. " " .. utf8_prefix(plain, INFO_JSON_MAX), show_plaintext(root, plain)
-  elseif plain == false then
+    return head .. " " .. utf8_prefix(result.plain, INFO_JSON_MAX), show_plaintext(root, result.plain)
+  elseif result and result.status == "bad_padding" then
+    add_generated(root, f.mac_ok, true)
+    root:add_proto_expert_info(e.bad_padding, "Authentic frame, but its plaintext is not " ..
+      "padded to 128-byte blocks as sodium_pad does: the receiver closes")
+    return head .. " [bad padding]"
+  elseif result and result.status == "bad_mac" then
     local item = add_generated(root, f.mac_ok, false)
     item:add_proto_expert_info(e.mac_failed, "MAC check failed: the frame was altered, or the " ..
       "logged key is not this connection's")
     return head .. " [MAC check failed]"
+  elseif result then
+    return head .. " [too short to open]"
   end
   local path = natter.prefs.keylog_file
   if path ~= nil and path ~= "" then
-    root:add_proto_expert_info(e.no_key, rec.conn_id
-      and "No key for connection " .. rec.conn_id .. " in the key log"
-      or "Connection id unknown (the client's key exchange was not captured)")
+    if keylog.missing then
+      root:add_proto_expert_info(e.keylog_missing, "key log not found: " .. path)
+    else
+      root:add_proto_expert_info(e.no_key, rec.conn_id
+        and "No key for connection " .. rec.conn_id .. " in the key log"
+        or "Connection id unknown (the client's hello was not captured)")
+    end
   end
   return string.format("%s [%d bytes encrypted]", head, ct_len)
 end
 
 local kind_names = {
-  hello = "hello", refusal = "refusal", kx = "key exchange", session = "session",
+  server_hello = "server hello", client_hello = "client hello + message 1",
+  msg2 = "message 2", msg3 = "message 3", refusal = "refusal", session = "session",
+  hello_other = "hello, unsupported version", other_version = "frame of an unsupported version",
   empty = "empty frame", too_long = "over-long frame", unexpected = "unexpected frame",
   after_error = "data after a framing error",
 }
+
+local function dissect_body(body, root, pinfo, rec, fkey)
+  if rec.kind == "server_hello" then return dissect_server_hello(body, root, rec) end
+  if rec.kind == "client_hello" then return dissect_client_hello(body, root, rec) end
+  if rec.kind == "msg2" then return dissect_msg2(body, root, rec) end
+  if rec.kind == "msg3" then return dissect_msg3(body, root, rec) end
+  if rec.kind == "refusal" then return dissect_refusal(body, root) end
+  if rec.kind == "session" then return dissect_session(body, root, pinfo, rec, fkey) end
+  if rec.kind == "hello_other" then
+    if body:len() < HELLO_HEADER_LEN then
+      root:add(f.data, body)
+      return "Hello (too short)"
+    end
+    return dissect_other_hello(body, root, rec)
+  end
+  root:add(f.data, body)
+  if rec.kind == "other_version" then
+    root:add_proto_expert_info(e.unsupported, "After a hello of another protocol version: not parsed")
+    return "Frame of an unsupported protocol version"
+  end
+  root:add_proto_expert_info(e.unexpected, "Expected " .. rec.expected)
+  return "Unexpected frame"
+end
 
 local function dissect_pdu_unprotected(tvb, pinfo, tree)
   local first = safe_tostring(pinfo.cols.protocol) ~= "natter"
@@ -802,20 +1070,7 @@ local function dissect_pdu_unprotected(tvb, pinfo, tree)
       if tvb:len() > HEADER_LEN then root:add(f.data, tvb:range(HEADER_LEN)) end
       info = string.format("Frame length %d too long", rec.declared)
     else
-      local body = tvb:range(HEADER_LEN)
-      if rec.kind == "hello" then
-        info = dissect_hello(body, root, pinfo, rec)
-      elseif rec.kind == "refusal" then
-        info = dissect_refusal(body, root)
-      elseif rec.kind == "kx" then
-        info = dissect_kx(body, root, rec)
-      elseif rec.kind == "session" then
-        info, plaintext_tvb = dissect_session(body, root, pinfo, rec, fkey)
-      else
-        root:add(f.data, body)
-        root:add_proto_expert_info(e.unexpected, "Expected " .. rec.expected)
-        info = "Unexpected frame"
-      end
+      info, plaintext_tvb = dissect_body(tvb:range(HEADER_LEN), root, pinfo, rec, fkey)
     end
   end
   root:append_text(", " .. info)
@@ -889,13 +1144,14 @@ function natter_end.dissector(tvb, pinfo, tree)
 end
 register_postdissector(natter_end)
 
--- A natter connection starts with the server's 40-byte hello, or a refusal.
+-- A natter connection starts with the server's 40-byte hello (any version, so a protocol 1
+-- server is recognised too), or a refusal.
 local function heuristic(tvb, pinfo, tree)
   if tvb:len() < HEADER_LEN + 6 then return false end
   local declared = tvb:range(0, HEADER_LEN):uint()
   local magic = tvb:range(4, 4):string()
   local role = tvb:range(9, 1):uint()
-  local hello = magic == "NATR" and declared == HELLO_LEN and (role == 1 or role == 2)
+  local hello = magic == "NATR" and declared == HELLO_LEN and role == 2
   local refusal = magic == "NATE" and declared >= 5 and declared <= 5 + REFUSAL_MAX_REASON
   if not hello and not refusal then return false end
   pinfo.conversation = natter  -- the rest of this TCP connection comes straight here
@@ -915,5 +1171,6 @@ register_port()
 
 function natter.prefs_changed()
   register_port()
-  keylog = { path = nil, size = nil, keys = {} }
+  reset_keylog()
+  opened = {}
 end

@@ -50,6 +50,8 @@ for line in io.lines(vectors_path) do
       check(crypto.tohex(crypto.sha256(unhex(f[2]))) == f[3], where)
     elseif kind == "fingerprint" then
       check(crypto.fingerprint(unhex(f[2])) == f[3], where)
+    elseif kind == "fingerprint2" then
+      check(crypto.server_fingerprint_v2(unhex(f[2])) == f[3], where)
     elseif kind == "hsalsa20" then
       check(crypto.tohex(crypto.hsalsa20(unhex(f[2]), unhex(f[3]))) == f[4], where)
     elseif kind == "beforenm" then
@@ -73,14 +75,59 @@ for line in io.lines(vectors_path) do
       check(crypto.box_open_afternm(box, flip(nonce, 24), key) == nil, where .. " wrong nonce")
       check(crypto.box_open_afternm(box, nonce, flip(key, 1)) == nil, where .. " wrong key")
       check(crypto.box_open_afternm(box:sub(1, 15), nonce, key) == nil, where .. " short box")
+    elseif kind == "unpad" then
+      local got = crypto.unpad(unhex(f[3]), tonumber(f[2]))
+      if f[4] == "fail" then
+        check(got == nil, where .. " must fail")
+      else
+        check(got == unhex(f[4]), where)
+      end
+    elseif kind == "session2" then
+      local key, dir, counter, plain, body = unhex(f[2]), tonumber(f[3]), f[4], unhex(f[5]), unhex(f[6])
+      local status, got = crypto.open_session_v2(body, key)
+      check(status == "ok" and got == plain, where .. " open")
+      check(body:byte(1) == dir and body:sub(2, 16) == string.rep("\0", 15), where .. " nonce layout")
+      local c = 0
+      for i = 17, 24 do c = c * 256 + body:byte(i) end
+      -- Counters near 2^64 are not exact in a double; compare the top digits only there.
+      check(string.format("%.0f", c):sub(1, 12) == counter:sub(1, 12), where .. " counter")
+      check((#body - 40) % 128 == 0 and #body >= 168, where .. " whole blocks")
+      check(crypto.open_session_v2(flip(body, 25), key) == "bad_mac", where .. " tampered MAC")
+      check(crypto.open_session_v2(flip(body, #body), key) == "bad_mac", where .. " tampered ciphertext")
+      check(crypto.open_session_v2(flip(body, 24), key) == "bad_mac", where .. " tampered counter")
+      check(crypto.open_session_v2(body, flip(key, 32)) == "bad_mac", where .. " wrong key")
+      -- The key is used as is: opening under HSalsa20(key, 0) (a second beforenm) must fail.
+      check(crypto.open_session_v2(body, crypto.beforenm_from_shared(key)) == "bad_mac",
+        where .. " key used directly, not through beforenm")
+      check(crypto.open_session_v2(body:sub(1, 167), key) == "too_short", where .. " short body")
     else
       check(false, "unknown vector kind " .. where)
     end
   end
 end
 
+-- Known answer for the v2 server fingerprint, computed independently with Python's hashlib
+-- (the vector of tests/unit/fingerprint_v2_test.cpp on the v2 wiring branch; the key is
+-- IDENTITY-V2.md vector 1's X25519 public key).
+check(crypto.server_fingerprint_v2(crypto.fromhex(
+  "d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e")) ==
+  "2:ba14-58e6-afc6-2304-dcb1-4dcf-a5ff-be3c-1687-cef3", "server fingerprint v2 known answer")
+
+-- An authentic body whose plaintext is not sodium_pad's: "bad_padding", not a MAC failure.
+do
+  local key, nonce = string.rep("k", 32), "\1" .. string.rep("\0", 22) .. "\7"
+  check(crypto.open_session_v2(nonce .. crypto.box_seal_afternm(string.rep("x", 128), nonce, key), key)
+    == "bad_padding", "bad padding: no 0x80 barrier")
+  check(crypto.open_session_v2(nonce .. crypto.box_seal_afternm(string.rep("x", 129) .. "\128",
+    nonce, key), key) == "bad_padding", "bad padding: not whole blocks")
+  local status, plain = crypto.open_session_v2(nonce .. crypto.box_seal_afternm("{}\128" ..
+    string.rep("\0", 125), nonce, key), key)
+  check(status == "ok" and plain == "{}", "hand-padded body opens")
+end
+
 -- A vectors file that lost its content must not pass quietly.
-for _, kind in ipairs({ "sha256", "fingerprint", "hsalsa20", "beforenm", "stream", "onetimeauth", "box" }) do
+for _, kind in ipairs({ "sha256", "fingerprint", "fingerprint2", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
+  "unpad", "session2" }) do
   check((counts[kind] or 0) > 0, "no " .. kind .. " vectors in " .. vectors_path)
 end
 

@@ -1,21 +1,26 @@
-// natter_wire_poke: a real natter client with deliberately awkward TCP writes, for the live
-// Wireshark test (live_capture_test.sh). It uses natter's own handshake and session cipher
-// (natter_crypto) and message builder (natter_common), so the server sees a genuine client; only
-// the way the bytes are cut into writes is unusual:
+// natter_wire_poke: a real natter protocol 2 client with deliberately awkward TCP writes, for
+// the live Wireshark test (live_capture_test.sh). It uses natter's own v2 handshake
+// (crypto::handshake_v2) and session cipher (session_cipher_v2) and message builder
+// (natter_common), so the server sees a genuine v2 client; only the way the bytes are cut into
+// writes is unusual. It pins nothing (it is a test tool: any server key is accepted), and its
+// identity is a fresh Ed25519 seed on every run.
 //
-//   1. hello + key exchange in one write (two frames in one segment);
-//   2. join (session C→S #1) split into 1-byte writes for its first 6 bytes, 30 ms apart, so
+//   0. server hello; the client hello + Noise message 1 in one write; message 2; message 3
+//      split across two writes (the cut inside the encrypted static key);
+//   1. join (session C→S #1) split into 1-byte writes for its first 6 bytes, 30 ms apart, so
 //      the cuts fall inside the length prefix and the nonce; then the rest in one write;
-//   3. say #2 + whisper #3 + the first 10 bytes of say #4 in one write, then 50 ms later the rest
+//   2. say #2 + whisper #3 + the first 10 bytes of say #4 in one write, then 50 ms later the rest
 //      of #4 + ping #5 in one write (coalesced frames, and a segment holding the end of one frame
 //      and a whole frame after it);
-//   4. say #6 with one byte of its MAC flipped. The server must close the connection.
+//   3. say #6 with one byte of its MAC flipped. The server must close the connection.
 //
 //   natter_wire_poke --port N [--host 127.0.0.1] [--name poke] [--to bob] [--keylog FILE]
 //                    [--secret TEXT]
 //
-// stdout: "fingerprint FP", "server-fingerprint FP", "local-port N", "connection-id HEX",
-// "tampered-text TEXT" and one "[trace] ..." line per frame, in the format of `natter --trace`.
+// stdout: "fingerprint FP" (its v2 fingerprint), "client-static HEX" and "client-ed25519 HEX"
+// (its keys, which must appear nowhere in a capture), "server-fingerprint FP", "local-port N",
+// "connection-id HEX", "tampered-text TEXT" and one "[trace] ..." line per frame, in the format
+// of `natter --trace`. --keylog appends the NATTER_V2_SESSION line (docs/V2-DESIGN.md).
 // Exit 0 if everything happened as planned (including the server closing after the tampered
 // frame), 1 otherwise. Every wait is bounded (5 s).
 #include <arpa/inet.h>
@@ -28,11 +33,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -40,13 +47,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "natter/crypto/fingerprint.hpp"
-#include "natter/crypto/handshake.hpp"
-#include "natter/crypto/keylog.hpp"
+#include "natter/crypto/handshake_v2.hpp"
 #include "natter/crypto/keys.hpp"
-#include "natter/crypto/session_cipher.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "natter/message_build.hpp"
+#include "v2_identity.hpp"
 
 namespace {
 
@@ -69,9 +75,33 @@ struct options {
   std::exit(1);
 }
 
+// A fresh identity v2 on every run: a random Ed25519 seed (v2_identity.hpp says why not
+// identity_v2::generate()).
+cr::client_identity_v2 fresh_identity() {
+  cr::secret_key seed;
+  cr::random_bytes(std::span(seed.data(), seed.size()));
+  return natter::tools::identity_from_seed(seed);
+}
+
+// The key log, when asked for: told the keys once, right after split(); appends the v2 line.
+class keylog_v2 final : public cr::handshake_v2_observer {
+ public:
+  explicit keylog_v2(std::string path) : path_(std::move(path)) {}
+  void on_session_keys(const cr::public_key& id, const cr::secret_key& c2s,
+                       const cr::secret_key& s2c) noexcept override {
+    std::ofstream out(path_, std::ios::app);
+    out << "NATTER_V2_SESSION " << cr::to_hex(id) << ' ' << cr::to_hex(std::span(c2s.data(), c2s.size())) << ' '
+        << cr::to_hex(std::span(s2c.data(), s2c.size())) << '\n';
+    if (!out) std::cerr << "natter_wire_poke: cannot append to the key log " << path_ << "\n";
+  }
+
+ private:
+  std::string path_;
+};
+
 class poke {
  public:
-  explicit poke(const options& o) : identity_(cr::key_pair::generate()), decoder_(65536) {
+  explicit poke(const options& o) : identity_(fresh_identity()), decoder_(65536) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) die("socket failed");
     sockaddr_in addr{};
@@ -86,7 +116,9 @@ class poke {
     sockaddr_in local{};
     socklen_t len = sizeof local;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    std::cout << "fingerprint " << cr::fingerprint(identity_.public_key_bytes) << "\n"
+    std::cout << "fingerprint " << natter::tools::user_fingerprint(natter::tools::ed25519_bytes(identity_.ed25519_public)) << "\n"
+              << "client-static " << cr::to_hex(identity_.x25519.public_key_bytes) << "\n"
+              << "client-ed25519 " << cr::to_hex(natter::tools::ed25519_bytes(identity_.ed25519_public)) << "\n"
               << "local-port " << ntohs(local.sin_port) << std::endl;
   }
   ~poke() { ::close(fd_); }
@@ -94,35 +126,45 @@ class poke {
   poke& operator=(const poke&) = delete;
 
   void handshake(const options& o) {
-    // The key log, if asked for, is the handshake's observer: it is told the session key.
-    std::unique_ptr<cr::keylog_writer> keylog;
-    if (!o.keylog.empty()) keylog = std::make_unique<cr::keylog_writer>(o.keylog);
-    cr::handshake hs(cr::role::client, identity_, nullptr, keylog.get());
-    (void)hs.start();
+    std::unique_ptr<keylog_v2> keylog;
+    if (!o.keylog.empty()) keylog = std::make_unique<keylog_v2>(o.keylog);
+    auto hs = cr::handshake_v2::client(identity_, keylog.get());
+    using st = cr::handshake_v2::state;
     bytes body;
     if (!read_frame(body)) die("no server hello");
-    trace_in(body, "hello");
-    (void)hs.on_frame(body);
-    if (hs.current() != cr::handshake::state::awaiting_verdict) die("handshake: " + hs.error());
-    std::cout << "server-fingerprint " << cr::fingerprint(hs.peer_key()) << "\n";
+    trace_in(body, "server hello");
+    if (!hs.on_frame(body).empty() || hs.current() != st::awaiting_verdict) die("handshake: " + hs.error());
+    // No pin check: a test tool talks to whatever server it is pointed at.
+    std::cout << "server-fingerprint " << natter::tools::server_fingerprint(hs.peer_key()) << "\n";
     auto frames = hs.accept_peer_key();
-    if (frames.size() != 2) die("handshake: no hello/key exchange to send");
+    if (frames.size() != 1) die("handshake: no client hello to send: " + hs.error());
     bytes out;
-    for (auto& f : frames) {
-      trace_out(f.size(), frames_sent_ == 0 ? "hello" : "key exchange");
-      append_frame(out, f);
-    }
-    write_all(out);  // 1. two frames in one write
-    if (!read_frame(body)) die("no server key exchange");
-    trace_in(body, "key exchange");
-    (void)hs.on_frame(body);
-    if (hs.current() != cr::handshake::state::established) die("handshake: " + hs.error());
-    cipher_.emplace(hs.take_cipher());
+    trace_out(frames[0].size(), "client hello + message 1");
+    append_frame(out, frames[0]);
+    write_all(out);
+
+    if (!read_frame(body)) die("no handshake message 2 (a refusal ends the stream)");
+    trace_in(body, "message 2");
+    frames = hs.on_frame(body);
+    if (frames.size() != 1 || hs.current() != st::established) die("handshake: " + hs.error());
+    trace_out(frames[0].size(), "message 3");
+    out.clear();
+    append_frame(out, frames[0]);
+    // Cut inside the encrypted static key: the server must reassemble message 3.
+    const auto cut = static_cast<long>(natter::frame_header_size + 20);
+    write_all(bytes(out.begin(), out.begin() + cut));
+    std::this_thread::sleep_for(30ms);
+    write_all(bytes(out.begin() + cut, out.end()));
+
+    auto keys = hs.take_keys();
+    if (!keys) die("handshake: no session keys");
+    cipher_.emplace(std::move(keys->client_to_server), std::move(keys->server_to_client),
+                    cr::direction::client_to_server);
     std::cout << "connection-id " << cr::to_hex(hs.connection_id()) << std::endl;
   }
 
   void run(const options& o) {
-    // 2. join, cut into 1-byte writes inside the length prefix and the nonce.
+    // 1. join, cut into 1-byte writes inside the length prefix and the nonce.
     bytes join = seal(natter::build(natter::client_message{natter::join_request{o.name, 1}}));
     for (std::size_t i = 0; i < 6; ++i) {
       write_all(bytes(join.begin() + static_cast<long>(i), join.begin() + static_cast<long>(i) + 1));
@@ -131,7 +173,7 @@ class poke {
     write_all(bytes(join.begin() + 6, join.end()));
     pump([&] { return welcomed_; });
 
-    // 3. coalesced frames, and a frame cut across two writes.
+    // 2. coalesced frames, and a frame cut across two writes.
     bytes first = seal(natter::build(natter::client_message{
         natter::say_request{"poke: two frames and a bit in one segment", 2}}));
     append(first, seal(natter::build(natter::client_message{
@@ -146,7 +188,7 @@ class poke {
     write_all(second);
     pump([&] { return answered_.count(2) && answered_.count(3) && answered_.count(4) && answered_.count(5); });
 
-    // 4. a tampered frame: one MAC byte flipped. The server must close the connection.
+    // 3. a tampered frame: one MAC byte flipped. The server must close the connection.
     const std::string secret = natter::build(natter::client_message{natter::say_request{o.secret, 6}});
     bytes bad = seal(secret, "MAC byte flipped, the server must close:");
     bad[natter::frame_header_size + cr::nonce_size] ^= 0x01;
@@ -208,10 +250,12 @@ class poke {
       }
       ++frames_received_;
       auto opened = cipher_->open(body);
-      if (opened.status != cr::open_status::ok) die("a server frame did not open");
+      if (opened.status != cr::session_cipher_v2::open_status::ok) {
+        die("a server frame did not open: " + std::string(cr::to_string(opened.status)));
+      }
       std::cout << "[trace] <- recv frame " << frames_received_ << " len=" << body.size()
                 << " Session S→C #" << opened.counter
-                << " ciphertext=" << body.size() - cr::session_overhead << " " << opened.plaintext
+                << " ciphertext=" << body.size() - cr::session_cipher_v2::header_size << " " << opened.plaintext
                 << std::endl;
       auto json = nlohmann::json::parse(opened.plaintext, nullptr, false);
       if (!json.is_array()) json = nlohmann::json::array({json});
@@ -233,7 +277,7 @@ class poke {
     ++frames_sent_;
     const std::size_t length = out.size() - natter::frame_header_size;
     std::cout << "[trace] -> sent frame " << frames_sent_ << " len=" << length << " Session C→S #"
-              << cipher_->frames_sent() << " ciphertext=" << length - cr::session_overhead << " "
+              << cipher_->frames_sent() << " ciphertext=" << length - cr::session_cipher_v2::header_size << " "
               << (note.empty() ? "" : note + " ") << plaintext << std::endl;
     return out;
   }
@@ -248,13 +292,13 @@ class poke {
               << "\n";
   }
 
-  cr::key_pair identity_;
+  cr::client_identity_v2 identity_;
   natter::frame_decoder decoder_;
   int fd_ = -1;
   bool eof_ = false;
   bool welcomed_ = false;
   std::set<std::uint64_t> answered_;
-  std::optional<cr::session_cipher> cipher_;
+  std::optional<cr::session_cipher_v2> cipher_;
   std::uint64_t frames_sent_ = 0;
   std::uint64_t frames_received_ = 0;
 };
