@@ -20,6 +20,21 @@ std::optional<std::string> quit_reason(std::string_view line) {
   return std::nullopt;
 }
 
+// Each line made printable on its own: the key-change warning is several lines, and printable()
+// of the whole text would turn its newlines into U+FFFD and the warning into one long line.
+std::string printable_lines(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find('\n', start);
+    out += printable(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 conversation::conversation(conversation_config config, verified_store verified, conversation_probes probes)
@@ -47,7 +62,7 @@ void conversation::on_event(const client_event& event) {
                  },
                  [&](const failure_event& f) {
                    exit_code_ = std::max(exit_code_, f.kind == failure_kind::key_mismatch ? exit_key_mismatch : exit_failure);
-                   failures_.push_back(printable(f.message));
+                   failures_.push_back(printable_lines(f.message));
                    show_formatted(event);
                  },
                  [&](const closed_event& c) { on_closed(c); },
@@ -159,6 +174,25 @@ void conversation::answer(bool yes) {
   }
 }
 
+void conversation::on_reply(std::string line, std::int64_t typed_at_ms) {
+  const reply r = read_reply(line);
+  if (r != reply::not_an_answer) {
+    answer(r == reply::yes);
+    return;
+  }
+  if (question_->kind == question_kind::trust_server) {
+    // Nothing can be sent before the server is trusted, so the line cannot be what the person
+    // meant to do now: ask again rather than read it as an answer.
+    out_.show(shown_kind::hint, "* please answer y or n; \"" + printable(line) + "\" was not sent");
+    out_.show(shown_kind::prompt, prompt_text(*question_));
+    return;
+  }
+  // After the join the person has moved on ("hello" typed at a /verify question): the question
+  // gets the safe answer, and the line does what it would have done without it.
+  answer(false);
+  run_line(std::move(line), typed_at_ms);
+}
+
 void conversation::leave() {
   if (question_ && question_->kind == question_kind::trust_server) {
     question_.reset();
@@ -179,7 +213,7 @@ void conversation::quit(std::string reason) {
 void conversation::on_line(std::string line, std::int64_t typed_at_ms) {
   ++held_lines_;
   if (question_) {
-    answer(is_yes(line));
+    on_reply(std::move(line), typed_at_ms);
   } else if (closed_) {
     // Nothing to do with it: the UI is about to end.
   } else if (joined_) {

@@ -4,8 +4,10 @@
 
 namespace natter::client {
 
-bool is_yes(std::string_view answer) {
-  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+reply read_reply(std::string_view line) {
+  if (line == "y" || line == "Y" || line == "yes" || line == "Yes" || line == "YES") return reply::yes;
+  if (line.empty() || line == "n" || line == "N" || line == "no" || line == "No" || line == "NO") return reply::no;
+  return reply::not_an_answer;
 }
 
 std::string prompt_text(const question& asked) {

@@ -74,7 +74,9 @@ class conversation {
   // Everything client_driver reports, in order.
   void on_event(const client_event& event);
   // A line the user entered; `typed_at_ms` (wall clock) stamps its echo. Answers a waiting
-  // question, or runs the line as a command; before the join it waits for the join.
+  // question, or runs the line as a command; before the join it waits for the join. A line that
+  // is not y/n at a question is not taken as "no": the trust question is asked again (nothing
+  // can be sent before it is answered); a /verify question is answered no and the line runs.
   void on_line(std::string line, std::int64_t typed_at_ms);
   // End of input. A person (Ctrl-D) leaves now; a script leaves once its lines are sent and
   // acknowledged (after --wait-ms; never with --stay).
@@ -108,7 +110,8 @@ class conversation {
   // The process exit code: 0 ok, 1 a runtime failure (refused, lost, sent away; for a script
   // also any refused line), 3 the server key did not match.
   [[nodiscard]] int exit_code() const;
-  // Why the session failed, to repeat after a full screen is gone.
+  // Why the session failed, to repeat after a full screen is gone; a failure may span several
+  // lines ('\n', each made printable), as the key-change warning does.
   [[nodiscard]] const std::vector<std::string>& failures() const { return failures_; }
 
  private:
@@ -122,6 +125,7 @@ class conversation {
   void on_closed(const closed_event& closed);
   void show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
+  void on_reply(std::string line, std::int64_t typed_at_ms);  // a line while a question waits
   void answer(bool yes);
   void run_line(std::string line, std::int64_t typed_at_ms);
   void run_command(command cmd, std::int64_t typed_at_ms);
