@@ -75,7 +75,10 @@ void conversation::on_server_message(const server_message& message) {
   std::visit(overloaded{
                  [&](const welcome_event& w) { on_welcome(w); },
                  [&](const chat_event& c) {
-                   const bool outgoing = same_name(c.from, config_.own_name) && !same_name(c.to, config_.own_name);
+                   const bool from_us = same_name(c.from, config_.own_name);
+                   // A whisper to ourselves comes back; the echo, marked by its ack, already shows it.
+                   if (c.whisper && from_us && same_name(c.to, config_.own_name) && config_.echo_sent) return;
+                   const bool outgoing = from_us && !same_name(c.to, config_.own_name);
                    show_formatted(message, !c.whisper ? shown_kind::chat
                                            : outgoing ? shown_kind::whisper_out
                                                       : shown_kind::whisper_in);
@@ -89,19 +92,26 @@ void conversation::on_server_message(const server_message& message) {
                    show_formatted(message);
                  },
                  [&](const users_event& u) {
+                   (void)sent_.on_answer(message);
                    // The session hands over complete lists only (pages are joined), so replace.
                    roster_.replace(u.users, u.users.size());
                    show_formatted(message);
                  },
                  [&](const whois_event& w) {
+                   (void)sent_.on_answer(message);
                    roster_.saw_fingerprint(w.name, w.fingerprint);
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
+                 [&](const ack_event&) {
+                   if (auto request = sent_.on_answer(message); request && request->line_id != 0) {
+                     out_.mark(request->line_id, send_state::sent);
+                   }
+                 },
                  [&](const error_event& e) {
                    verification_.on_error(e);
                    fail_script();
-                   show_formatted(message);
+                   on_refused(e, sent_.on_answer(message));
                  },
                  [&](const bye_event& b) {
                    // "quit" only ever answers our own quit (/quit, Ctrl-D, a signal): nothing to announce.
@@ -132,7 +142,28 @@ void conversation::on_welcome(const welcome_event& welcome) {
   release_finished_lines();
 }
 
+void conversation::on_refused(const error_event& error, const std::optional<sent_request>& request) {
+  const std::string reason = printable(error.message.empty() ? error.code : error.message);
+  if (request && request->kind == request_kind::chat && request->line_id != 0) {
+    out_.mark(request->line_id, send_state::failed, reason);  // the marked line says it all
+    return;
+  }
+  if (request && request->kind == request_kind::chat) {
+    // No echo to mark (line mode): name the line the error is about.
+    out_.show(shown_kind::error, "! not sent (" + printable(error.code) + ": " + reason + "): " + request->summary);
+    return;
+  }
+  show_formatted(server_message{error});
+}
+
 void conversation::on_closed(const closed_event& closed) {
+  // Whatever still waits was never acknowledged: it may or may not have reached anyone.
+  for (auto& held : pacer_.take_held()) {
+    if (held.line_id != 0) out_.mark(held.line_id, send_state::failed, "not sent: disconnected");
+  }
+  for (const auto& request : sent_.take_unanswered()) {
+    if (request.line_id != 0) out_.mark(request.line_id, send_state::failed, "no acknowledgement: disconnected");
+  }
   closed_ = true;
   closed_after_quit_ = closed.after_quit;
   question_.reset();
@@ -142,7 +173,7 @@ void conversation::on_closed(const closed_event& closed) {
 }
 
 void conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
-  const auto line = format_event(event, format_options{config_.own_name, config_.utc, config_.style});
+  const auto line = format_event(event, format_options{config_.own_name, config_.utc});
   if (!line) return;
   if (!kind) {
     switch (line->where) {
@@ -236,30 +267,40 @@ void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
     if (auto asked = verification_.start(argument, server_fingerprint_, out_)) ask(std::move(*asked));
     return;
   }
-  command cmd = parse_command(line, max_text_);
-  const bool chat = std::holds_alternative<say_command>(cmd) || std::holds_alternative<whisper_command>(cmd);
-  if (!config_.interactive && chat && !pacer_.may_send_now()) {
-    pacer_.hold(std::move(cmd));  // tick() sends it as the server's rate allows
-    return;
+  run_command(parse_command(line, max_text_), typed_at_ms);
+}
+
+std::uint64_t conversation::echo(shown_kind kind, std::string text) {
+  if (!config_.echo_sent) return 0;
+  const std::uint64_t id = next_line_id_++;
+  out_.lines.push_back({kind, std::move(text), id, send_state::pending});
+  return id;
+}
+
+void conversation::send_chat(client_message request, std::uint64_t line_id) {
+  if (pacer_.may_send_now()) {
+    out_.act(send_action{std::move(request), line_id});
+  } else {
+    pacer_.hold({std::move(request), line_id});  // tick() sends it as the server's rate allows
   }
-  run_command(std::move(cmd), typed_at_ms);
 }
 
 void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
   std::visit(
       overloaded{
           [&](say_command& c) {
-            // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own.
-            if (config_.echo_sent) {
-              out_.show(shown_kind::own_chat, format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text);
-            }
-            out_.act(send_action{say_request{std::move(c.text), {}}});
+            // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
+            // pending until the server's ack.
+            const auto id = echo(shown_kind::own_chat,
+                                 format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text);
+            send_chat(say_request{std::move(c.text), {}}, id);
           },
           [&](whisper_command& c) {
-            if (config_.echo_sent) {
-              out_.show(shown_kind::whisper_out, format_clock(typed_at_ms, config_.utc) + " →" + c.to + " " + c.text);
-            }
-            out_.act(send_action{whisper_request{std::move(c.to), std::move(c.text), {}}});
+            // The server's spelling of the name, as the recipient's own lines show it.
+            const std::string to = roster_.spelling_of(c.to);
+            const auto id = echo(shown_kind::whisper_out, format_clock(typed_at_ms, config_.utc) + " " +
+                                                              whisper_out_text(printable(to), c.text));
+            send_chat(whisper_request{std::move(c.to), std::move(c.text), {}}, id);
           },
           [&](users_command&) { out_.act(send_action{users_request{}}); },
           [&](whois_command& c) { out_.act(send_action{whois_request{std::move(c.name), {}}}); },
@@ -293,8 +334,7 @@ void conversation::on_input_end() {
 }
 
 void conversation::tick() {
-  // Held lines were typed by a script, which never echoes: the typing time is not needed.
-  while (auto next = pacer_.release()) run_command(std::move(*next), 0);
+  while (auto next = pacer_.release()) out_.act(send_action{std::move(next->message), next->line_id});
   release_finished_lines();
   // A script's end of input: once joined (lines read early are sent on welcome), linger for
   // --wait-ms if asked, then quit as soon as every say/whisper is acknowledged. --stay never
@@ -314,6 +354,14 @@ void conversation::release_finished_lines() {
     --held_lines_;
     ++finished_lines_;
   }
+}
+
+std::vector<conversation_action> conversation::take_actions() {
+  // The UI hands these to the session in this order, so this is the order answers come in.
+  for (const auto& action : out_.actions) {
+    if (const auto* send = std::get_if<send_action>(&action)) sent_.sent(send->message, send->line_id);
+  }
+  return std::exchange(out_.actions, {});
 }
 
 // ---- views -----------------------------------------------------------------------------------

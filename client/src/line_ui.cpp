@@ -17,7 +17,6 @@ conversation_config line_config(const line_ui_settings& settings, std::string se
   config.stay = settings.stay;
   config.wait_ms = settings.wait_ms;
   config.trace = settings.trace;
-  config.style = chat_style::plain;  // readable in a log file
   config.echo_sent = false;          // the terminal already shows what was typed
   return config;
 }

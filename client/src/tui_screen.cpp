@@ -132,6 +132,11 @@ void tui_screen::draw(tui_state& state) {
       case line_kind::error: color = pair_error; attributes = A_BOLD; break;
       case line_kind::trace: color = pair_trace; attributes = A_DIM; break;
     }
+    if (line.state == line_state::pending) attributes |= A_DIM;  // not acknowledged yet
+    if (line.state == line_state::failed) {
+      color = pair_error;
+      attributes = A_BOLD;
+    }
     attr_set(attributes, colors_ ? color : 0, nullptr);
     put(y++, 0, line.text, message_width);
   }

@@ -24,7 +24,6 @@ conversation_config full_screen_config(tui_config config) {
   out.interactive = true;
   out.trace = config.trace;
   out.utc = config.utc;
-  out.style = chat_style::arrows;  // colours tell whispers apart
   out.echo_sent = true;            // the input line is cleared on Enter, so the log shows what went
   out.keys_help = keys_help;
   return out;
@@ -47,20 +46,36 @@ std::optional<line_kind> log_kind(shown_kind kind) {
   return line_kind::system;
 }
 
+line_state to_line_state(send_state state) {
+  switch (state) {
+    case send_state::none: return line_state::none;
+    case send_state::pending: return line_state::pending;
+    case send_state::sent: return line_state::sent;
+    case send_state::failed: return line_state::failed;
+  }
+  return line_state::none;
+}
+
 }  // namespace
 
-tui_state::tui_state(tui_config config, verified_store verified)
-    : conversation_(full_screen_config(std::move(config)), std::move(verified)) {}
+tui_state::tui_state(tui_config config, verified_store verified, conversation_probes probes)
+    : conversation_(full_screen_config(std::move(config)), std::move(verified), std::move(probes)) {}
+
+std::vector<tui_action> tui_state::tick() {
+  conversation_.tick();
+  take_lines();
+  return conversation_.take_actions();
+}
 
 // ---- events ----------------------------------------------------------------------------------
 
-void tui_state::add(line_kind kind, const std::string& utf8) {
+void tui_state::add(line_kind kind, const std::string& utf8, std::uint64_t id, line_state state) {
   // Multi-line texts (help, welcome with motd) become one log line each, so wrapping and
-  // scrolling see real lines.
+  // scrolling see real lines. (Lines we send, the ones with an id, are single lines.)
   std::size_t start = 0;
   while (true) {
     const std::size_t end = utf8.find('\n', start);
-    log_.add(kind, widen(std::string_view(utf8).substr(start, end - start)));
+    log_.add(kind, widen(std::string_view(utf8).substr(start, end - start)), id, state);
     if (end == std::string::npos) break;
     start = end + 1;
   }
@@ -68,8 +83,9 @@ void tui_state::add(line_kind kind, const std::string& utf8) {
 
 void tui_state::take_lines() {
   for (const auto& line : conversation_.take_lines()) {
-    if (const auto kind = log_kind(line.kind)) add(*kind, line.text);
+    if (const auto kind = log_kind(line.kind)) add(*kind, line.text, line.id, to_line_state(line.state));
   }
+  for (const auto& mark : conversation_.take_marks()) log_.mark(mark.id, to_line_state(mark.state), widen(mark.reason));
 }
 
 void tui_state::on_event(const client_event& event) {

@@ -138,23 +138,32 @@ TEST_CASE("conversation: whispers have their own kinds; the full screen echoes w
     CHECK(c.take_lines().empty());
     CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi"});
   }
-  SUBCASE("full screen: arrows and a local echo") {
-    config.style = nc::chat_style::arrows;
+  SUBCASE("full screen: the same look, and a local echo, pending until the ack") {
     config.echo_sent = true;
     nc::conversation c(config, {});
     join(c);
     (void)c.take_lines();
     c.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "alice", "psst", true}});
-    CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 ←bob psst"});
+    CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 *bob* (whisper) psst"});
     c.on_line("/w bob hi", noon_ms);
     c.on_line("hello all", noon_ms);
     const auto lines = c.take_lines();
     REQUIRE(lines.size() == 2);
     CHECK(lines[0].kind == nc::shown_kind::whisper_out);
-    CHECK(lines[0].text == "16:00 →bob hi");
+    CHECK(lines[0].text == "16:00 -> *bob* hi");
+    CHECK(lines[0].state == nc::send_state::pending);
     CHECK(lines[1].kind == nc::shown_kind::own_chat);
     CHECK(lines[1].text == "16:00 <alice> hello all");
+    CHECK(lines[1].state == nc::send_state::pending);
     CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi", "hello all"});
+    c.on_event(natter::server_message{natter::ack_event{2, 10, noon_ms}});
+    c.on_event(natter::server_message{natter::ack_event{3, 11, noon_ms}});
+    const auto marks = c.take_marks();
+    REQUIRE(marks.size() == 2);
+    CHECK(marks[0].id == lines[0].id);
+    CHECK(marks[0].state == nc::send_state::sent);
+    CHECK(marks[1].id == lines[1].id);
+    CHECK(c.take_lines().empty());
   }
 }
 

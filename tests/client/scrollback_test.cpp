@@ -48,3 +48,20 @@ TEST_CASE("scrollback: page up and down; new lines keep a scrolled view still") 
   CHECK(log.offset() == 0);
   CHECK(log.rows(20, 3).back().text == L"50");
 }
+
+TEST_CASE("scrollback: a line we sent shows pending, then nothing, or why it failed") {
+  nc::scrollback log(100);
+  log.add(nc::line_kind::own_message, L"<alice> hi", 1, nc::line_state::pending);
+  log.add(nc::line_kind::whisper_out, L"-> *nobody* hi", 2, nc::line_state::pending);
+  auto rows = log.rows(80, 10);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].text == L"<alice> hi …");
+  CHECK(rows[0].state == nc::line_state::pending);
+  log.mark(1, nc::line_state::sent);
+  log.mark(2, nc::line_state::failed, L"no such user");
+  log.mark(99, nc::line_state::sent);  // gone from the log: nothing happens
+  rows = log.rows(80, 10);
+  CHECK(rows[0].text == L"<alice> hi");
+  CHECK(rows[1].text == L"-> *nobody* hi ✗ not sent: no such user");
+  CHECK(rows[1].state == nc::line_state::failed);
+}

@@ -72,14 +72,14 @@ TEST_CASE("tui state: whispers and broadcasts look different in both directions"
   CHECK(last_kind(s) == nc::line_kind::message);
   c = {2, noon_ms, "bob", "alice", "psst", true};
   s.on_event(natter::server_message{c});
-  CHECK(last_line(s) == "16:00 ←bob psst");
+  CHECK(last_line(s) == "16:00 *bob* (whisper) psst");  // as in line mode
   CHECK(last_kind(s) == nc::line_kind::whisper_in);
 
   auto actions = type(s, L"/w bob 안녕");
   REQUIRE(actions.size() == 1);
   const auto& sent = std::get<nc::send_action>(actions[0]).message;
   CHECK(std::get<natter::whisper_request>(sent).text == "안녕");
-  CHECK(last_line(s) == "16:00 →bob 안녕");
+  CHECK(last_line(s) == "16:00 -> *bob* 안녕");
   CHECK(last_kind(s) == nc::line_kind::whisper_out);
 
   actions = type(s, L"hi everyone");
@@ -88,8 +88,8 @@ TEST_CASE("tui state: whispers and broadcasts look different in both directions"
   CHECK(last_line(s) == "16:00 <alice> hi everyone");
   CHECK(last_kind(s) == nc::line_kind::own_message);
 
-  s.on_event(natter::server_message{natter::error_event{"unknown_user", "there is no user called x", 3}});
-  CHECK(last_kind(s) == nc::line_kind::error);
+  s.on_event(natter::server_message{natter::error_event{"bad_name", "not a valid name", {}}});
+  CHECK(last_kind(s) == nc::line_kind::error);  // an error naming no request is shown as it is
 }
 
 TEST_CASE("tui state: status line shows server, name, fingerprint and pin state") {

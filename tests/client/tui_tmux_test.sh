@@ -5,8 +5,8 @@
 # `tmux capture-pane -p`:
 #   * the status line shows the server's fingerprint and "new" (pinned via --accept-new)
 #   * the user list shows alice and bob; bob's broadcast and whisper (Korean text) appear,
-#     the whisper with its ←bob marker; alice's broadcast and whisper (Tab-completed name) reach
-#     bob and show →bob on alice's screen
+#     the whisper marked "*bob* (whisper)" as in line mode; alice's broadcast and whisper
+#     (Tab-completed name) reach bob and show "-> *bob*" on alice's screen
 #   * /verify + y marks the server verified (status line, 0600 file beside known_hosts)
 #   * typing stays live while 3000 messages flood in
 #   * /quit ends natter with status 0
@@ -85,7 +85,7 @@ printf 'hello from bob\n/w alice 안녕 alice\n' |
 bob_pid=$!
 
 wait_screen "<bob> hello from bob"
-wait_screen "←bob 안녕 alice"
+wait_screen "*bob* (whisper) 안녕 alice"
 user_pane | grep -q ' alice' || fail "alice is not in the user list"
 user_pane | grep -q ' bob' || fail "bob is not in the user list"
 screen | grep -q 'online (2)' || fail "the user list does not count 2"
@@ -95,7 +95,7 @@ tmux_ send-keys -t tui 'hi bob' Enter
 tmux_ send-keys -t tui '/w b' Tab
 tmux_ send-keys -t tui 'psst bob' Enter
 wait_screen "<alice> hi bob"
-wait_screen "→bob psst bob"
+wait_screen "-> *bob* psst bob"
 wait_file_has "$work/bob.out" "<alice> hi bob"
 wait_file_has "$work/bob.out" "*alice* (whisper) psst bob"
 

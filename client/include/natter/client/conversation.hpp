@@ -26,6 +26,7 @@
 #include "natter/client/question.hpp"
 #include "natter/client/roster.hpp"
 #include "natter/client/send_pacer.hpp"
+#include "natter/client/sent_requests.hpp"
 #include "natter/client/verified_store.hpp"
 #include "natter/clock.hpp"
 
@@ -50,7 +51,6 @@ struct conversation_config {
   std::optional<long> wait_ms;     // script: linger this long after the end of input (--wait-ms)
   bool trace = false;              // show --trace frames
   bool utc = false;                // clock in UTC (tests)
-  chat_style style = chat_style::plain;
   bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
   std::string keys_help;           // more /help text (the full screen's keys)
 };
@@ -89,7 +89,13 @@ class conversation {
   void tick();
 
   [[nodiscard]] std::vector<shown_line> take_lines() { return std::exchange(out_.lines, {}); }
-  [[nodiscard]] std::vector<conversation_action> take_actions() { return std::exchange(out_.actions, {}); }
+  // The actions to carry out, in order: the UI must hand every send to the session before it
+  // takes actions again (answers are matched to requests in this order; see sent_requests).
+  [[nodiscard]] std::vector<conversation_action> take_actions();
+  // New states of lines shown earlier (an echo acknowledged, refused or cut off).
+  [[nodiscard]] std::vector<line_mark> take_marks() { return std::exchange(out_.marks, {}); }
+  // Something waits for tick() (paced lines): call it again soon.
+  [[nodiscard]] bool pacing() const { return !pacer_.idle(); }
   // Input lines fully dealt with since the last call: the line UI's reader may read that many
   // more (its backpressure). Lines held for the join, the pacer or the send window count later.
   [[nodiscard]] std::size_t take_finished_lines() { return std::exchange(finished_lines_, 0); }
@@ -123,6 +129,12 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_closed(const closed_event& closed);
+  // An error: marks or names the line it refused, else shows it as it is.
+  void on_refused(const error_event& error, const std::optional<sent_request>& request);
+  // Shows a line we send, pending (the full screen only); returns its id, 0 if not shown.
+  std::uint64_t echo(shown_kind kind, std::string text);
+  // Sends a say/whisper now, or holds it for the server's rate.
+  void send_chat(client_message request, std::uint64_t line_id);
   void show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
   void on_reply(std::string line, std::int64_t typed_at_ms);  // a line while a question waits
@@ -140,6 +152,8 @@ class conversation {
   roster roster_;
   key_verification verification_;
   send_pacer pacer_;
+  sent_requests sent_;
+  std::uint64_t next_line_id_ = 1;
   std::optional<question> question_;
   std::deque<waiting_line> waiting_for_join_;
   std::size_t max_text_;

@@ -6,6 +6,7 @@
 // up from the newest; 0 follows new messages. While scrolled back, new lines do not move the
 // view (the offset grows with them), like a terminal's scrollback.
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
@@ -24,16 +25,25 @@ enum class line_kind {
   trace,        // --trace frames
 };
 
+// Where a line we sent stands, as its row shows it: pending lines end in " …", failed ones
+// in " ✗ not sent: REASON". (conversation_output's send_state, without including it here.)
+enum class line_state { none, pending, sent, failed };
+
 struct log_line {
   line_kind kind = line_kind::system;
   std::wstring text;
+  std::uint64_t id = 0;  // nonzero: mark() may change its state
+  line_state state = line_state::none;
+  std::wstring reason;   // failed: why
 };
 
 class scrollback {
  public:
   explicit scrollback(std::size_t max_lines = max_scrollback_lines) : max_lines_(max_lines) {}
 
-  void add(line_kind kind, std::wstring text);
+  void add(line_kind kind, std::wstring text, std::uint64_t id = 0, line_state state = line_state::none);
+  // A line added with `id` changes state; nothing happens if it has left the log already.
+  void mark(std::uint64_t id, line_state state, std::wstring reason = {});
   void page_up(std::size_t lines);
   void page_down(std::size_t lines);
   void to_bottom() { offset_ = 0; }
@@ -50,6 +60,7 @@ class scrollback {
   struct row {
     line_kind kind;
     std::wstring text;
+    line_state state = line_state::none;
   };
   [[nodiscard]] std::vector<row> rows(std::size_t width, std::size_t height) const;
 

@@ -50,12 +50,17 @@ struct user_row {
 
 class tui_state {
  public:
-  tui_state(tui_config config, verified_store verified);
+  // `probes` give the conversation its clock (pacing) and are fakes in tests.
+  tui_state(tui_config config, verified_store verified, conversation_probes probes = {});
 
   void on_event(const client_event& event);
   // `now_ms` (wall clock) stamps the local echo of what we send. Returns the actions to carry
   // out, with any that events queued since the last call (lines typed before the join).
   [[nodiscard]] std::vector<tui_action> on_key(key_press key, std::int64_t now_ms);
+  // Moves paced lines along (see conversation::tick); returns what to send now.
+  [[nodiscard]] std::vector<tui_action> tick();
+  // Lines wait for the server's rate: call tick() again within a few tens of milliseconds.
+  [[nodiscard]] bool pacing() const { return conversation_.pacing(); }
   // Actions queued by events (e.g. lines typed before the join, sent on welcome).
   [[nodiscard]] std::vector<tui_action> take_actions() { return conversation_.take_actions(); }
   // Page Up/Down move by one pane height (less a line of overlap); the screen tells us it.
@@ -79,7 +84,7 @@ class tui_state {
 
  private:
   void take_lines();  // the conversation's new lines into the log
-  void add(line_kind kind, const std::string& utf8);
+  void add(line_kind kind, const std::string& utf8, std::uint64_t id = 0, line_state state = line_state::none);
   void submit(std::int64_t now_ms);
   void complete();
 
