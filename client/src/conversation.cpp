@@ -309,6 +309,13 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             out_.show(shown_kind::info, std::string(command_help()));
             if (!config_.keys_help.empty()) out_.show(shown_kind::info, config_.keys_help);
           },
+          [&](clear_command&) {
+            if (config_.can_clear) {
+              out_.act(clear_view_action{});
+            } else {
+              out_.show(shown_kind::hint, "* /clear empties the full screen's pane; here the terminal keeps the lines");
+            }
+          },
           [&](quit_command& c) { quit(std::move(c.reason)); },
           [](empty_command&) {},
           [&](command_error& e) {

@@ -114,7 +114,7 @@ void tui_screen::draw(tui_state& state) {
   const int user_width = std::clamp(columns / 5, 12, 24);
   const int message_width = columns - user_width - 1;
   const int pane_rows = rows - 2;
-  state.set_page_rows(static_cast<std::size_t>(pane_rows));
+  state.set_pane_size(static_cast<std::size_t>(message_width), static_cast<std::size_t>(pane_rows));
 
   // Message pane: each kind has its own look, so whispers and notices stand out from the
   // conversation even without color.
@@ -168,7 +168,7 @@ void tui_screen::draw(tui_state& state) {
   // Status line.
   attron(A_REVERSE);
   mvhline(rows - 2, 0, ' ', columns);
-  put(rows - 2, 0, widen(" " + state.status()), columns);
+  put(rows - 2, 0, widen(" " + state.status(static_cast<std::size_t>(columns - 1))), columns);
   attroff(A_REVERSE);
 
   // Input line; the last column stays free so the cursor fits after the text.

@@ -12,7 +12,8 @@ namespace natter::client {
 namespace {
 
 constexpr std::string_view keys_help =
-    "keys: Tab completes names and commands, Up/Down recall lines, PgUp/PgDn scroll,\n"
+    "keys: Tab completes names and commands (again: the next one), Up/Down recall lines,\n"
+    "  PgUp/PgDn scroll, /clear empties the pane (PgUp still shows what was there),\n"
     "  Left/Right Home/End (Ctrl-A/E) move, Ctrl-U/K delete to start/end, Ctrl-W a word,\n"
     "  Ctrl-D on an empty line or Ctrl-C quits, Ctrl-L repaints";
 
@@ -25,6 +26,7 @@ conversation_config full_screen_config(tui_config config) {
   out.trace = config.trace;
   out.utc = config.utc;
   out.echo_sent = true;            // the input line is cleared on Enter, so the log shows what went
+  out.can_clear = true;
   out.keys_help = keys_help;
   return out;
 }
@@ -64,7 +66,24 @@ tui_state::tui_state(tui_config config, verified_store verified, conversation_pr
 std::vector<tui_action> tui_state::tick() {
   conversation_.tick();
   take_lines();
-  return conversation_.take_actions();
+  return take_conversation_actions();
+}
+
+std::vector<tui_action> tui_state::take_actions() { return take_conversation_actions(); }
+
+std::vector<tui_action> tui_state::take_conversation_actions() {
+  auto actions = conversation_.take_actions();
+  std::erase_if(actions, [this](const tui_action& action) {
+    if (!std::holds_alternative<clear_view_action>(action)) return false;
+    log_.clear_view();
+    return true;
+  });
+  return actions;
+}
+
+void tui_state::set_pane_size(std::size_t columns, std::size_t rows) {
+  page_rows_ = rows;
+  log_.set_view(columns, rows);
 }
 
 // ---- events ----------------------------------------------------------------------------------
@@ -105,7 +124,11 @@ void tui_state::on_event(const client_event& event) {
 std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
   if (conversation_.closed()) {
     finished_ = true;  // any key leaves the "disconnected" screen
-    return conversation_.take_actions();
+    return take_conversation_actions();
+  }
+  if (key.code != key_code::tab) {
+    completion_.reset();  // a round of Tab ends with any other key
+    completion_hint_.clear();
   }
   switch (key.code) {
     case key_code::character:
@@ -137,7 +160,7 @@ std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
     case key_code::none: break;
   }
   take_lines();
-  return conversation_.take_actions();
+  return take_conversation_actions();
 }
 
 void tui_state::submit(std::int64_t now_ms) {
@@ -156,12 +179,16 @@ void tui_state::complete() {
   std::vector<std::wstring> names;
   names.reserve(conversation_.online().users().size());
   for (const auto& [folded, user] : conversation_.online().users()) names.push_back(widen(user.name));
-  auto result = natter::client::complete(input_.text(), input_.cursor(), names);
+  auto result = completion_.next(input_.text(), input_.cursor(), names);
   input_.set(std::move(result.text), result.cursor);
-  if (result.candidates.size() > 1) {
-    std::wstring list = L"* ";
-    for (const auto& c : result.candidates) list += c + L"  ";
-    log_.add(line_kind::system, std::move(list));
+  // The candidates go to the status line, not the log: they matter only until the next key.
+  completion_hint_.clear();
+  if (completion_.cycling()) {
+    completion_hint_ = L"Tab:";
+    for (std::size_t i = 0; i < result.candidates.size(); ++i) {
+      const bool current = i == completion_.current();
+      completion_hint_ += (current ? L" [" : L" ") + result.candidates[i] + (current ? L"]" : L"");
+    }
   }
 }
 
@@ -183,13 +210,24 @@ std::vector<user_row> tui_state::users() const {
   return rows;
 }
 
-std::string tui_state::status() const {
-  std::string text = conversation_.server() + " | " + conversation_.own_name() + " | ";
-  // The pin state comes before the fingerprint: on a narrow terminal the end is what gets cut.
+std::string tui_state::status(std::size_t columns) const {
+  const auto fits = [columns](const std::string& text) { return columns == 0 || text_width(widen(text)) <= columns; };
+  if (!completion_hint_.empty()) return narrow(completion_hint_);
+  const std::string head = conversation_.server() + " | " + conversation_.own_name() + " | ";
   const std::string& fingerprint = conversation_.server_fingerprint();
-  text += fingerprint.empty() ? "connecting…" : "key " + conversation_.server_key_state() + " " + fingerprint;
-  if (conversation_.closed()) text += " | disconnected";
-  if (log_.offset() > 0) text += " | scrolled back " + std::to_string(log_.offset()) + " lines (PgDn)";
+  std::string attention;
+  if (conversation_.closed()) attention += " | disconnected";
+  if (log_.unseen() > 0) {
+    attention += " | " + std::to_string(log_.unseen()) + " new below (PgDn)";
+  } else if (log_.offset() > 0) {
+    attention += " | scrolled back " + std::to_string(log_.offset()) + " lines (PgDn)";
+  }
+  if (fingerprint.empty()) return head + "connecting…" + attention;
+  // The pin state comes before the fingerprint, and the fingerprint goes first when space is
+  // short: the state and the hints matter more on a narrow terminal.
+  const std::string key = "key " + conversation_.server_key_state();
+  std::string text = head + key + " " + fingerprint + attention;
+  if (!fits(text)) text = head + key + attention;
   return text;
 }
 

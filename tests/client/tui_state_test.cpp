@@ -106,11 +106,74 @@ TEST_CASE("tui state: status line shows server, name, fingerprint and pin state"
   connect(verified);
   CHECK(verified.status().ends_with("key verified ✓ " + std::string(server_fp)));
   for (int i = 0; i < 30; ++i) verified.on_event(nc::notice_event{"n"});
-  verified.set_page_rows(11);
+  verified.set_pane_size(80, 11);
   (void)verified.on_key({nc::key_code::page_up}, noon_ms);
   CHECK(verified.status().ends_with("scrolled back 10 lines (PgDn)"));
   (void)verified.on_key({nc::key_code::page_down}, noon_ms);
   CHECK(verified.log().offset() == 0);
+}
+
+TEST_CASE("tui state: scrolled back, new messages are counted below; the status fits its width") {
+  auto s = make_state();
+  connect(s);
+  for (int i = 0; i < 30; ++i) s.on_event(nc::notice_event{"n"});
+  s.set_pane_size(80, 11);
+  (void)s.on_key({nc::key_code::page_up}, noon_ms);
+  s.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "", "while away", false}});
+  s.on_event(natter::server_message{natter::chat_event{2, noon_ms, "bob", "", "and again", false}});
+  CHECK(s.status().ends_with("| 2 new below (PgDn)"));
+  // On 60 columns the fingerprint gives way, so the hint is still there.
+  const std::string narrow = s.status(60);
+  CHECK(narrow == "127.0.0.1:9900 | alice | key pinned | 2 new below (PgDn)");
+  CHECK(s.status(200).find(server_fp) != std::string::npos);
+  // PageUp stops with the oldest line at the top of the pane.
+  for (int i = 0; i < 10; ++i) (void)s.on_key({nc::key_code::page_up}, noon_ms);
+  const auto rows = s.log().rows(80, 11);
+  REQUIRE(rows.size() == 11);
+  CHECK(rows.front().text.starts_with(L"* joined as alice"));
+  (void)s.on_key({nc::key_code::ctrl_c}, noon_ms);
+}
+
+TEST_CASE("tui state: Tab cycles through names like irssi; candidates go to the status line") {
+  auto s = make_state();
+  connect(s);
+  s.on_event(natter::server_message{natter::presence_event{true, "bea", "bbbb", ""}});
+  const std::size_t log_size = s.log().size();
+  (void)type(s, L"/w ", false);
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w alice ");
+  CHECK(s.status() == "Tab: [alice] bea bob");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w bea ");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w bob ");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w alice ");
+  CHECK(s.log().size() == log_size);  // nothing written into the log
+  (void)type(s, L"hi", false);  // any other key ends the round
+  CHECK(s.input().text() == L"/w alice hi");
+  CHECK(s.status().starts_with("127.0.0.1:9900"));
+}
+
+TEST_CASE("tui state: /clear empties the pane and keeps the log; /help wraps under its columns") {
+  auto s = make_state();
+  connect(s);
+  const std::size_t before = s.log().size();
+  (void)type(s, L"/clear");
+  CHECK(s.log().rows(80, 10).empty());
+  CHECK(s.log().size() == before);
+  (void)type(s, L"/help");
+  const auto rows = s.log().rows(40, 100);
+  // "  /w NAME TEXT      whisper TEXT to NAME only (also /msg)" at 40 columns: the rest of
+  // the description continues under "whisper", not at the left edge.
+  bool found = false;
+  for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+    if (!rows[i].text.starts_with(L"  /w NAME TEXT")) continue;
+    found = true;
+    CHECK(rows[i + 1].text.starts_with(std::wstring(20, L' ')));
+    CHECK(rows[i + 1].text[20] != L' ');
+  }
+  CHECK(found);
 }
 
 TEST_CASE("tui state: /verify marks the server key after y") {

@@ -53,6 +53,7 @@ struct conversation_config {
   bool utc = false;                // clock in UTC (tests)
   bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
   std::string keys_help;           // more /help text (the full screen's keys)
+  bool can_clear = false;          // /clear empties the view (the full screen; a terminal has its own)
 };
 
 // What the conversation reads from the session: client_driver's snapshots in the program.

@@ -61,7 +61,10 @@ struct save_verified_action {
   std::string name;         // empty: the server's own key
   std::string fingerprint;
 };
-using conversation_action = std::variant<send_action, quit_action, trust_action, save_verified_action>;
+// /clear: empty the message pane, keeping the log (the full screen carries it out itself).
+struct clear_view_action {};
+using conversation_action =
+    std::variant<send_action, quit_action, trust_action, save_verified_action, clear_view_action>;
 
 // Collects output until the UI takes it.
 struct outbox {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "natter/client/client_events.hpp"
+#include "natter/client/completion.hpp"
 #include "natter/client/conversation.hpp"
 #include "natter/client/input_line.hpp"
 #include "natter/client/scrollback.hpp"
@@ -62,9 +63,10 @@ class tui_state {
   // Lines wait for the server's rate: call tick() again within a few tens of milliseconds.
   [[nodiscard]] bool pacing() const { return conversation_.pacing(); }
   // Actions queued by events (e.g. lines typed before the join, sent on welcome).
-  [[nodiscard]] std::vector<tui_action> take_actions() { return conversation_.take_actions(); }
-  // Page Up/Down move by one pane height (less a line of overlap); the screen tells us it.
-  void set_page_rows(std::size_t rows) { page_rows_ = rows; }
+  [[nodiscard]] std::vector<tui_action> take_actions();
+  // The message pane's size, from the screen: Page Up/Down move by its height (less a line of
+  // overlap) and stop with the oldest line at its top.
+  void set_pane_size(std::size_t columns, std::size_t rows);
   // A line from outside the protocol (e.g. the verified store could not be saved).
   void report(line_kind kind, const std::string& utf8) { add(kind, utf8); }
 
@@ -73,7 +75,10 @@ class tui_state {
   [[nodiscard]] std::wstring prompt() const;
   [[nodiscard]] std::vector<user_row> users() const;  // sorted by name
   [[nodiscard]] std::size_t online_count() const { return conversation_.online().online_count(); }
-  [[nodiscard]] std::string status() const;
+  // The status line for `columns` display columns (0: no limit): server, name, the server key,
+  // then what needs attention (disconnected, new messages below). What does not fit drops the
+  // fingerprint first, so the hints stay visible. While Tab cycles, it lists the candidates.
+  [[nodiscard]] std::string status(std::size_t columns = 0) const;
   [[nodiscard]] const verified_store& verified() const { return conversation_.verified(); }
   // The UI should end: the connection closed after our quit, or the user dismissed the
   // "disconnected" screen with a key.
@@ -87,10 +92,14 @@ class tui_state {
   void add(line_kind kind, const std::string& utf8, std::uint64_t id = 0, line_state state = line_state::none);
   void submit(std::int64_t now_ms);
   void complete();
+  // Carries out what only the screen can (/clear) and hands back the rest.
+  [[nodiscard]] std::vector<tui_action> take_conversation_actions();
 
   conversation conversation_;
   scrollback log_;
   input_line input_;
+  completion_cycle completion_;
+  std::wstring completion_hint_;  // the candidates while Tab cycles; shown in the status line
   std::size_t page_rows_ = 10;
   bool finished_ = false;
 };
