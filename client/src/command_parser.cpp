@@ -69,6 +69,13 @@ std::string_view command_help() {
          "  /quit [REASON]    leave (Ctrl-D does the same)";
 }
 
+command parse_text(std::string_view line, std::size_t max_text) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return empty_command{};
+  if (auto bad = check_text(line, max_text)) return *bad;
+  return say_command{std::string(line)};
+}
+
 command parse_command(std::string_view line, std::size_t max_text) {
   // A line from a file written on Windows ends in CR; it is not part of the text.
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

@@ -167,6 +167,7 @@ void conversation::on_closed(const closed_event& closed) {
   closed_ = true;
   closed_after_quit_ = closed.after_quit;
   question_.reset();
+  paste_.clear();
   // A server that sends us away (kicked, stopping, timeout) is a failure, but the expected end
   // for a --stay receiver.
   if (closed.bye_received && !closed.after_quit && !config_.stay) exit_code_ = std::max(exit_code_, exit_failure);
@@ -200,6 +201,13 @@ void conversation::answer(bool yes) {
   question_.reset();
   if (asked.kind == question_kind::trust_server) {
     out_.act(trust_action{yes});
+  } else if (asked.kind == question_kind::send_paste) {
+    auto lines = std::exchange(paste_, {});
+    if (!yes) {
+      out_.show(shown_kind::info, "* the " + std::to_string(lines.size()) + " pasted lines were not sent");
+      return;
+    }
+    for (auto& line : lines) run_command(parse_text(line, max_text_), pasted_at_ms_);
   } else {
     verification_.answer(asked, yes, out_);
   }
@@ -330,6 +338,20 @@ void conversation::show_fingerprints() {
   out_.show(shown_kind::info, "* your fingerprint: " + config_.own_fingerprint);
   if (server_fingerprint_.empty()) return;
   out_.show(shown_kind::info, "* server " + config_.server + ": " + server_fingerprint_ + " (" + server_key_state() + ")");
+}
+
+void conversation::on_paste(std::vector<std::string> lines, std::int64_t pasted_at_ms) {
+  // Blank lines would be refused one by one ("nothing to send"); they are not worth asking about.
+  std::erase_if(lines, [](const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; });
+  if (lines.empty() || closed_) return;
+  if (!joined_ || question_) {
+    out_.show(shown_kind::error, question_ ? "! answer the question first; the paste was not sent"
+                                           : "! not joined yet; the paste was not sent");
+    return;
+  }
+  paste_ = std::move(lines);
+  pasted_at_ms_ = pasted_at_ms;
+  ask(question{question_kind::send_paste, "", "", paste_.size()});
 }
 
 void conversation::on_input_end() {

@@ -15,6 +15,7 @@ std::string prompt_text(const question& asked) {
     case question_kind::trust_server: return "Trust this server? [y/N] ";
     case question_kind::verify_server: return "Mark the server's key as verified? [y/N] ";
     case question_kind::verify_user: return "Mark " + printable(asked.name) + "'s key as verified? [y/N] ";
+    case question_kind::send_paste: return "Send " + std::to_string(asked.lines) + " pasted lines? [y/N] ";
   }
   return "[y/N] ";
 }

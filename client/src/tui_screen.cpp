@@ -3,6 +3,7 @@
 #include <ncurses.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "natter/client/wide_text.hpp"
@@ -19,6 +20,13 @@ constexpr int min_rows = 5;
 
 int control(char c) { return c & 0x1F; }
 
+// Bracketed paste (xterm's mode 2004, which tmux, VTE, kitty and others share): the terminal
+// wraps pasted text in ESC[200~ … ESC[201~, which ncurses reports as these two key codes.
+constexpr int paste_begin_code = KEY_MAX + 1;
+constexpr int paste_end_code = KEY_MAX + 2;
+constexpr const char* bracketed_paste_on = "\033[?2004h";
+constexpr const char* bracketed_paste_off = "\033[?2004l";
+
 std::optional<key_press> map_key(int status, wint_t ch) {
   if (status == KEY_CODE_YES) {
     switch (ch) {
@@ -33,6 +41,8 @@ std::optional<key_press> map_key(int status, wint_t ch) {
       case KEY_DOWN: return key_press{key_code::down};
       case KEY_PPAGE: return key_press{key_code::page_up};
       case KEY_NPAGE: return key_press{key_code::page_down};
+      case paste_begin_code: return key_press{key_code::paste_begin};
+      case paste_end_code: return key_press{key_code::paste_end};
       default: return std::nullopt;
     }
   }
@@ -58,7 +68,8 @@ std::optional<key_press> map_key(int status, wint_t ch) {
 // Writes `text` at (y, x), cut to `columns` display columns.
 void put(int y, int x, std::wstring_view text, int columns) {
   if (columns <= 0) return;
-  const std::wstring fitted(fit_width(text, static_cast<std::size_t>(columns)));
+  std::wstring fitted(fit_width(text, static_cast<std::size_t>(columns)));
+  std::replace(fitted.begin(), fitted.end(), L'\t', L' ');  // one column, as char_width counts it
   mvaddnwstr(y, x, fitted.c_str(), static_cast<int>(fitted.size()));
 }
 
@@ -70,6 +81,11 @@ tui_screen::tui_screen() {
   noecho();
   nonl();
   keypad(stdscr, TRUE);
+  define_key("\033[200~", paste_begin_code);
+  define_key("\033[201~", paste_end_code);
+  // A terminal without the mode ignores the request; pastes then arrive as typing.
+  std::fputs(bracketed_paste_on, stdout);
+  std::fflush(stdout);
   nodelay(stdscr, TRUE);  // read() never blocks: the loop waits in poll()
   set_escdelay(25);
   scrollok(stdscr, FALSE);
@@ -86,7 +102,11 @@ tui_screen::tui_screen() {
   }
 }
 
-tui_screen::~tui_screen() { endwin(); }
+tui_screen::~tui_screen() {
+  std::fputs(bracketed_paste_off, stdout);  // the shell after us wants pastes as plain text
+  std::fflush(stdout);
+  endwin();
+}
 
 std::optional<screen_input> tui_screen::read() {
   while (true) {

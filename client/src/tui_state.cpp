@@ -130,7 +130,17 @@ std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
     completion_.reset();  // a round of Tab ends with any other key
     completion_hint_.clear();
   }
+  if (pasting_ && key.code != key_code::paste_end) {
+    on_pasted_key(key);
+    return {};
+  }
   switch (key.code) {
+    case key_code::paste_begin:
+      pasting_ = true;
+      pasted_.clear();
+      paste_cut_ = false;
+      break;
+    case key_code::paste_end: end_paste(now_ms); break;
     case key_code::character:
       // Control characters never enter the line (the server would refuse them anyway).
       if (key.ch >= 0x20 && key.ch != 0x7F) input_.insert(key.ch);
@@ -161,6 +171,43 @@ std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
   }
   take_lines();
   return take_conversation_actions();
+}
+
+void tui_state::on_pasted_key(key_press key) {
+  // Enter is a line break and Tab a tab, not a command or a completion; editing keys and other
+  // control characters in pasted text are dropped (the server would refuse them).
+  wchar_t c = 0;
+  if (key.code == key_code::enter) c = L'\n';
+  if (key.code == key_code::tab) c = L'\t';
+  if (key.code == key_code::character && key.ch >= 0x20 && key.ch != 0x7F) c = key.ch;
+  if (c == 0) return;
+  if (pasted_.size() >= max_paste_chars) {
+    paste_cut_ = true;
+    return;
+  }
+  pasted_ += c;
+}
+
+void tui_state::end_paste(std::int64_t now_ms) {
+  pasting_ = false;
+  std::wstring text = std::exchange(pasted_, {});
+  if (paste_cut_) add(line_kind::error, "! the paste was cut at " + std::to_string(max_paste_chars) + " characters");
+  while (!text.empty() && text.back() == L'\n') text.pop_back();  // a copied line often ends in one
+  if (text.find(L'\n') == std::wstring::npos) {
+    // One line goes into the input line, to be edited and sent with Enter like typed text.
+    for (const wchar_t c : text) input_.insert(c);
+    return;
+  }
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(L'\n', start);
+    lines.push_back(narrow(std::wstring_view(text).substr(start, end - start)));
+    if (end == std::wstring::npos) break;
+    start = end + 1;
+  }
+  log_.to_bottom();
+  conversation_.on_paste(std::move(lines), now_ms);
 }
 
 void tui_state::submit(std::int64_t now_ms) {

@@ -179,3 +179,17 @@ TEST_CASE("sent requests: pings and quit are not tracked; a lost answer does not
   CHECK_FALSE(sent.on_answer(natter::pong_event{4}));
   CHECK_FALSE(sent.on_answer(natter::error_event{"bad_json", "x", {}}));
 }
+
+TEST_CASE("sent lines: a pasted line that is no answer drops the paste and runs as typed") {
+  nc::conversation c(screen_config(), {});
+  join(c);
+  c.on_paste({"one", "", "two"}, noon_ms);
+  REQUIRE(c.waiting_question());
+  CHECK(c.waiting_question()->kind == nc::question_kind::send_paste);
+  CHECK(c.take_lines().back().text == "Send 2 pasted lines? [y/N] ");
+  c.on_line("actually, hello", noon_ms);
+  CHECK_FALSE(c.waiting_question());
+  const auto actions = c.take_actions();
+  REQUIRE(sends(actions) == 1);
+  CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "actually, hello");
+}

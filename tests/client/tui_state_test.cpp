@@ -284,3 +284,58 @@ TEST_CASE("tui state: a line typed before the join is sent when the join comes")
   CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "early bird");
   CHECK(last_line(s) == "16:00 <alice> early bird");
 }
+
+namespace {
+
+void paste(nc::tui_state& s, std::wstring_view text) {
+  (void)s.on_key({nc::key_code::paste_begin}, noon_ms);
+  for (const wchar_t c : text) {
+    if (c == L'\n') {
+      (void)s.on_key({nc::key_code::enter}, noon_ms);
+    } else if (c == L'\t') {
+      (void)s.on_key({nc::key_code::tab}, noon_ms);
+    } else {
+      (void)s.on_key({nc::key_code::character, c}, noon_ms);
+    }
+  }
+  (void)s.on_key({nc::key_code::paste_end}, noon_ms);
+}
+
+std::vector<std::string> said(const std::vector<nc::tui_action>& actions) {
+  std::vector<std::string> out;
+  for (const auto& a : actions) {
+    const auto* send = std::get_if<nc::send_action>(&a);
+    if (send == nullptr) continue;
+    if (const auto* say = std::get_if<natter::say_request>(&send->message)) out.push_back(say->text);
+    if (std::holds_alternative<natter::whisper_request>(send->message)) out.push_back("(a whisper)");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tui state: a multi-line paste asks first, and its lines are text, tabs included") {
+  auto s = make_state();
+  connect(s);
+  paste(s, L"hello\n/w bob not a command\n\tindented\n");
+  CHECK(s.prompt() == L"Send 3 pasted lines? [y/N] ");
+  CHECK(s.input().empty());
+  SUBCASE("y sends them as they were, slash and tab included") {
+    CHECK(said(type(s, L"y")) == std::vector<std::string>{"hello", "/w bob not a command", "\tindented"});
+    CHECK(s.prompt() == L"> ");
+  }
+  SUBCASE("Enter (the default) sends nothing") {
+    CHECK(said(type(s, L"")).empty());
+    CHECK(last_line(s) == "* the 3 pasted lines were not sent");
+  }
+}
+
+TEST_CASE("tui state: a one-line paste goes into the input line; a pasted tab is not completion") {
+  auto s = make_state();
+  connect(s);
+  (void)type(s, L"say ", false);
+  paste(s, L"b\tb\n");
+  CHECK(s.input().text() == L"say b\tb");
+  CHECK(s.status().starts_with("127.0.0.1:9900"));  // no Tab round was started
+  CHECK(said(s.on_key({nc::key_code::enter}, noon_ms)) == std::vector<std::string>{"say b\tb"});
+}

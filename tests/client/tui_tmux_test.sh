@@ -7,6 +7,8 @@
 #   * the user list shows alice and bob; bob's broadcast and whisper (Korean text) appear,
 #     the whisper marked "*bob* (whisper)" as in line mode; alice's broadcast and whisper
 #     (Tab-completed name) reach bob and show "-> *bob*" on alice's screen
+#   * a whisper to nobody is marked "not sent"; a bracketed multi-line paste asks first and
+#     sends its lines as text
 #   * /verify + y marks the server verified (status line, 0600 file beside known_hosts)
 #   * typing stays live while 3000 messages flood in
 #   * /quit ends natter with status 0
@@ -98,6 +100,21 @@ wait_screen "<alice> hi bob"
 wait_screen "-> *bob* psst bob"
 wait_file_has "$work/bob.out" "<alice> hi bob"
 wait_file_has "$work/bob.out" "*alice* (whisper) psst bob"
+
+# A whisper to nobody is marked as not sent, with the server's reason.
+tmux_ send-keys -t tui '/w nobody hi' Enter
+wait_screen "-> *nobody* hi ✗ not sent: "
+
+# A multi-line paste (bracketed: paste-buffer -p) asks first; its lines are text, so the one
+# starting with /w is said, not run.
+tmux_ set-buffer -b natter-paste "pasted one
+/w nobody pasted two
+"
+tmux_ paste-buffer -p -b natter-paste -t tui
+wait_screen "Send 2 pasted lines? [y/N]"
+tmux_ send-keys -t tui 'y' Enter
+wait_screen "<alice> pasted one"
+wait_file_has "$work/bob.out" "<alice> /w nobody pasted two"
 
 # Mark the server verified.
 tmux_ send-keys -t tui '/verify' Enter

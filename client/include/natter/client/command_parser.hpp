@@ -34,6 +34,10 @@ using command = std::variant<say_command, whisper_command, users_command, whois_
 // `max_text` is the text limit in bytes (the server's, once known from `welcome`).
 [[nodiscard]] command parse_command(std::string_view line, std::size_t max_text);
 
+// A line that is text whatever it starts with (a pasted line: "/w bob" in a paste is text):
+// a say_command, an empty_command, or a command_error if the text cannot be sent.
+[[nodiscard]] command parse_text(std::string_view line, std::size_t max_text);
+
 // The /help text, one command per line.
 [[nodiscard]] std::string_view command_help();
 

@@ -79,6 +79,10 @@ class conversation {
   // is not y/n at a question is not taken as "no": the trust question is asked again (nothing
   // can be sent before it is answered); a /verify question is answered no and the line runs.
   void on_line(std::string line, std::int64_t typed_at_ms);
+  // Text pasted as several lines (the full screen tells a paste from typing by bracketed
+  // paste). They are text even when they start with '/', and are sent only after a yes to
+  // "Send N pasted lines?", then paced to the server's rate like everything else.
+  void on_paste(std::vector<std::string> lines, std::int64_t pasted_at_ms);
   // End of input. A person (Ctrl-D) leaves now; a script leaves once its lines are sent and
   // acknowledged (after --wait-ms; never with --stay).
   void on_input_end();
@@ -157,6 +161,8 @@ class conversation {
   std::uint64_t next_line_id_ = 1;
   std::optional<question> question_;
   std::deque<waiting_line> waiting_for_join_;
+  std::vector<std::string> paste_;  // pasted lines waiting for the send_paste answer
+  std::int64_t pasted_at_ms_ = 0;
   std::size_t max_text_;
   std::string server_fingerprint_;
   pin_state pin_ = pin_state::pinned;

@@ -2,6 +2,7 @@
 // The y/N questions a conversation asks, and the one way their answers are read (pure).
 // Only one question waits at a time; the next line the user enters answers it, if it is an
 // answer at all (see conversation::on_line for a line that is not).
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,12 +12,14 @@ enum class question_kind {
   trust_server,   // an unknown server key: go on and pin it?
   verify_server,  // /verify: mark the server's key verified?
   verify_user,    // /verify NAME: mark NAME's key verified?
+  send_paste,     // several lines were pasted: send them all? (as irssi asks)
 };
 
 struct question {
   question_kind kind = question_kind::trust_server;
   std::string name;         // verify_user: whose key
   std::string fingerprint;  // the key asked about
+  std::size_t lines = 0;    // send_paste: how many
 };
 
 enum class reply {

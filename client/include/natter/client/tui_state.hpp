@@ -25,7 +25,12 @@ namespace natter::client {
 enum class key_code {
   none, character, enter, tab, backspace, del, left, right, home, end, up, down, page_up,
   page_down, ctrl_c, ctrl_d, ctrl_k, ctrl_u, ctrl_w,
+  paste_begin, paste_end,  // bracketed paste: what comes between was pasted, not typed
 };
+
+// A paste longer than this many characters is cut there (and says so): it is held in memory
+// until the paste ends, and nobody means to send more than a few hundred lines at once.
+inline constexpr std::size_t max_paste_chars = 256 * 1024;
 
 struct key_press {
   key_code code = key_code::none;
@@ -91,6 +96,8 @@ class tui_state {
   void take_lines();  // the conversation's new lines into the log
   void add(line_kind kind, const std::string& utf8, std::uint64_t id = 0, line_state state = line_state::none);
   void submit(std::int64_t now_ms);
+  void on_pasted_key(key_press key);  // a key between paste_begin and paste_end
+  void end_paste(std::int64_t now_ms);
   void complete();
   // Carries out what only the screen can (/clear) and hands back the rest.
   [[nodiscard]] std::vector<tui_action> take_conversation_actions();
@@ -101,6 +108,9 @@ class tui_state {
   completion_cycle completion_;
   std::wstring completion_hint_;  // the candidates while Tab cycles; shown in the status line
   std::size_t page_rows_ = 10;
+  bool pasting_ = false;
+  std::wstring pasted_;     // the paste so far, lines separated by '\n'
+  bool paste_cut_ = false;  // it went over max_paste_chars
   bool finished_ = false;
 };
 
