@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "natter/client/app.hpp"
+#include "natter/client/mentions.hpp"
 #include "natter/limits.hpp"
 #include "natter/overloaded.hpp"
 #include "natter/text.hpp"
@@ -79,9 +80,15 @@ void conversation::on_server_message(const server_message& message) {
                    // A whisper to ourselves comes back; the echo, marked by its ack, already shows it.
                    if (c.whisper && from_us && same_name(c.to, config_.own_name) && config_.echo_sent) return;
                    const bool outgoing = from_us && !same_name(c.to, config_.own_name);
-                   show_formatted(message, !c.whisper ? shown_kind::chat
+                   const shown_kind kind = !c.whisper ? shown_kind::chat
                                            : outgoing ? shown_kind::whisper_out
-                                                      : shown_kind::whisper_in);
+                                                      : shown_kind::whisper_in;
+                   if (shown_line* shown = show_formatted(message, kind)) {
+                     shown->from = printable(c.from);
+                     shown->highlight = (kind == shown_kind::whisper_in && !from_us) ||
+                                        (kind == shown_kind::chat && mentions_name(c.text, config_.own_name));
+                     shown->ring = shown->highlight && config_.bell_on_mention;
+                   }
                  },
                  [&](const presence_event& p) {
                    if (p.joined) {
@@ -173,9 +180,9 @@ void conversation::on_closed(const closed_event& closed) {
   if (closed.bye_received && !closed.after_quit && !config_.stay) exit_code_ = std::max(exit_code_, exit_failure);
 }
 
-void conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
+shown_line* conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
   const auto line = format_event(event, format_options{config_.own_name, config_.utc});
-  if (!line) return;
+  if (!line) return nullptr;
   if (!kind) {
     switch (line->where) {
       case channel::chat: kind = shown_kind::info; break;
@@ -185,8 +192,9 @@ void conversation::show_formatted(const client_event& event, std::optional<shown
         break;
     }
   }
-  if (kind == shown_kind::trace && !config_.trace) return;
+  if (kind == shown_kind::trace && !config_.trace) return nullptr;
   out_.show(*kind, line->text);
+  return &out_.lines.back();
 }
 
 // ---- questions -------------------------------------------------------------------------------
@@ -281,7 +289,11 @@ void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
 std::uint64_t conversation::echo(shown_kind kind, std::string text) {
   if (!config_.echo_sent) return 0;
   const std::uint64_t id = next_line_id_++;
-  out_.lines.push_back({kind, std::move(text), id, send_state::pending});
+  out_.show(kind, std::move(text));
+  shown_line& shown = out_.lines.back();
+  shown.id = id;
+  shown.state = send_state::pending;
+  shown.from = printable(config_.own_name);
   return id;
 }
 

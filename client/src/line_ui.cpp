@@ -72,6 +72,8 @@ void line_ui::flush() {
 }
 
 void line_ui::write(const shown_line& line) {
+  // The bell goes to the terminal (stderr), never into a script's stdout.
+  if (line.ring && settings_.interactive) err_ << '\a' << std::flush;
   switch (line.kind) {
     case shown_kind::chat:
     case shown_kind::own_chat:

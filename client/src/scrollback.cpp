@@ -42,10 +42,35 @@ std::vector<std::wstring> line_rows(const log_line& line, std::size_t width) {
   return rows;
 }
 
+// The screen rows of one line, with the name located in its first row.
+std::vector<scrollback::row> styled_rows(const log_line& line, std::size_t width) {
+  std::vector<scrollback::row> out;
+  for (auto& text : line_rows(line, width)) {
+    scrollback::row r{line.kind, std::move(text), line.state, line.highlight, 0, 0, {}};
+    if (out.empty() && !line.nick.empty()) {
+      // "<bob> hi", "*bob* (whisper) psst", "-> *bob* yo": the name follows its bracket.
+      for (const auto* open : {L"<", L"*"}) {
+        const auto at = r.text.find(open + line.nick);
+        if (at == std::wstring::npos) continue;
+        r.nick_start = at + 1;
+        r.nick_length = line.nick.size();
+        r.nick = line.nick;
+        break;
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 void scrollback::add(line_kind kind, std::wstring text, std::uint64_t id, line_state state) {
-  lines_.push_back({kind, std::move(text), id, state, {}});
+  add(log_line{kind, std::move(text), id, state, {}, {}, false});
+}
+
+void scrollback::add(log_line line) {
+  lines_.push_back(std::move(line));
   if (lines_.size() > max_lines_) {
     lines_.pop_front();
     if (cleared_ > 0) --cleared_;
@@ -113,9 +138,9 @@ std::vector<scrollback::row> scrollback::rows(std::size_t width, std::size_t hei
     // Scrolled to the top: the oldest line on the top row, the pane filled from there down
     // (offsets count whole lines, so bottom-aligning could hide the top of a wrapped one).
     for (std::size_t i = 0; i < lines_.size() && out.size() < height; ++i) {
-      for (auto& text : line_rows(lines_[i], width)) {
+      for (auto& r : styled_rows(lines_[i], width)) {
         if (out.size() == height) break;
-        out.push_back({lines_[i].kind, std::move(text), lines_[i].state});
+        out.push_back(std::move(r));
       }
     }
     return out;
@@ -125,9 +150,9 @@ std::vector<scrollback::row> scrollback::rows(std::size_t width, std::size_t hei
   const std::size_t first = offset_ == 0 ? cleared_ : 0;
   for (std::size_t i = lines_.size() - std::min(offset_, lines_.size()); i > first && out.size() < height; --i) {
     const log_line& line = lines_[i - 1];
-    auto wrapped = line_rows(line, width);
+    auto wrapped = styled_rows(line, width);
     for (std::size_t k = wrapped.size(); k > 0 && out.size() < height; --k) {
-      out.push_back({line.kind, std::move(wrapped[k - 1]), line.state});
+      out.push_back(std::move(wrapped[k - 1]));
     }
   }
   std::reverse(out.begin(), out.end());

@@ -106,6 +106,8 @@ class tui_app {
       const bool was_pacing = state_.pacing();
       for (auto& action : state_.tick()) perform(action);  // pasted lines, at the server's rate
       dirty |= handled > 0 || was_pacing;
+      // A burst of mentions rings once, not once per line.
+      if (state_.take_bells() > 0) screen_.bell();
       const auto now = std::chrono::steady_clock::now();
       if (dirty && now - last_draw >= frame_interval) {
         screen_.draw(state_);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "natter/client/nick_colour.hpp"
 #include "natter/client/wide_text.hpp"
 
 namespace natter::client {
@@ -13,7 +14,12 @@ namespace natter::client {
 namespace {
 
 // Color pairs; without color support the attributes alone keep the kinds apart.
-enum pair : short { pair_whisper = 1, pair_system, pair_error, pair_own, pair_trace, pair_verified };
+enum pair : short { pair_whisper = 1, pair_system, pair_error, pair_own, pair_trace, pair_verified, pair_highlight,
+                    pair_first_nick };
+// The names' colours (nick_colour picks one); bright ones too where the terminal has 16.
+constexpr short nick_palette[] = {COLOR_RED, COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
+constexpr std::size_t nick_palette_size = sizeof nick_palette / sizeof nick_palette[0];
+constexpr short bright = 8;
 
 constexpr int min_columns = 20;
 constexpr int min_rows = 5;
@@ -98,6 +104,14 @@ tui_screen::tui_screen() {
     init_pair(pair_own, COLOR_GREEN, -1);
     init_pair(pair_trace, COLOR_BLUE, -1);
     init_pair(pair_verified, COLOR_GREEN, -1);
+    init_pair(pair_highlight, COLOR_YELLOW, -1);
+    nick_colours_ = COLORS >= 16 && COLOR_PAIRS > pair_first_nick + 2 * static_cast<int>(nick_palette_size)
+                        ? 2 * nick_palette_size
+                        : nick_palette_size;
+    for (std::size_t i = 0; i < nick_colours_; ++i) {
+      const short colour = static_cast<short>(nick_palette[i % nick_palette_size] + (i >= nick_palette_size ? bright : 0));
+      init_pair(static_cast<short>(pair_first_nick + i), colour, -1);
+    }
     colors_ = true;
   }
 }
@@ -120,6 +134,8 @@ std::optional<screen_input> tui_screen::read() {
 }
 
 void tui_screen::invalidate() { clearok(curscr, TRUE); }
+
+void tui_screen::bell() { beep(); }
 
 void tui_screen::draw(tui_state& state) {
   int rows = 0;
@@ -152,13 +168,25 @@ void tui_screen::draw(tui_state& state) {
       case line_kind::error: color = pair_error; attributes = A_BOLD; break;
       case line_kind::trace: color = pair_trace; attributes = A_DIM; break;
     }
+    if (line.highlight) {  // about us: stands out in every kind
+      if (line.kind == line_kind::message) color = pair_highlight;
+      attributes |= A_BOLD | (colors_ ? A_NORMAL : A_STANDOUT);
+    }
     if (line.state == line_state::pending) attributes |= A_DIM;  // not acknowledged yet
     if (line.state == line_state::failed) {
       color = pair_error;
       attributes = A_BOLD;
     }
     attr_set(attributes, colors_ ? color : 0, nullptr);
-    put(y++, 0, line.text, message_width);
+    put(y, 0, line.text, message_width);
+    if (colors_ && line.nick_length > 0 && line.state != line_state::failed) {
+      // The writer's name in its own colour, drawn over the row at its column.
+      const auto column = static_cast<int>(text_width(std::wstring_view(line.text).substr(0, line.nick_start)));
+      const auto pair = static_cast<short>(pair_first_nick + nick_colour(narrow(line.nick), nick_colours_));
+      attr_set(attributes | A_BOLD, pair, nullptr);
+      put(y, column, std::wstring_view(line.text).substr(line.nick_start, line.nick_length), message_width - column);
+    }
+    ++y;
   }
   attr_set(A_NORMAL, 0, nullptr);
   mvvline(0, message_width, ACS_VLINE, pane_rows);

@@ -102,7 +102,18 @@ void tui_state::add(line_kind kind, const std::string& utf8, std::uint64_t id, l
 
 void tui_state::take_lines() {
   for (const auto& line : conversation_.take_lines()) {
-    if (const auto kind = log_kind(line.kind)) add(*kind, line.text, line.id, to_line_state(line.state));
+    if (line.ring) ++bells_;
+    const auto kind = log_kind(line.kind);
+    if (!kind) continue;
+    if (line.from.empty()) {
+      add(*kind, line.text, line.id, to_line_state(line.state));
+      continue;
+    }
+    // A chat line: one line, with its writer (for the name's colour) and whether it is about us.
+    // Our own whispers name their recipient, not us, so they get no name colour.
+    const bool named = line.kind != shown_kind::whisper_out;
+    log_.add(log_line{*kind, widen(line.text), line.id, to_line_state(line.state), {},
+                      named ? widen(line.from) : std::wstring{}, line.highlight});
   }
   for (const auto& mark : conversation_.take_marks()) log_.mark(mark.id, to_line_state(mark.state), widen(mark.reason));
 }

@@ -193,3 +193,36 @@ TEST_CASE("sent lines: a pasted line that is no answer drops the paste and runs 
   REQUIRE(sends(actions) == 1);
   CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "actually, hello");
 }
+
+TEST_CASE("alerts: whispers to us and broadcasts naming us are highlighted and ring the bell") {
+  auto config = screen_config();
+  nc::conversation c(config, {});
+  join(c);
+  const auto shown = [&](natter::chat_event e) {
+    c.on_event(natter::server_message{std::move(e)});
+    auto lines = c.take_lines();
+    REQUIRE(lines.size() == 1);
+    return lines[0];
+  };
+  auto line = shown({1, noon_ms, "Bob", "", "hi all", false});
+  CHECK_FALSE(line.highlight);
+  CHECK_FALSE(line.ring);
+  CHECK(line.from == "Bob");
+  line = shown({2, noon_ms, "Bob", "", "ALICE, look", false});
+  CHECK(line.highlight);
+  CHECK(line.ring);
+  line = shown({3, noon_ms, "Bob", "alice", "psst", true});
+  CHECK(line.highlight);
+  CHECK(line.ring);
+  line = shown({4, noon_ms, "Bob", "", "malice aforethought", false});
+  CHECK_FALSE(line.highlight);
+  // The setting turns the bell off; the highlight stays.
+  config.bell_on_mention = false;
+  nc::conversation quiet(config, {});
+  join(quiet);
+  quiet.on_event(natter::server_message{natter::chat_event{5, noon_ms, "Bob", "alice", "psst", true}});
+  const auto lines = quiet.take_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].highlight);
+  CHECK_FALSE(lines[0].ring);
+}

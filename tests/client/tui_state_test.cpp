@@ -339,3 +339,18 @@ TEST_CASE("tui state: a one-line paste goes into the input line; a pasted tab is
   CHECK(s.status().starts_with("127.0.0.1:9900"));  // no Tab round was started
   CHECK(said(s.on_key({nc::key_code::enter}, noon_ms)) == std::vector<std::string>{"say b\tb"});
 }
+
+TEST_CASE("tui state: a mention rings once per line, and its row knows where the name is") {
+  auto s = make_state();
+  connect(s);
+  s.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "", "alice: lunch?", false}});
+  s.on_event(natter::server_message{natter::chat_event{2, noon_ms, "bob", "", "anyone?", false}});
+  CHECK(s.take_bells() == 1);
+  CHECK(s.take_bells() == 0);
+  const auto rows = s.log().rows(80, 2);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].highlight);
+  CHECK_FALSE(rows[1].highlight);
+  CHECK(rows[0].text.substr(rows[0].nick_start, rows[0].nick_length) == L"bob");
+  CHECK(rows[0].nick == L"bob");
+}

@@ -54,6 +54,9 @@ struct conversation_config {
   bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
   std::string keys_help;           // more /help text (the full screen's keys)
   bool can_clear = false;          // /clear empties the view (the full screen; a terminal has its own)
+  // Ring the bell (BEL, which most terminals also turn into an urgency hint) for a whisper to
+  // us or a broadcast naming us. On by default; the config file (issue 14 item 11) will set it.
+  bool bell_on_mention = true;
 };
 
 // What the conversation reads from the session: client_driver's snapshots in the program.
@@ -140,7 +143,8 @@ class conversation {
   std::uint64_t echo(shown_kind kind, std::string text);
   // Sends a say/whisper now, or holds it for the server's rate.
   void send_chat(client_message request, std::uint64_t line_id);
-  void show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
+  // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
+  shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
   void on_reply(std::string line, std::int64_t typed_at_ms);  // a line while a question waits
   void answer(bool yes);

@@ -39,6 +39,9 @@ struct shown_line {
   std::string text;  // may hold several lines separated by '\n'; no trailing newline
   std::uint64_t id = 0;                 // nonzero: a later line_mark may change its state
   send_state state = send_state::none;
+  std::string from{};      // chat: who wrote it (printable), for the name's colour
+  bool highlight = false;  // about us: a whisper to us, or a broadcast naming us
+  bool ring = false;       // ring the terminal's bell for it (a highlight, bells on)
 };
 
 // A shown line's new state; `reason` says why it failed.
@@ -72,7 +75,12 @@ struct outbox {
   std::vector<conversation_action> actions;
   std::vector<line_mark> marks;
 
-  void show(shown_kind kind, std::string text) { lines.push_back({kind, std::move(text)}); }
+  void show(shown_kind kind, std::string text) {
+    shown_line line;
+    line.kind = kind;
+    line.text = std::move(text);
+    lines.push_back(std::move(line));
+  }
   void mark(std::uint64_t id, send_state state, std::string reason = {}) {
     marks.push_back({id, state, std::move(reason)});
   }

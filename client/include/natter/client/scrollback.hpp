@@ -35,12 +35,15 @@ struct log_line {
   std::uint64_t id = 0;  // nonzero: mark() may change its state
   line_state state = line_state::none;
   std::wstring reason;   // failed: why
+  std::wstring nick;     // chat: who wrote it, so the screen can colour the name
+  bool highlight = false;  // about us (a mention or a whisper to us)
 };
 
 class scrollback {
  public:
   explicit scrollback(std::size_t max_lines = max_scrollback_lines) : max_lines_(max_lines) {}
 
+  void add(log_line line);
   void add(line_kind kind, std::wstring text, std::uint64_t id = 0, line_state state = line_state::none);
   // A line added with `id` changes state; nothing happens if it has left the log already.
   void mark(std::uint64_t id, line_state state, std::wstring reason = {});
@@ -66,6 +69,11 @@ class scrollback {
     line_kind kind;
     std::wstring text;
     line_state state = line_state::none;
+    bool highlight = false;
+    // Where the writer's name is in `text` (characters; nick_length 0: nowhere).
+    std::size_t nick_start = 0;
+    std::size_t nick_length = 0;
+    std::wstring nick;
   };
   [[nodiscard]] std::vector<row> rows(std::size_t width, std::size_t height) const;
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -63,6 +64,8 @@ class tui_state {
   // `now_ms` (wall clock) stamps the local echo of what we send. Returns the actions to carry
   // out, with any that events queued since the last call (lines typed before the join).
   [[nodiscard]] std::vector<tui_action> on_key(key_press key, std::int64_t now_ms);
+  // How many times to ring the bell for lines that arrived since the last call.
+  [[nodiscard]] std::size_t take_bells() { return std::exchange(bells_, 0); }
   // Moves paced lines along (see conversation::tick); returns what to send now.
   [[nodiscard]] std::vector<tui_action> tick();
   // Lines wait for the server's rate: call tick() again within a few tens of milliseconds.
@@ -108,6 +111,7 @@ class tui_state {
   completion_cycle completion_;
   std::wstring completion_hint_;  // the candidates while Tab cycles; shown in the status line
   std::size_t page_rows_ = 10;
+  std::size_t bells_ = 0;
   bool pasting_ = false;
   std::wstring pasted_;     // the paste so far, lines separated by '\n'
   bool paste_cut_ = false;  // it went over max_paste_chars
