@@ -86,7 +86,7 @@ TEST_CASE("sent lines: in line mode an error names the line it refused") {
   const auto lines = c.take_lines();
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].text == "! error unknown_user: there is no user called x");
-  CHECK(lines[1].text == "! not sent (unknown_user: there is no user called nobody): →nobody hi");
+  CHECK(lines[1].text == "! not sent (unknown_user: there is no user called nobody): -> *nobody* hi");
   CHECK(c.take_marks().empty());
 }
 
@@ -225,4 +225,19 @@ TEST_CASE("alerts: whispers to us and broadcasts naming us are highlighted and r
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].highlight);
   CHECK_FALSE(lines[0].ring);
+}
+
+TEST_CASE("/clear is the full screen's; line mode says so and sends nothing") {
+  nc::conversation plain(screen_config(false), {});
+  auto screen_config_clear = screen_config();
+  screen_config_clear.can_clear = true;
+  nc::conversation clearing(screen_config_clear, {});
+  for (auto* c : {&plain, &clearing}) join(*c);
+  plain.on_line("/clear", noon_ms);
+  CHECK(plain.take_actions().empty());
+  CHECK(plain.take_lines().at(0).kind == nc::shown_kind::hint);
+  clearing.on_line("/clear", noon_ms);
+  const auto actions = clearing.take_actions();
+  REQUIRE(actions.size() == 1);
+  CHECK(std::holds_alternative<nc::clear_view_action>(actions[0]));
 }

@@ -6,8 +6,8 @@
 // take_actions(). No sockets, no terminal, no files and no clock of its own, so every behaviour
 // is unit-tested; line_ui and tui_state only render it and read keys.
 //
-// Later work (reconnecting, pasted text, a config file) belongs around this model: reconnect
-// feeds a new session's events into the same conversation, paste arrives as lines.
+// Later work (reconnecting, a config file) belongs around this model: reconnect feeds a new
+// session's events into the same conversation, the config file fills conversation_config.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

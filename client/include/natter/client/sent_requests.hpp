@@ -29,7 +29,7 @@ enum class request_kind { chat, users, whois };
 struct sent_request {
   request_kind kind = request_kind::chat;
   std::uint64_t line_id = 0;  // the echoed line to mark; 0: none was shown (line mode)
-  std::string summary;        // what was sent, to name it in an error ("→bob hi")
+  std::string summary;        // what was sent, to name it in an error ("-> *bob* hi")
 };
 
 class sent_requests {
