@@ -141,7 +141,11 @@ std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
     completion_.reset();  // a round of Tab ends with any other key
     completion_hint_.clear();
   }
-  if (pasting_ && key.code != key_code::paste_end) {
+  if (pasting_ && key.code == key_code::ctrl_c) {
+    // Ctrl-C always gets the person out, even if a paste's end marker was lost.
+    pasting_ = false;
+    pasted_.clear();
+  } else if (pasting_ && key.code != key_code::paste_end) {
     on_pasted_key(key);
     return {};
   }
@@ -219,6 +223,11 @@ void tui_state::end_paste(std::int64_t now_ms) {
   }
   log_.to_bottom();
   conversation_.on_paste(std::move(lines), now_ms);
+  if (conversation_.waiting_question() && !input_.empty()) {
+    // The y/N answer is typed in the input line: what was there waits until it is answered.
+    set_aside_ = input_.text();
+    input_.clear();
+  }
 }
 
 void tui_state::submit(std::int64_t now_ms) {
@@ -226,6 +235,10 @@ void tui_state::submit(std::int64_t now_ms) {
     const std::wstring answer = input_.text();
     input_.clear();  // a y/N answer is not worth keeping in the history
     conversation_.on_line(narrow(answer), now_ms);
+    if (!conversation_.waiting_question() && set_aside_) {
+      const std::size_t end = set_aside_->size();
+      input_.set(std::exchange(set_aside_, std::nullopt).value(), end);
+    }
     return;
   }
   const std::string line = narrow(input_.submit());

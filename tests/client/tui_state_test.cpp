@@ -354,3 +354,23 @@ TEST_CASE("tui state: a mention rings once per line, and its row knows where the
   CHECK(rows[0].text.substr(rows[0].nick_start, rows[0].nick_length) == L"bob");
   CHECK(rows[0].nick == L"bob");
 }
+
+TEST_CASE("tui state: a half-typed line waits while a paste's question is answered") {
+  auto s = make_state();
+  connect(s);
+  (void)type(s, L"half typed", false);
+  paste(s, L"one\ntwo");
+  CHECK(s.input().empty());
+  CHECK(said(type(s, L"y")) == std::vector<std::string>{"one", "two"});
+  CHECK(s.input().text() == L"half typed");
+}
+
+TEST_CASE("tui state: Ctrl-C leaves even in the middle of a paste") {
+  auto s = make_state();
+  connect(s);
+  (void)s.on_key({nc::key_code::paste_begin}, noon_ms);
+  (void)s.on_key({nc::key_code::character, L'x'}, noon_ms);
+  const auto actions = s.on_key({nc::key_code::ctrl_c}, noon_ms);
+  REQUIRE(actions.size() == 1);
+  CHECK(std::holds_alternative<nc::quit_action>(actions[0]));
+}

@@ -8,6 +8,7 @@
 // unit-tested; tui_screen draws it and tui_app runs the loop.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -115,6 +116,7 @@ class tui_state {
   bool pasting_ = false;
   std::wstring pasted_;     // the paste so far, lines separated by '\n'
   bool paste_cut_ = false;  // it went over max_paste_chars
+  std::optional<std::wstring> set_aside_;  // the input line while a paste's question waits
   bool finished_ = false;
 };
 
