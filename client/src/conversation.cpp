@@ -4,7 +4,9 @@
 
 #include "natter/client/app.hpp"
 #include "natter/client/mentions.hpp"
+#include "natter/crypto/session_cipher.hpp"
 #include "natter/limits.hpp"
+#include "natter/message_build.hpp"
 #include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 
@@ -133,6 +135,7 @@ void conversation::on_welcome(const welcome_event& welcome) {
   joined_ = true;
   config_.own_name = welcome.name;
   if (welcome.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome.max_text);
+  max_frame_ = welcome.max_frame;
   roster_.replace(welcome.users, welcome.user_count);
   pacer_.follow(welcome.rate, welcome.burst);
   show_formatted(server_message{welcome});
@@ -298,6 +301,20 @@ std::uint64_t conversation::echo(shown_kind kind, std::string text) {
 }
 
 void conversation::send_chat(client_message request, std::uint64_t line_id) {
+  // The session refuses a request whose JSON would not fit the server's frame with a notice and
+  // no answer; unanswered, it would shift every later answer in sent_requests' order. So it is
+  // refused here first, by the session's measure plus room for the ref the session adds.
+  constexpr std::size_t room_for_ref = 32;  // ,"ref":9007199254740991 and then some
+  if (max_frame_ > 0 && build(request).size() + room_for_ref + crypto::session_overhead > max_frame_) {
+    const std::string reason = "too large for the server's frame limit of " + std::to_string(max_frame_) + " bytes";
+    if (line_id != 0) {
+      out_.mark(line_id, send_state::failed, reason);
+    } else {
+      out_.show(shown_kind::error, "! not sent: " + reason);
+    }
+    fail_script();
+    return;
+  }
   if (pacer_.may_send_now()) {
     out_.act(send_action{std::move(request), line_id});
   } else {

@@ -241,3 +241,21 @@ TEST_CASE("/clear is the full screen's; line mode says so and sends nothing") {
   REQUIRE(actions.size() == 1);
   CHECK(std::holds_alternative<nc::clear_view_action>(actions[0]));
 }
+
+TEST_CASE("sent lines: a line whose JSON would not fit the server's frame fails here, unsent") {
+  nc::conversation c(screen_config(), {});
+  natter::welcome_event w;
+  w.name = "alice";
+  w.max_text = 4096;
+  w.max_frame = 4096;  // a server at the smallest frame limit
+  c.on_event(natter::server_message{w});
+  (void)c.take_lines();
+  c.on_line(std::string(3000, '"'), noon_ms);  // 3 000 bytes of text, 6 000 of JSON
+  CHECK(sends(c.take_actions()) == 0);
+  const auto marks = c.take_marks();
+  REQUIRE(marks.size() == 1);
+  CHECK(marks[0].state == nc::send_state::failed);
+  CHECK(marks[0].reason == "too large for the server's frame limit of 4096 bytes");
+  c.on_line(std::string(3000, 'a'), noon_ms);  // fits
+  CHECK(sends(c.take_actions()) == 1);
+}

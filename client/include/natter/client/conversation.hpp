@@ -168,6 +168,7 @@ class conversation {
   std::vector<std::string> paste_;  // pasted lines waiting for the send_paste answer
   std::int64_t pasted_at_ms_ = 0;
   std::size_t max_text_;
+  std::size_t max_frame_ = 0;  // the server's, from welcome (0: not known)
   std::string server_fingerprint_;
   pin_state pin_ = pin_state::pinned;
   std::size_t held_lines_ = 0;      // input lines taken but not yet finished

@@ -8,7 +8,9 @@
 // each users/whois with its answer or an error. Requests are recorded here in the order the UI
 // hands them to the session (conversation::take_actions), so the oldest waiting request is the
 // one the next answer is for. The session's own pings are answered with pong, which never
-// counts. If the protocol layer one day reports each request's ref, match on that instead.
+// counts. The one request the session drops without an answer, one too large for the server's
+// frame, the conversation refuses before it gets there. If the protocol layer one day reports
+// each request's ref, match on that instead.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
