@@ -4,9 +4,7 @@
 
 #include "natter/client/app.hpp"
 #include "natter/client/mentions.hpp"
-#include "natter/crypto/session_cipher.hpp"
 #include "natter/limits.hpp"
-#include "natter/message_build.hpp"
 #include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 
@@ -44,7 +42,7 @@ conversation::conversation(conversation_config config, verified_store verified, 
     : config_(std::move(config)),
       probes_(std::move(probes)),
       verification_(config_.server, std::move(verified)),
-      pacer_(probes_.steady),
+      outgoing_(config_.echo_sent, probes_.steady),
       max_text_(limits::max_text) {}
 
 // ---- events ----------------------------------------------------------------------------------
@@ -101,26 +99,23 @@ void conversation::on_server_message(const server_message& message) {
                    show_formatted(message);
                  },
                  [&](const users_event& u) {
-                   (void)sent_.on_answer(message);
+                   (void)outgoing_.on_answer(message, out_);
                    // The session hands over complete lists only (pages are joined), so replace.
                    roster_.replace(u.users, u.users.size());
                    show_formatted(message);
                  },
                  [&](const whois_event& w) {
-                   (void)sent_.on_answer(message);
+                   (void)outgoing_.on_answer(message, out_);
                    roster_.saw_fingerprint(w.name, w.fingerprint);
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
-                 [&](const ack_event&) {
-                   if (auto request = sent_.on_answer(message); request && request->line_id != 0) {
-                     out_.mark(request->line_id, send_state::sent);
-                   }
-                 },
+                 [&](const ack_event&) { (void)outgoing_.on_answer(message, out_); },
                  [&](const error_event& e) {
                    verification_.on_error(e);
                    fail_script();
-                   on_refused(e, sent_.on_answer(message));
+                   // A refused say/whisper is marked or named; any other error is shown as it is.
+                   if (!outgoing_.on_answer(message, out_)) show_formatted(message);
                  },
                  [&](const bye_event& b) {
                    // "quit" only ever answers our own quit (/quit, Ctrl-D, a signal): nothing to announce.
@@ -135,9 +130,8 @@ void conversation::on_welcome(const welcome_event& welcome) {
   joined_ = true;
   config_.own_name = welcome.name;
   if (welcome.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome.max_text);
-  max_frame_ = welcome.max_frame;
   roster_.replace(welcome.users, welcome.user_count);
-  pacer_.follow(welcome.rate, welcome.burst);
+  outgoing_.follow(welcome);
   show_formatted(server_message{welcome});
   if (config_.interactive) {
     out_.show(shown_kind::hint, std::string("* type /help for commands") + (config_.keys_help.empty() ? "" : " and keys") +
@@ -152,28 +146,8 @@ void conversation::on_welcome(const welcome_event& welcome) {
   release_finished_lines();
 }
 
-void conversation::on_refused(const error_event& error, const std::optional<sent_request>& request) {
-  const std::string reason = printable(error.message.empty() ? error.code : error.message);
-  if (request && request->kind == request_kind::chat && request->line_id != 0) {
-    out_.mark(request->line_id, send_state::failed, reason);  // the marked line says it all
-    return;
-  }
-  if (request && request->kind == request_kind::chat) {
-    // No echo to mark (line mode): name the line the error is about.
-    out_.show(shown_kind::error, "! not sent (" + printable(error.code) + ": " + reason + "): " + request->summary);
-    return;
-  }
-  show_formatted(server_message{error});
-}
-
 void conversation::on_closed(const closed_event& closed) {
-  // Whatever still waits was never acknowledged: it may or may not have reached anyone.
-  for (auto& held : pacer_.take_held()) {
-    if (held.line_id != 0) out_.mark(held.line_id, send_state::failed, "not sent: disconnected");
-  }
-  for (const auto& request : sent_.take_unanswered()) {
-    if (request.line_id != 0) out_.mark(request.line_id, send_state::failed, "no acknowledgement: disconnected");
-  }
+  outgoing_.on_closed(out_);
   closed_ = true;
   closed_after_quit_ = closed.after_quit;
   question_.reset();
@@ -289,55 +263,25 @@ void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
   run_command(parse_command(line, max_text_), typed_at_ms);
 }
 
-std::uint64_t conversation::echo(shown_kind kind, std::string text) {
-  if (!config_.echo_sent) return 0;
-  const std::uint64_t id = next_line_id_++;
-  out_.show(kind, std::move(text));
-  shown_line& shown = out_.lines.back();
-  shown.id = id;
-  shown.state = send_state::pending;
-  shown.from = printable(config_.own_name);
-  return id;
-}
-
-void conversation::send_chat(client_message request, std::uint64_t line_id) {
-  // The session refuses a request whose JSON would not fit the server's frame with a notice and
-  // no answer; unanswered, it would shift every later answer in sent_requests' order. So it is
-  // refused here first, by the session's measure plus room for the ref the session adds.
-  constexpr std::size_t room_for_ref = 32;  // ,"ref":9007199254740991 and then some
-  if (max_frame_ > 0 && build(request).size() + room_for_ref + crypto::session_overhead > max_frame_) {
-    const std::string reason = "too large for the server's frame limit of " + std::to_string(max_frame_) + " bytes";
-    if (line_id != 0) {
-      out_.mark(line_id, send_state::failed, reason);
-    } else {
-      out_.show(shown_kind::error, "! not sent: " + reason);
-    }
-    fail_script();
-    return;
-  }
-  if (pacer_.may_send_now()) {
-    out_.act(send_action{std::move(request), line_id});
-  } else {
-    pacer_.hold({std::move(request), line_id});  // tick() sends it as the server's rate allows
-  }
-}
-
 void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
   std::visit(
       overloaded{
           [&](say_command& c) {
             // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
             // pending until the server's ack.
-            const auto id = echo(shown_kind::own_chat,
-                                 format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text);
-            send_chat(say_request{std::move(c.text), {}}, id);
+            const auto id = outgoing_.show(
+                shown_kind::own_chat, format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text,
+                config_.own_name, out_);
+            if (!outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) fail_script();
           },
           [&](whisper_command& c) {
             // The server's spelling of the name, as the recipient's own lines show it.
             const std::string to = roster_.spelling_of(c.to);
-            const auto id = echo(shown_kind::whisper_out, format_clock(typed_at_ms, config_.utc) + " " +
-                                                              whisper_out_text(printable(to), c.text));
-            send_chat(whisper_request{std::move(c.to), std::move(c.text), {}}, id);
+            const auto id = outgoing_.show(
+                shown_kind::whisper_out,
+                format_clock(typed_at_ms, config_.utc) + " " + whisper_out_text(printable(to), c.text),
+                config_.own_name, out_);
+            if (!outgoing_.send(whisper_request{std::move(c.to), std::move(c.text), {}}, id, out_)) fail_script();
           },
           [&](users_command&) { out_.act(send_action{users_request{}}); },
           [&](whois_command& c) { out_.act(send_action{whois_request{std::move(c.name), {}}}); },
@@ -392,12 +336,12 @@ void conversation::on_input_end() {
 }
 
 void conversation::tick() {
-  while (auto next = pacer_.release()) out_.act(send_action{std::move(next->message), next->line_id});
+  outgoing_.release(out_);
   release_finished_lines();
   // A script's end of input: once joined (lines read early are sent on welcome), linger for
   // --wait-ms if asked, then quit as soon as every say/whisper is acknowledged. --stay never
   // quits by itself: the server or a signal ends it.
-  if (!input_ended_ || !joined_ || quitting_ || config_.stay || !pacer_.idle()) return;
+  if (!input_ended_ || !joined_ || quitting_ || config_.stay || !outgoing_.idle()) return;
   const std::int64_t now = probes_.steady();
   if (config_.wait_ms && !linger_until_ms_) linger_until_ms_ = now + *config_.wait_ms;
   if (linger_until_ms_ && now < *linger_until_ms_) return;
@@ -407,7 +351,7 @@ void conversation::tick() {
 void conversation::release_finished_lines() {
   // A line is finished once nothing of it waits here and the send window has room: only then
   // may the reader hand over more (a huge piped file never piles up in memory).
-  while (held_lines_ > 0 && waiting_for_join_.empty() && pacer_.idle() &&
+  while (held_lines_ > 0 && waiting_for_join_.empty() && outgoing_.idle() &&
          (config_.interactive || probes_.progress().unacknowledged < send_window)) {
     --held_lines_;
     ++finished_lines_;
@@ -416,9 +360,7 @@ void conversation::release_finished_lines() {
 
 std::vector<conversation_action> conversation::take_actions() {
   // The UI hands these to the session in this order, so this is the order answers come in.
-  for (const auto& action : out_.actions) {
-    if (const auto* send = std::get_if<send_action>(&action)) sent_.sent(send->message, send->line_id);
-  }
+  outgoing_.handed_over(out_.actions);
   return std::exchange(out_.actions, {});
 }
 

@@ -23,10 +23,9 @@
 #include "natter/client/conversation_output.hpp"
 #include "natter/client/formatter.hpp"
 #include "natter/client/key_verification.hpp"
+#include "natter/client/outgoing_lines.hpp"
 #include "natter/client/question.hpp"
 #include "natter/client/roster.hpp"
-#include "natter/client/send_pacer.hpp"
-#include "natter/client/sent_requests.hpp"
 #include "natter/client/verified_store.hpp"
 #include "natter/clock.hpp"
 
@@ -103,7 +102,7 @@ class conversation {
   // New states of lines shown earlier (an echo acknowledged, refused or cut off).
   [[nodiscard]] std::vector<line_mark> take_marks() { return std::exchange(out_.marks, {}); }
   // Something waits for tick() (paced lines): call it again soon.
-  [[nodiscard]] bool pacing() const { return !pacer_.idle(); }
+  [[nodiscard]] bool pacing() const { return !outgoing_.idle(); }
   // Input lines fully dealt with since the last call: the line UI's reader may read that many
   // more (its backpressure). Lines held for the join, the pacer or the send window count later.
   [[nodiscard]] std::size_t take_finished_lines() { return std::exchange(finished_lines_, 0); }
@@ -137,12 +136,6 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_closed(const closed_event& closed);
-  // An error: marks or names the line it refused, else shows it as it is.
-  void on_refused(const error_event& error, const std::optional<sent_request>& request);
-  // Shows a line we send, pending (the full screen only); returns its id, 0 if not shown.
-  std::uint64_t echo(shown_kind kind, std::string text);
-  // Sends a say/whisper now, or holds it for the server's rate.
-  void send_chat(client_message request, std::uint64_t line_id);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
   shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
@@ -160,15 +153,12 @@ class conversation {
   outbox out_;
   roster roster_;
   key_verification verification_;
-  send_pacer pacer_;
-  sent_requests sent_;
-  std::uint64_t next_line_id_ = 1;
+  outgoing_lines outgoing_;
   std::optional<question> question_;
   std::deque<waiting_line> waiting_for_join_;
   std::vector<std::string> paste_;  // pasted lines waiting for the send_paste answer
   std::int64_t pasted_at_ms_ = 0;
   std::size_t max_text_;
-  std::size_t max_frame_ = 0;  // the server's, from welcome (0: not known)
   std::string server_fingerprint_;
   pin_state pin_ = pin_state::pinned;
   std::size_t held_lines_ = 0;      // input lines taken but not yet finished
