@@ -42,6 +42,8 @@ std::optional<std::string> run_action(conversation_action& action, session_link&
                           return std::nullopt;
                         },
                         [&](save_verified_action& a) { return save_verified(a, verified_path); },
+                        // The full screen clears its own pane; line mode never asks for it.
+                        [](clear_view_action&) -> std::optional<std::string> { return std::nullopt; },
                     },
                     action);
 }

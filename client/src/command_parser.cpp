@@ -64,8 +64,16 @@ std::string_view command_help() {
          "  /whois NAME       show NAME's key fingerprint\n"
          "  /fingerprint      show your own key fingerprint\n"
          "  /verify [NAME]    compare a key and mark it verified (the server's without NAME)\n"
+         "  /clear            empty the message pane, keeping the log (full screen)\n"
          "  /help             this list\n"
          "  /quit [REASON]    leave (Ctrl-D does the same)";
+}
+
+command parse_text(std::string_view line, std::size_t max_text) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return empty_command{};
+  if (auto bad = check_text(line, max_text)) return *bad;
+  return say_command{std::string(line)};
 }
 
 command parse_command(std::string_view line, std::size_t max_text) {
@@ -100,6 +108,10 @@ command parse_command(std::string_view line, std::size_t max_text) {
   }
   if (name == "fingerprint") return fingerprint_command{};
   if (name == "help" || name == "?") return help_command{};
+  if (name == "clear") {
+    if (!args.empty()) return command_error{"usage: /clear"};
+    return clear_command{};
+  }
   if (name == "quit" || name == "exit") {
     if (args.size() > limits::max_reason) {
       return command_error{"quit reason too long: at most " + std::to_string(limits::max_reason) +

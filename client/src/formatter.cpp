@@ -43,8 +43,7 @@ std::optional<display_line> format_server(const server_message& message, const f
             if (!m.whisper) return chat(clock + " <" + from + "> " + text);
             const std::string to = printable(m.to);
             const bool outgoing = same_name(m.from, options.own_name) && !same_name(m.to, options.own_name);
-            if (options.style == chat_style::arrows) return chat(clock + (outgoing ? " →" + to : " ←" + from) + " " + text);
-            if (outgoing) return chat(clock + " -> *" + to + "* " + text);
+            if (outgoing) return chat(clock + " " + whisper_out_text(to, text));
             return chat(clock + " *" + from + "* (whisper) " + text);
           },
           [](const presence_event& m) -> std::optional<display_line> {
@@ -90,6 +89,10 @@ std::string format_trace(const trace_event& t) {
 }
 
 }  // namespace
+
+std::string whisper_out_text(std::string_view to, std::string_view text) {
+  return "-> *" + std::string(to) + "* " + std::string(text);
+}
 
 std::string format_clock(std::int64_t ts_ms, bool utc) {
   const std::time_t seconds = static_cast<std::time_t>(ts_ms / 1000);

@@ -17,7 +17,6 @@ conversation_config line_config(const line_ui_settings& settings, std::string se
   config.stay = settings.stay;
   config.wait_ms = settings.wait_ms;
   config.trace = settings.trace;
-  config.style = chat_style::plain;  // readable in a log file
   config.echo_sent = false;          // the terminal already shows what was typed
   return config;
 }
@@ -73,6 +72,8 @@ void line_ui::flush() {
 }
 
 void line_ui::write(const shown_line& line) {
+  // The bell goes to the terminal (stderr), never into a script's stdout.
+  if (line.ring && settings_.interactive) err_ << '\a' << std::flush;
   switch (line.kind) {
     case shown_kind::chat:
     case shown_kind::own_chat:

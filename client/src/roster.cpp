@@ -24,4 +24,9 @@ void roster::saw_fingerprint(std::string_view name, const std::string& fingerpri
   if (auto it = users_.find(fold_name(name)); it != users_.end()) it->second.fingerprint = fingerprint;
 }
 
+std::string roster::spelling_of(std::string_view name) const {
+  if (auto it = users_.find(fold_name(name)); it != users_.end()) return it->second.name;
+  return std::string(name);
+}
+
 }  // namespace natter::client

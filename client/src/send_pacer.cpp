@@ -10,9 +10,9 @@ void send_pacer::follow(double rate, double burst) {
 
 bool send_pacer::may_send_now() { return held_.empty() && limiter_.allow(steady_()); }
 
-std::optional<command> send_pacer::release() {
+std::optional<paced_request> send_pacer::release() {
   if (held_.empty() || !limiter_.allow(steady_())) return std::nullopt;
-  command next = std::move(held_.front());
+  paced_request next = std::move(held_.front());
   held_.pop_front();
   return next;
 }

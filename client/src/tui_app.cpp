@@ -30,6 +30,7 @@ constexpr std::size_t max_events_per_round = 256;
 constexpr std::size_t max_keys_per_round = 256;
 constexpr auto frame_interval = std::chrono::milliseconds(33);
 constexpr auto idle_wait = std::chrono::milliseconds(250);  // also bounds how late a resize is seen
+constexpr auto pacing_wait = std::chrono::milliseconds(20);  // while lines wait for the server's rate
 
 // A self-pipe: the driver's I/O thread writes a byte after queueing an event, so the UI thread,
 // sleeping in poll() on stdin and this pipe, wakes at once for either.
@@ -102,7 +103,11 @@ class tui_app {
         ++handled;
       }
       for (auto& action : state_.take_actions()) perform(action);  // e.g. lines typed before the join
-      dirty |= handled > 0;
+      const bool was_pacing = state_.pacing();
+      for (auto& action : state_.tick()) perform(action);  // pasted lines, at the server's rate
+      dirty |= handled > 0 || was_pacing;
+      // A burst of mentions rings once, not once per line.
+      if (state_.take_bells() > 0) screen_.bell();
       const auto now = std::chrono::steady_clock::now();
       if (dirty && now - last_draw >= frame_interval) {
         screen_.draw(state_);
@@ -113,6 +118,8 @@ class tui_app {
       std::chrono::milliseconds wait = idle_wait;
       if (handled == max_events_per_round) {
         wait = std::chrono::milliseconds(0);  // more events are waiting: just check the keyboard
+      } else if (state_.pacing()) {
+        wait = pacing_wait;  // the next paced line is due within a token's time
       } else if (dirty) {
         wait = std::chrono::duration_cast<std::chrono::milliseconds>(frame_interval - (now - last_draw)) +
                std::chrono::milliseconds(1);

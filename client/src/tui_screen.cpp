@@ -3,8 +3,10 @@
 #include <ncurses.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
+#include "natter/client/nick_colour.hpp"
 #include "natter/client/wide_text.hpp"
 
 namespace natter::client {
@@ -12,12 +14,24 @@ namespace natter::client {
 namespace {
 
 // Color pairs; without color support the attributes alone keep the kinds apart.
-enum pair : short { pair_whisper = 1, pair_system, pair_error, pair_own, pair_trace, pair_verified };
+enum pair : short { pair_whisper = 1, pair_system, pair_error, pair_own, pair_trace, pair_verified, pair_highlight,
+                    pair_first_nick };
+// The names' colours (nick_colour picks one); bright ones too where the terminal has 16.
+constexpr short nick_palette[] = {COLOR_RED, COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
+constexpr std::size_t nick_palette_size = sizeof nick_palette / sizeof nick_palette[0];
+constexpr short bright = 8;
 
 constexpr int min_columns = 20;
 constexpr int min_rows = 5;
 
 int control(char c) { return c & 0x1F; }
+
+// Bracketed paste (xterm's mode 2004, which tmux, VTE, kitty and others share): the terminal
+// wraps pasted text in ESC[200~ … ESC[201~, which ncurses reports as these two key codes.
+constexpr int paste_begin_code = KEY_MAX + 1;
+constexpr int paste_end_code = KEY_MAX + 2;
+constexpr const char* bracketed_paste_on = "\033[?2004h";
+constexpr const char* bracketed_paste_off = "\033[?2004l";
 
 std::optional<key_press> map_key(int status, wint_t ch) {
   if (status == KEY_CODE_YES) {
@@ -33,6 +47,8 @@ std::optional<key_press> map_key(int status, wint_t ch) {
       case KEY_DOWN: return key_press{key_code::down};
       case KEY_PPAGE: return key_press{key_code::page_up};
       case KEY_NPAGE: return key_press{key_code::page_down};
+      case paste_begin_code: return key_press{key_code::paste_begin};
+      case paste_end_code: return key_press{key_code::paste_end};
       default: return std::nullopt;
     }
   }
@@ -58,7 +74,8 @@ std::optional<key_press> map_key(int status, wint_t ch) {
 // Writes `text` at (y, x), cut to `columns` display columns.
 void put(int y, int x, std::wstring_view text, int columns) {
   if (columns <= 0) return;
-  const std::wstring fitted(fit_width(text, static_cast<std::size_t>(columns)));
+  std::wstring fitted(fit_width(text, static_cast<std::size_t>(columns)));
+  std::replace(fitted.begin(), fitted.end(), L'\t', L' ');  // one column, as char_width counts it
   mvaddnwstr(y, x, fitted.c_str(), static_cast<int>(fitted.size()));
 }
 
@@ -70,6 +87,11 @@ tui_screen::tui_screen() {
   noecho();
   nonl();
   keypad(stdscr, TRUE);
+  define_key("\033[200~", paste_begin_code);
+  define_key("\033[201~", paste_end_code);
+  // A terminal without the mode ignores the request; pastes then arrive as typing.
+  std::fputs(bracketed_paste_on, stdout);
+  std::fflush(stdout);
   nodelay(stdscr, TRUE);  // read() never blocks: the loop waits in poll()
   set_escdelay(25);
   scrollok(stdscr, FALSE);
@@ -82,11 +104,23 @@ tui_screen::tui_screen() {
     init_pair(pair_own, COLOR_GREEN, -1);
     init_pair(pair_trace, COLOR_BLUE, -1);
     init_pair(pair_verified, COLOR_GREEN, -1);
+    init_pair(pair_highlight, COLOR_YELLOW, -1);
+    nick_colours_ = COLORS >= 16 && COLOR_PAIRS > pair_first_nick + 2 * static_cast<int>(nick_palette_size)
+                        ? 2 * nick_palette_size
+                        : nick_palette_size;
+    for (std::size_t i = 0; i < nick_colours_; ++i) {
+      const short colour = static_cast<short>(nick_palette[i % nick_palette_size] + (i >= nick_palette_size ? bright : 0));
+      init_pair(static_cast<short>(pair_first_nick + i), colour, -1);
+    }
     colors_ = true;
   }
 }
 
-tui_screen::~tui_screen() { endwin(); }
+tui_screen::~tui_screen() {
+  std::fputs(bracketed_paste_off, stdout);  // the shell after us wants pastes as plain text
+  std::fflush(stdout);
+  endwin();
+}
 
 std::optional<screen_input> tui_screen::read() {
   while (true) {
@@ -101,6 +135,8 @@ std::optional<screen_input> tui_screen::read() {
 
 void tui_screen::invalidate() { clearok(curscr, TRUE); }
 
+void tui_screen::bell() { beep(); }
+
 void tui_screen::draw(tui_state& state) {
   int rows = 0;
   int columns = 0;
@@ -114,7 +150,7 @@ void tui_screen::draw(tui_state& state) {
   const int user_width = std::clamp(columns / 5, 12, 24);
   const int message_width = columns - user_width - 1;
   const int pane_rows = rows - 2;
-  state.set_page_rows(static_cast<std::size_t>(pane_rows));
+  state.set_pane_size(static_cast<std::size_t>(message_width), static_cast<std::size_t>(pane_rows));
 
   // Message pane: each kind has its own look, so whispers and notices stand out from the
   // conversation even without color.
@@ -132,8 +168,25 @@ void tui_screen::draw(tui_state& state) {
       case line_kind::error: color = pair_error; attributes = A_BOLD; break;
       case line_kind::trace: color = pair_trace; attributes = A_DIM; break;
     }
+    if (line.highlight) {  // about us: stands out in every kind
+      if (line.kind == line_kind::message) color = pair_highlight;
+      attributes |= A_BOLD | (colors_ ? A_NORMAL : A_STANDOUT);
+    }
+    if (line.state == line_state::pending) attributes |= A_DIM;  // not acknowledged yet
+    if (line.state == line_state::failed) {
+      color = pair_error;
+      attributes = A_BOLD;
+    }
     attr_set(attributes, colors_ ? color : 0, nullptr);
-    put(y++, 0, line.text, message_width);
+    put(y, 0, line.text, message_width);
+    if (colors_ && line.nick_length > 0 && line.state != line_state::failed) {
+      // The writer's name in its own colour, drawn over the row at its column.
+      const auto column = static_cast<int>(text_width(std::wstring_view(line.text).substr(0, line.nick_start)));
+      const auto pair = static_cast<short>(pair_first_nick + nick_colour(narrow(line.nick), nick_colours_));
+      attr_set(attributes | A_BOLD, pair, nullptr);
+      put(y, column, std::wstring_view(line.text).substr(line.nick_start, line.nick_length), message_width - column);
+    }
+    ++y;
   }
   attr_set(A_NORMAL, 0, nullptr);
   mvvline(0, message_width, ACS_VLINE, pane_rows);
@@ -163,7 +216,7 @@ void tui_screen::draw(tui_state& state) {
   // Status line.
   attron(A_REVERSE);
   mvhline(rows - 2, 0, ' ', columns);
-  put(rows - 2, 0, widen(" " + state.status()), columns);
+  put(rows - 2, 0, widen(" " + state.status(static_cast<std::size_t>(columns - 1))), columns);
   attroff(A_REVERSE);
 
   // Input line; the last column stays free so the cursor fits after the text.

@@ -12,7 +12,8 @@ namespace natter::client {
 namespace {
 
 constexpr std::string_view keys_help =
-    "keys: Tab completes names and commands, Up/Down recall lines, PgUp/PgDn scroll,\n"
+    "keys: Tab completes names and commands (again: the next one), Up/Down recall lines,\n"
+    "  PgUp/PgDn scroll, /clear empties the pane (PgUp still shows what was there),\n"
     "  Left/Right Home/End (Ctrl-A/E) move, Ctrl-U/K delete to start/end, Ctrl-W a word,\n"
     "  Ctrl-D on an empty line or Ctrl-C quits, Ctrl-L repaints";
 
@@ -24,8 +25,8 @@ conversation_config full_screen_config(tui_config config) {
   out.interactive = true;
   out.trace = config.trace;
   out.utc = config.utc;
-  out.style = chat_style::arrows;  // colours tell whispers apart
   out.echo_sent = true;            // the input line is cleared on Enter, so the log shows what went
+  out.can_clear = true;
   out.keys_help = keys_help;
   return out;
 }
@@ -47,20 +48,53 @@ std::optional<line_kind> log_kind(shown_kind kind) {
   return line_kind::system;
 }
 
+line_state to_line_state(send_state state) {
+  switch (state) {
+    case send_state::none: return line_state::none;
+    case send_state::pending: return line_state::pending;
+    case send_state::sent: return line_state::sent;
+    case send_state::failed: return line_state::failed;
+  }
+  return line_state::none;
+}
+
 }  // namespace
 
-tui_state::tui_state(tui_config config, verified_store verified)
-    : conversation_(full_screen_config(std::move(config)), std::move(verified)) {}
+tui_state::tui_state(tui_config config, verified_store verified, conversation_probes probes)
+    : conversation_(full_screen_config(std::move(config)), std::move(verified), std::move(probes)) {}
+
+std::vector<tui_action> tui_state::tick() {
+  conversation_.tick();
+  take_lines();
+  return take_conversation_actions();
+}
+
+std::vector<tui_action> tui_state::take_actions() { return take_conversation_actions(); }
+
+std::vector<tui_action> tui_state::take_conversation_actions() {
+  auto actions = conversation_.take_actions();
+  std::erase_if(actions, [this](const tui_action& action) {
+    if (!std::holds_alternative<clear_view_action>(action)) return false;
+    log_.clear_view();
+    return true;
+  });
+  return actions;
+}
+
+void tui_state::set_pane_size(std::size_t columns, std::size_t rows) {
+  page_rows_ = rows;
+  log_.set_view(columns, rows);
+}
 
 // ---- events ----------------------------------------------------------------------------------
 
-void tui_state::add(line_kind kind, const std::string& utf8) {
+void tui_state::add(line_kind kind, const std::string& utf8, std::uint64_t id, line_state state) {
   // Multi-line texts (help, welcome with motd) become one log line each, so wrapping and
-  // scrolling see real lines.
+  // scrolling see real lines. (Lines we send, the ones with an id, are single lines.)
   std::size_t start = 0;
   while (true) {
     const std::size_t end = utf8.find('\n', start);
-    log_.add(kind, widen(std::string_view(utf8).substr(start, end - start)));
+    log_.add(kind, widen(std::string_view(utf8).substr(start, end - start)), id, state);
     if (end == std::string::npos) break;
     start = end + 1;
   }
@@ -68,8 +102,20 @@ void tui_state::add(line_kind kind, const std::string& utf8) {
 
 void tui_state::take_lines() {
   for (const auto& line : conversation_.take_lines()) {
-    if (const auto kind = log_kind(line.kind)) add(*kind, line.text);
+    if (line.ring) ++bells_;
+    const auto kind = log_kind(line.kind);
+    if (!kind) continue;
+    if (line.from.empty()) {
+      add(*kind, line.text, line.id, to_line_state(line.state));
+      continue;
+    }
+    // A chat line: one line, with its writer (for the name's colour) and whether it is about us.
+    // Our own whispers name their recipient, not us, so they get no name colour.
+    const bool named = line.kind != shown_kind::whisper_out;
+    log_.add(log_line{*kind, widen(line.text), line.id, to_line_state(line.state), {},
+                      named ? widen(line.from) : std::wstring{}, line.highlight});
   }
+  for (const auto& mark : conversation_.take_marks()) log_.mark(mark.id, to_line_state(mark.state), widen(mark.reason));
 }
 
 void tui_state::on_event(const client_event& event) {
@@ -89,9 +135,27 @@ void tui_state::on_event(const client_event& event) {
 std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
   if (conversation_.closed()) {
     finished_ = true;  // any key leaves the "disconnected" screen
-    return conversation_.take_actions();
+    return take_conversation_actions();
+  }
+  if (key.code != key_code::tab) {
+    completion_.reset();  // a round of Tab ends with any other key
+    completion_hint_.clear();
+  }
+  if (pasting_ && key.code == key_code::ctrl_c) {
+    // Ctrl-C always gets the person out, even if a paste's end marker was lost.
+    pasting_ = false;
+    pasted_.clear();
+  } else if (pasting_ && key.code != key_code::paste_end) {
+    on_pasted_key(key);
+    return {};
   }
   switch (key.code) {
+    case key_code::paste_begin:
+      pasting_ = true;
+      pasted_.clear();
+      paste_cut_ = false;
+      break;
+    case key_code::paste_end: end_paste(now_ms); break;
     case key_code::character:
       // Control characters never enter the line (the server would refuse them anyway).
       if (key.ch >= 0x20 && key.ch != 0x7F) input_.insert(key.ch);
@@ -121,7 +185,49 @@ std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
     case key_code::none: break;
   }
   take_lines();
-  return conversation_.take_actions();
+  return take_conversation_actions();
+}
+
+void tui_state::on_pasted_key(key_press key) {
+  // Enter is a line break and Tab a tab, not a command or a completion; editing keys and other
+  // control characters in pasted text are dropped (the server would refuse them).
+  wchar_t c = 0;
+  if (key.code == key_code::enter) c = L'\n';
+  if (key.code == key_code::tab) c = L'\t';
+  if (key.code == key_code::character && key.ch >= 0x20 && key.ch != 0x7F) c = key.ch;
+  if (c == 0) return;
+  if (pasted_.size() >= max_paste_chars) {
+    paste_cut_ = true;
+    return;
+  }
+  pasted_ += c;
+}
+
+void tui_state::end_paste(std::int64_t now_ms) {
+  pasting_ = false;
+  std::wstring text = std::exchange(pasted_, {});
+  if (paste_cut_) add(line_kind::error, "! the paste was cut at " + std::to_string(max_paste_chars) + " characters");
+  while (!text.empty() && text.back() == L'\n') text.pop_back();  // a copied line often ends in one
+  if (text.find(L'\n') == std::wstring::npos) {
+    // One line goes into the input line, to be edited and sent with Enter like typed text.
+    for (const wchar_t c : text) input_.insert(c);
+    return;
+  }
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(L'\n', start);
+    lines.push_back(narrow(std::wstring_view(text).substr(start, end - start)));
+    if (end == std::wstring::npos) break;
+    start = end + 1;
+  }
+  log_.to_bottom();
+  conversation_.on_paste(std::move(lines), now_ms);
+  if (conversation_.waiting_question() && !input_.empty()) {
+    // The y/N answer is typed in the input line: what was there waits until it is answered.
+    set_aside_ = input_.text();
+    input_.clear();
+  }
 }
 
 void tui_state::submit(std::int64_t now_ms) {
@@ -129,6 +235,10 @@ void tui_state::submit(std::int64_t now_ms) {
     const std::wstring answer = input_.text();
     input_.clear();  // a y/N answer is not worth keeping in the history
     conversation_.on_line(narrow(answer), now_ms);
+    if (!conversation_.waiting_question() && set_aside_) {
+      const std::size_t end = set_aside_->size();
+      input_.set(std::exchange(set_aside_, std::nullopt).value(), end);
+    }
     return;
   }
   const std::string line = narrow(input_.submit());
@@ -140,12 +250,16 @@ void tui_state::complete() {
   std::vector<std::wstring> names;
   names.reserve(conversation_.online().users().size());
   for (const auto& [folded, user] : conversation_.online().users()) names.push_back(widen(user.name));
-  auto result = natter::client::complete(input_.text(), input_.cursor(), names);
+  auto result = completion_.next(input_.text(), input_.cursor(), names);
   input_.set(std::move(result.text), result.cursor);
-  if (result.candidates.size() > 1) {
-    std::wstring list = L"* ";
-    for (const auto& c : result.candidates) list += c + L"  ";
-    log_.add(line_kind::system, std::move(list));
+  // The candidates go to the status line, not the log: they matter only until the next key.
+  completion_hint_.clear();
+  if (completion_.cycling()) {
+    completion_hint_ = L"Tab:";
+    for (std::size_t i = 0; i < result.candidates.size(); ++i) {
+      const bool current = i == completion_.current();
+      completion_hint_ += (current ? L" [" : L" ") + result.candidates[i] + (current ? L"]" : L"");
+    }
   }
 }
 
@@ -167,13 +281,24 @@ std::vector<user_row> tui_state::users() const {
   return rows;
 }
 
-std::string tui_state::status() const {
-  std::string text = conversation_.server() + " | " + conversation_.own_name() + " | ";
-  // The pin state comes before the fingerprint: on a narrow terminal the end is what gets cut.
+std::string tui_state::status(std::size_t columns) const {
+  const auto fits = [columns](const std::string& text) { return columns == 0 || text_width(widen(text)) <= columns; };
+  if (!completion_hint_.empty()) return narrow(completion_hint_);
+  const std::string head = conversation_.server() + " | " + conversation_.own_name() + " | ";
   const std::string& fingerprint = conversation_.server_fingerprint();
-  text += fingerprint.empty() ? "connecting…" : "key " + conversation_.server_key_state() + " " + fingerprint;
-  if (conversation_.closed()) text += " | disconnected";
-  if (log_.offset() > 0) text += " | scrolled back " + std::to_string(log_.offset()) + " lines (PgDn)";
+  std::string attention;
+  if (conversation_.closed()) attention += " | disconnected";
+  if (log_.unseen() > 0) {
+    attention += " | " + std::to_string(log_.unseen()) + " new below (PgDn)";
+  } else if (log_.offset() > 0) {
+    attention += " | scrolled back " + std::to_string(log_.offset()) + " lines (PgDn)";
+  }
+  if (fingerprint.empty()) return head + "connecting…" + attention;
+  // The pin state comes before the fingerprint, and the fingerprint goes first when space is
+  // short: the state and the hints matter more on a narrow terminal.
+  const std::string key = "key " + conversation_.server_key_state();
+  std::string text = head + key + " " + fingerprint + attention;
+  if (!fits(text)) text = head + key + attention;
   return text;
 }
 

@@ -90,6 +90,7 @@ std::string narrow(std::wstring_view w) {
 
 int char_width(wchar_t wc) {
   const auto c = static_cast<char32_t>(wc);
+  if (c == U'\t') return 1;  // text may hold tabs (the protocol allows them); drawn as one space
   if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
   if (c < 0x7F) return 1;
   if (const int w = ::wcwidth(wc); w >= 0) return w;

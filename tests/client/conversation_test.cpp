@@ -84,8 +84,9 @@ bool quits(const std::vector<nc::conversation_action>& actions) {
 }  // namespace
 
 TEST_CASE("conversation: y/N answers are read one way") {
-  for (const char* yes : {"y", "Y", "yes", "Yes", "YES"}) CHECK(nc::is_yes(yes));
-  for (const char* no : {"", "n", "N", "no", "yes please", " y", "ja"}) CHECK_FALSE(nc::is_yes(no));
+  for (const char* yes : {"y", "Y", "yes", "Yes", "YES"}) CHECK(nc::read_reply(yes) == nc::reply::yes);
+  for (const char* no : {"", "n", "N", "no", "No", "NO"}) CHECK(nc::read_reply(no) == nc::reply::no);
+  for (const char* other : {"hello", "yes please", " y", "ja"}) CHECK(nc::read_reply(other) == nc::reply::not_an_answer);
 }
 
 TEST_CASE("conversation: the join shows who is online, and lines typed before it go after it") {
@@ -137,23 +138,32 @@ TEST_CASE("conversation: whispers have their own kinds; the full screen echoes w
     CHECK(c.take_lines().empty());
     CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi"});
   }
-  SUBCASE("full screen: arrows and a local echo") {
-    config.style = nc::chat_style::arrows;
+  SUBCASE("full screen: the same look, and a local echo, pending until the ack") {
     config.echo_sent = true;
     nc::conversation c(config, {});
     join(c);
     (void)c.take_lines();
     c.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "alice", "psst", true}});
-    CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 ←bob psst"});
+    CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 *bob* (whisper) psst"});
     c.on_line("/w bob hi", noon_ms);
     c.on_line("hello all", noon_ms);
     const auto lines = c.take_lines();
     REQUIRE(lines.size() == 2);
     CHECK(lines[0].kind == nc::shown_kind::whisper_out);
-    CHECK(lines[0].text == "16:00 →bob hi");
+    CHECK(lines[0].text == "16:00 -> *bob* hi");
+    CHECK(lines[0].state == nc::send_state::pending);
     CHECK(lines[1].kind == nc::shown_kind::own_chat);
     CHECK(lines[1].text == "16:00 <alice> hello all");
+    CHECK(lines[1].state == nc::send_state::pending);
     CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:hi", "hello all"});
+    c.on_event(natter::server_message{natter::ack_event{2, 10, noon_ms}});
+    c.on_event(natter::server_message{natter::ack_event{3, 11, noon_ms}});
+    const auto marks = c.take_marks();
+    REQUIRE(marks.size() == 2);
+    CHECK(marks[0].id == lines[0].id);
+    CHECK(marks[0].state == nc::send_state::sent);
+    CHECK(marks[1].id == lines[1].id);
+    CHECK(c.take_lines().empty());
   }
 }
 
@@ -193,6 +203,12 @@ TEST_CASE("conversation: /verify asks about the server key; y marks it, n does n
     CHECK_FALSE(c.verified().server_verified(server, server_fp));
     CHECK(texts(c.take_lines()) == std::vector<std::string>{"* not marked verified"});
     CHECK(c.take_actions().empty());
+  }
+  SUBCASE("a line that is no answer is not eaten: the question gets no, the line is sent") {
+    c.on_line("hello", noon_ms);
+    CHECK_FALSE(c.waiting_question());
+    CHECK_FALSE(c.verified().server_verified(server, server_fp));
+    CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"hello"});
   }
 }
 
@@ -252,6 +268,17 @@ TEST_CASE("conversation: the trust question is answered by the next line, or by 
     c.on_line("y", noon_ms);
     CHECK(std::get<nc::trust_action>(c.take_actions().at(0)).trusted);
   }
+  SUBCASE("a line that is no answer asks again, and is neither an answer nor sent") {
+    c.on_line("hello", noon_ms);
+    CHECK(c.take_actions().empty());
+    REQUIRE(c.waiting_question());
+    const auto again = c.take_lines();
+    REQUIRE(again.size() == 2);
+    CHECK(again[0].text == "* please answer y or n; \"hello\" was not sent");
+    CHECK(again[1].kind == nc::shown_kind::prompt);
+    c.on_line("n", noon_ms);
+    CHECK_FALSE(std::get<nc::trust_action>(c.take_actions().at(0)).trusted);
+  }
   SUBCASE("Ctrl-D says no, and does not also quit") {
     c.leave();
     const auto actions = c.take_actions();
@@ -290,6 +317,12 @@ TEST_CASE("conversation: exit codes") {
     c.on_event(nc::failure_event{nc::failure_kind::key_mismatch, "the key changed"});
     c.on_event(nc::failure_event{nc::failure_kind::runtime, "and then closed"});
     CHECK(c.exit_code() == 3);
+  }
+  SUBCASE("a key-change warning stays several readable lines for the normal screen") {
+    nc::conversation c(person(), {}, world.probes());
+    c.on_event(nc::failure_event{nc::failure_kind::key_mismatch, "@@@ WARNING @@@\n  pinned: a\x1b[2J\n  offered: b"});
+    REQUIRE(c.failures().size() == 1);
+    CHECK(c.failures()[0] == "@@@ WARNING @@@\n  pinned: a\xEF\xBF\xBD[2J\n  offered: b");
   }
   SUBCASE("being sent away is 1, except for a --stay receiver") {
     auto config = script();

@@ -112,7 +112,8 @@ TEST_CASE("line ui: conversation goes to stdout; errors, notices and hints to st
   CHECK(h.out.str().find("*bob* (whisper) psst\n") != std::string::npos);
   h.ui->on_event(natter::server_message{natter::error_event{"unknown_user", "there is no user called x", {}}});
   h.ui->on_event(nc::notice_event{"pinned the key"});
-  CHECK(h.err.str() == "! error unknown_user: there is no user called x\n* pinned the key\n");
+  // The whisper to us rang the bell (on stderr, the terminal).
+  CHECK(h.err.str() == "\a! error unknown_user: there is no user called x\n* pinned the key\n");
   h.type("/fingerprint\n");
   CHECK(h.out.str().find("* your fingerprint: aaaa-bbbb\n") != std::string::npos);
 }
@@ -221,4 +222,15 @@ TEST_CASE("line ui: a piped file is paced by the injected clock") {
   h.now_ms += 112;
   h.ui->on_tick();
   CHECK(h.link.said() == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("line ui: a whisper to a person rings the bell on stderr, never in a script's stdout") {
+  for (const bool interactive : {true, false}) {
+    harness h(interactive);
+    h.join();
+    h.err.str("");
+    h.ui->on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "alice", "psst", true}});
+    CHECK(h.out.str().find('\a') == std::string::npos);
+    CHECK((h.err.str() == "\a") == interactive);
+  }
 }

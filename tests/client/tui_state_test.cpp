@@ -72,14 +72,14 @@ TEST_CASE("tui state: whispers and broadcasts look different in both directions"
   CHECK(last_kind(s) == nc::line_kind::message);
   c = {2, noon_ms, "bob", "alice", "psst", true};
   s.on_event(natter::server_message{c});
-  CHECK(last_line(s) == "16:00 ←bob psst");
+  CHECK(last_line(s) == "16:00 *bob* (whisper) psst");  // as in line mode
   CHECK(last_kind(s) == nc::line_kind::whisper_in);
 
   auto actions = type(s, L"/w bob 안녕");
   REQUIRE(actions.size() == 1);
   const auto& sent = std::get<nc::send_action>(actions[0]).message;
   CHECK(std::get<natter::whisper_request>(sent).text == "안녕");
-  CHECK(last_line(s) == "16:00 →bob 안녕");
+  CHECK(last_line(s) == "16:00 -> *bob* 안녕");
   CHECK(last_kind(s) == nc::line_kind::whisper_out);
 
   actions = type(s, L"hi everyone");
@@ -88,8 +88,8 @@ TEST_CASE("tui state: whispers and broadcasts look different in both directions"
   CHECK(last_line(s) == "16:00 <alice> hi everyone");
   CHECK(last_kind(s) == nc::line_kind::own_message);
 
-  s.on_event(natter::server_message{natter::error_event{"unknown_user", "there is no user called x", 3}});
-  CHECK(last_kind(s) == nc::line_kind::error);
+  s.on_event(natter::server_message{natter::error_event{"bad_name", "not a valid name", {}}});
+  CHECK(last_kind(s) == nc::line_kind::error);  // an error naming no request is shown as it is
 }
 
 TEST_CASE("tui state: status line shows server, name, fingerprint and pin state") {
@@ -106,11 +106,74 @@ TEST_CASE("tui state: status line shows server, name, fingerprint and pin state"
   connect(verified);
   CHECK(verified.status().ends_with("key verified ✓ " + std::string(server_fp)));
   for (int i = 0; i < 30; ++i) verified.on_event(nc::notice_event{"n"});
-  verified.set_page_rows(11);
+  verified.set_pane_size(80, 11);
   (void)verified.on_key({nc::key_code::page_up}, noon_ms);
   CHECK(verified.status().ends_with("scrolled back 10 lines (PgDn)"));
   (void)verified.on_key({nc::key_code::page_down}, noon_ms);
   CHECK(verified.log().offset() == 0);
+}
+
+TEST_CASE("tui state: scrolled back, new messages are counted below; the status fits its width") {
+  auto s = make_state();
+  connect(s);
+  for (int i = 0; i < 30; ++i) s.on_event(nc::notice_event{"n"});
+  s.set_pane_size(80, 11);
+  (void)s.on_key({nc::key_code::page_up}, noon_ms);
+  s.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "", "while away", false}});
+  s.on_event(natter::server_message{natter::chat_event{2, noon_ms, "bob", "", "and again", false}});
+  CHECK(s.status().ends_with("| 2 new below (PgDn)"));
+  // On 60 columns the fingerprint gives way, so the hint is still there.
+  const std::string narrow = s.status(60);
+  CHECK(narrow == "127.0.0.1:9900 | alice | key pinned | 2 new below (PgDn)");
+  CHECK(s.status(200).find(server_fp) != std::string::npos);
+  // PageUp stops with the oldest line at the top of the pane.
+  for (int i = 0; i < 10; ++i) (void)s.on_key({nc::key_code::page_up}, noon_ms);
+  const auto rows = s.log().rows(80, 11);
+  REQUIRE(rows.size() == 11);
+  CHECK(rows.front().text.starts_with(L"* joined as alice"));
+  (void)s.on_key({nc::key_code::ctrl_c}, noon_ms);
+}
+
+TEST_CASE("tui state: Tab cycles through names like irssi; candidates go to the status line") {
+  auto s = make_state();
+  connect(s);
+  s.on_event(natter::server_message{natter::presence_event{true, "bea", "bbbb", ""}});
+  const std::size_t log_size = s.log().size();
+  (void)type(s, L"/w ", false);
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w alice ");
+  CHECK(s.status() == "Tab: [alice] bea bob");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w bea ");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w bob ");
+  (void)s.on_key({nc::key_code::tab}, noon_ms);
+  CHECK(s.input().text() == L"/w alice ");
+  CHECK(s.log().size() == log_size);  // nothing written into the log
+  (void)type(s, L"hi", false);  // any other key ends the round
+  CHECK(s.input().text() == L"/w alice hi");
+  CHECK(s.status().starts_with("127.0.0.1:9900"));
+}
+
+TEST_CASE("tui state: /clear empties the pane and keeps the log; /help wraps under its columns") {
+  auto s = make_state();
+  connect(s);
+  const std::size_t before = s.log().size();
+  (void)type(s, L"/clear");
+  CHECK(s.log().rows(80, 10).empty());
+  CHECK(s.log().size() == before);
+  (void)type(s, L"/help");
+  const auto rows = s.log().rows(40, 100);
+  // "  /w NAME TEXT      whisper TEXT to NAME only (also /msg)" at 40 columns: the rest of
+  // the description continues under "whisper", not at the left edge.
+  bool found = false;
+  for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+    if (!rows[i].text.starts_with(L"  /w NAME TEXT")) continue;
+    found = true;
+    CHECK(rows[i + 1].text.starts_with(std::wstring(20, L' ')));
+    CHECK(rows[i + 1].text[20] != L' ');
+  }
+  CHECK(found);
 }
 
 TEST_CASE("tui state: /verify marks the server key after y") {
@@ -220,4 +283,94 @@ TEST_CASE("tui state: a line typed before the join is sent when the join comes")
   REQUIRE(actions.size() == 1);
   CHECK(std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message).text == "early bird");
   CHECK(last_line(s) == "16:00 <alice> early bird");
+}
+
+namespace {
+
+void paste(nc::tui_state& s, std::wstring_view text) {
+  (void)s.on_key({nc::key_code::paste_begin}, noon_ms);
+  for (const wchar_t c : text) {
+    if (c == L'\n') {
+      (void)s.on_key({nc::key_code::enter}, noon_ms);
+    } else if (c == L'\t') {
+      (void)s.on_key({nc::key_code::tab}, noon_ms);
+    } else {
+      (void)s.on_key({nc::key_code::character, c}, noon_ms);
+    }
+  }
+  (void)s.on_key({nc::key_code::paste_end}, noon_ms);
+}
+
+std::vector<std::string> said(const std::vector<nc::tui_action>& actions) {
+  std::vector<std::string> out;
+  for (const auto& a : actions) {
+    const auto* send = std::get_if<nc::send_action>(&a);
+    if (send == nullptr) continue;
+    if (const auto* say = std::get_if<natter::say_request>(&send->message)) out.push_back(say->text);
+    if (std::holds_alternative<natter::whisper_request>(send->message)) out.push_back("(a whisper)");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tui state: a multi-line paste asks first, and its lines are text, tabs included") {
+  auto s = make_state();
+  connect(s);
+  paste(s, L"hello\n/w bob not a command\n\tindented\n");
+  CHECK(s.prompt() == L"Send 3 pasted lines? [y/N] ");
+  CHECK(s.input().empty());
+  SUBCASE("y sends them as they were, slash and tab included") {
+    CHECK(said(type(s, L"y")) == std::vector<std::string>{"hello", "/w bob not a command", "\tindented"});
+    CHECK(s.prompt() == L"> ");
+  }
+  SUBCASE("Enter (the default) sends nothing") {
+    CHECK(said(type(s, L"")).empty());
+    CHECK(last_line(s) == "* the 3 pasted lines were not sent");
+  }
+}
+
+TEST_CASE("tui state: a one-line paste goes into the input line; a pasted tab is not completion") {
+  auto s = make_state();
+  connect(s);
+  (void)type(s, L"say ", false);
+  paste(s, L"b\tb\n");
+  CHECK(s.input().text() == L"say b\tb");
+  CHECK(s.status().starts_with("127.0.0.1:9900"));  // no Tab round was started
+  CHECK(said(s.on_key({nc::key_code::enter}, noon_ms)) == std::vector<std::string>{"say b\tb"});
+}
+
+TEST_CASE("tui state: a mention rings once per line, and its row knows where the name is") {
+  auto s = make_state();
+  connect(s);
+  s.on_event(natter::server_message{natter::chat_event{1, noon_ms, "bob", "", "alice: lunch?", false}});
+  s.on_event(natter::server_message{natter::chat_event{2, noon_ms, "bob", "", "anyone?", false}});
+  CHECK(s.take_bells() == 1);
+  CHECK(s.take_bells() == 0);
+  const auto rows = s.log().rows(80, 2);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].highlight);
+  CHECK_FALSE(rows[1].highlight);
+  CHECK(rows[0].text.substr(rows[0].nick_start, rows[0].nick_length) == L"bob");
+  CHECK(rows[0].nick == L"bob");
+}
+
+TEST_CASE("tui state: a half-typed line waits while a paste's question is answered") {
+  auto s = make_state();
+  connect(s);
+  (void)type(s, L"half typed", false);
+  paste(s, L"one\ntwo");
+  CHECK(s.input().empty());
+  CHECK(said(type(s, L"y")) == std::vector<std::string>{"one", "two"});
+  CHECK(s.input().text() == L"half typed");
+}
+
+TEST_CASE("tui state: Ctrl-C leaves even in the middle of a paste") {
+  auto s = make_state();
+  connect(s);
+  (void)s.on_key({nc::key_code::paste_begin}, noon_ms);
+  (void)s.on_key({nc::key_code::character, L'x'}, noon_ms);
+  const auto actions = s.on_key({nc::key_code::ctrl_c}, noon_ms);
+  REQUIRE(actions.size() == 1);
+  CHECK(std::holds_alternative<nc::quit_action>(actions[0]));
 }

@@ -5,11 +5,14 @@
 # `tmux capture-pane -p`:
 #   * the status line shows the server's fingerprint and "new" (pinned via --accept-new)
 #   * the user list shows alice and bob; bob's broadcast and whisper (Korean text) appear,
-#     the whisper with its ←bob marker; alice's broadcast and whisper (Tab-completed name) reach
-#     bob and show →bob on alice's screen
+#     the whisper marked "*bob* (whisper)" as in line mode; alice's broadcast and whisper
+#     (Tab-completed name) reach bob and show "-> *bob*" on alice's screen
+#   * a whisper to nobody is marked "not sent"; a bracketed multi-line paste asks first and
+#     sends its lines as text
 #   * /verify + y marks the server verified (status line, 0600 file beside known_hosts)
 #   * typing stays live while 3000 messages flood in
 #   * /quit ends natter with status 0
+#   * with a changed server key natter exits 3 and repeats the warning readably afterwards
 # usage: tui_tmux_test.sh NATTER NATTER_SERVER      (exit 77 = skipped: no tmux)
 set -euo pipefail
 
@@ -26,7 +29,7 @@ tmux_() { tmux -L "$sock" "$@"; }
 cleanup() {
   local status=$?
   if [ "$status" -ne 0 ]; then
-    echo "---- last screen ----"; tmux_ capture-pane -p -t tui 2>/dev/null || true
+    echo "---- last screen ----"; tmux_ capture-pane -p -t "$pane" 2>/dev/null || true
     echo "---- server log ----"; tail -20 "$work/server.log" 2>/dev/null || true
     echo "---- bob ----"; cat "$work/bob.out" "$work/bob.err" 2>/dev/null || true
   fi
@@ -41,7 +44,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 fail() { echo "FAIL: $*"; exit 1; }
-screen() { tmux_ capture-pane -p -t tui; }
+pane=tui  # the tmux session screen() reads
+screen() { tmux_ capture-pane -p -t "$pane"; }
 # The user list is the pane right of the vertical bar.
 user_pane() { screen | awk -F'│' 'NF > 1 { print $2 }'; }
 
@@ -85,7 +89,7 @@ printf 'hello from bob\n/w alice 안녕 alice\n' |
 bob_pid=$!
 
 wait_screen "<bob> hello from bob"
-wait_screen "←bob 안녕 alice"
+wait_screen "*bob* (whisper) 안녕 alice"
 user_pane | grep -q ' alice' || fail "alice is not in the user list"
 user_pane | grep -q ' bob' || fail "bob is not in the user list"
 screen | grep -q 'online (2)' || fail "the user list does not count 2"
@@ -95,9 +99,24 @@ tmux_ send-keys -t tui 'hi bob' Enter
 tmux_ send-keys -t tui '/w b' Tab
 tmux_ send-keys -t tui 'psst bob' Enter
 wait_screen "<alice> hi bob"
-wait_screen "→bob psst bob"
+wait_screen "-> *bob* psst bob"
 wait_file_has "$work/bob.out" "<alice> hi bob"
 wait_file_has "$work/bob.out" "*alice* (whisper) psst bob"
+
+# A whisper to nobody is marked as not sent, with the server's reason.
+tmux_ send-keys -t tui '/w nobody hi' Enter
+wait_screen "-> *nobody* hi ✗ not sent: "
+
+# A multi-line paste (bracketed: paste-buffer -p) asks first; its lines are text, so the one
+# starting with /w is said, not run.
+tmux_ set-buffer -b natter-paste "pasted one
+/w nobody pasted two
+"
+tmux_ paste-buffer -p -b natter-paste -t tui
+wait_screen "Send 2 pasted lines? [y/N]"
+tmux_ send-keys -t tui 'y' Enter
+wait_screen "<alice> pasted one"
+wait_file_has "$work/bob.out" "<alice> /w nobody pasted two"
 
 # Mark the server verified.
 tmux_ send-keys -t tui '/verify' Enter
@@ -126,4 +145,18 @@ cat "$work/screen.txt"
 
 tmux_ send-keys -t tui '/quit' Enter
 wait_file_has "$work/alice.status" "0" 10
+
+# The server's key "changes" (alice's pin is replaced by another key): natter refuses, and once
+# the full screen is gone the warning is repeated readably, one line per line, no U+FFFD.
+printf '127.0.0.1:%s %s\n' "$port" "$(printf '11%.0s' $(seq 32))" >"$work/alice/natter/known_hosts"
+pane=changed
+tmux_ new-session -d -x 100 -y 30 -s changed \
+  "env XDG_CONFIG_HOME='$work/alice' LANG=C.UTF-8 LC_ALL= '$natter' --tui --name alice 127.0.0.1:$port; \
+   echo \$? > '$work/changed.status'; sleep 60"
+wait_screen "press any key to leave"
+tmux_ send-keys -t changed x
+wait_file_has "$work/changed.status" "3" 10
+wait_screen "natter: @@@ WARNING: THE SERVER KEY FOR 127.0.0.1:$port HAS CHANGED! @@@"
+screen | grep -q '^  pinned fingerprint:  ' || fail "the warning's lines were run together"
+if screen | grep -q $'\xef\xbf\xbd'; then fail "the warning shows U+FFFD"; fi
 echo "PASS: tui_tmux_test"

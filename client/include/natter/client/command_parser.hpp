@@ -6,6 +6,7 @@
 //   /w NAME TEXT, /msg NAME TEXT   whisper       /users          list online users
 //   /whois NAME                    fingerprint   /fingerprint    your own fingerprint
 //   /help                          commands      /quit [REASON]  leave
+//   /clear                         empty the full screen's message pane
 // /verify [NAME] is handled by the UIs themselves (it needs the verified store).
 #include <cstddef>
 #include <string>
@@ -20,17 +21,22 @@ struct users_command {};
 struct whois_command { std::string name; };
 struct fingerprint_command {};
 struct help_command {};
+struct clear_command {};
 struct quit_command { std::string reason; };
 struct empty_command {};  // a blank line: nothing to do
 // The line was refused; `message` says why and how to do it right.
 struct command_error { std::string message; };
 
 using command = std::variant<say_command, whisper_command, users_command, whois_command,
-                             fingerprint_command, help_command, quit_command, empty_command,
-                             command_error>;
+                             fingerprint_command, help_command, clear_command, quit_command,
+                             empty_command, command_error>;
 
 // `max_text` is the text limit in bytes (the server's, once known from `welcome`).
 [[nodiscard]] command parse_command(std::string_view line, std::size_t max_text);
+
+// A line that is text whatever it starts with (a pasted line: "/w bob" in a paste is text):
+// a say_command, an empty_command, or a command_error if the text cannot be sent.
+[[nodiscard]] command parse_text(std::string_view line, std::size_t max_text);
 
 // The /help text, one command per line.
 [[nodiscard]] std::string_view command_help();

@@ -29,4 +29,24 @@ struct completion {
 [[nodiscard]] completion complete(std::wstring_view line, std::size_t cursor,
                                   const std::vector<std::wstring>& user_names);
 
+// Tab pressed again and again, as in irssi: with several matches the first press puts in the
+// first one (sorted), each further press replaces it with the next, round and round; the UI
+// shows the candidates meanwhile (the status line). Any other key ends the round (reset()).
+//   "/w <Tab>" -> "/w alice ", <Tab> -> "/w bob ", <Tab> -> "/w alice "
+class completion_cycle {
+ public:
+  [[nodiscard]] completion next(std::wstring_view line, std::size_t cursor, const std::vector<std::wstring>& user_names);
+  void reset() { candidates_.clear(); }
+  [[nodiscard]] bool cycling() const { return !candidates_.empty(); }
+  // The candidate now in the line (while cycling).
+  [[nodiscard]] std::size_t current() const { return index_; }
+
+ private:
+  std::wstring before_;  // the line before the completed word
+  std::wstring after_;   // the line after the cursor when the round began
+  std::wstring suffix_;  // ": " or " "
+  std::vector<std::wstring> candidates_;
+  std::size_t index_ = 0;
+};
+
 }  // namespace natter::client

@@ -6,8 +6,8 @@
 // take_actions(). No sockets, no terminal, no files and no clock of its own, so every behaviour
 // is unit-tested; line_ui and tui_state only render it and read keys.
 //
-// Later work (reconnecting, pasted text, a config file) belongs around this model: reconnect
-// feeds a new session's events into the same conversation, paste arrives as lines.
+// Later work (reconnecting, a config file) belongs around this model: reconnect feeds a new
+// session's events into the same conversation, the config file fills conversation_config.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -23,9 +23,9 @@
 #include "natter/client/conversation_output.hpp"
 #include "natter/client/formatter.hpp"
 #include "natter/client/key_verification.hpp"
+#include "natter/client/outgoing_lines.hpp"
 #include "natter/client/question.hpp"
 #include "natter/client/roster.hpp"
-#include "natter/client/send_pacer.hpp"
 #include "natter/client/verified_store.hpp"
 #include "natter/clock.hpp"
 
@@ -50,9 +50,12 @@ struct conversation_config {
   std::optional<long> wait_ms;     // script: linger this long after the end of input (--wait-ms)
   bool trace = false;              // show --trace frames
   bool utc = false;                // clock in UTC (tests)
-  chat_style style = chat_style::plain;
   bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
   std::string keys_help;           // more /help text (the full screen's keys)
+  bool can_clear = false;          // /clear empties the view (the full screen; a terminal has its own)
+  // Ring the bell (BEL, which most terminals also turn into an urgency hint) for a whisper to
+  // us or a broadcast naming us. On by default; the config file (issue 14 item 11) will set it.
+  bool bell_on_mention = true;
 };
 
 // What the conversation reads from the session: client_driver's snapshots in the program.
@@ -74,8 +77,14 @@ class conversation {
   // Everything client_driver reports, in order.
   void on_event(const client_event& event);
   // A line the user entered; `typed_at_ms` (wall clock) stamps its echo. Answers a waiting
-  // question, or runs the line as a command; before the join it waits for the join.
+  // question, or runs the line as a command; before the join it waits for the join. A line that
+  // is not y/n at a question is not taken as "no": the trust question is asked again (nothing
+  // can be sent before it is answered); a /verify question is answered no and the line runs.
   void on_line(std::string line, std::int64_t typed_at_ms);
+  // Text pasted as several lines (the full screen tells a paste from typing by bracketed
+  // paste). They are text even when they start with '/', and are sent only after a yes to
+  // "Send N pasted lines?", then paced to the server's rate like everything else.
+  void on_paste(std::vector<std::string> lines, std::int64_t pasted_at_ms);
   // End of input. A person (Ctrl-D) leaves now; a script leaves once its lines are sent and
   // acknowledged (after --wait-ms; never with --stay).
   void on_input_end();
@@ -87,7 +96,13 @@ class conversation {
   void tick();
 
   [[nodiscard]] std::vector<shown_line> take_lines() { return std::exchange(out_.lines, {}); }
-  [[nodiscard]] std::vector<conversation_action> take_actions() { return std::exchange(out_.actions, {}); }
+  // The actions to carry out, in order: the UI must hand every send to the session before it
+  // takes actions again (answers are matched to requests in this order; see sent_requests).
+  [[nodiscard]] std::vector<conversation_action> take_actions();
+  // New states of lines shown earlier (an echo acknowledged, refused or cut off).
+  [[nodiscard]] std::vector<line_mark> take_marks() { return std::exchange(out_.marks, {}); }
+  // Something waits for tick() (paced lines): call it again soon.
+  [[nodiscard]] bool pacing() const { return !outgoing_.idle(); }
   // Input lines fully dealt with since the last call: the line UI's reader may read that many
   // more (its backpressure). Lines held for the join, the pacer or the send window count later.
   [[nodiscard]] std::size_t take_finished_lines() { return std::exchange(finished_lines_, 0); }
@@ -108,7 +123,8 @@ class conversation {
   // The process exit code: 0 ok, 1 a runtime failure (refused, lost, sent away; for a script
   // also any refused line), 3 the server key did not match.
   [[nodiscard]] int exit_code() const;
-  // Why the session failed, to repeat after a full screen is gone.
+  // Why the session failed, to repeat after a full screen is gone; a failure may span several
+  // lines ('\n', each made printable), as the key-change warning does.
   [[nodiscard]] const std::vector<std::string>& failures() const { return failures_; }
 
  private:
@@ -120,8 +136,10 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_closed(const closed_event& closed);
-  void show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
+  // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
+  shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
+  void on_reply(std::string line, std::int64_t typed_at_ms);  // a line while a question waits
   void answer(bool yes);
   void run_line(std::string line, std::int64_t typed_at_ms);
   void run_command(command cmd, std::int64_t typed_at_ms);
@@ -135,9 +153,11 @@ class conversation {
   outbox out_;
   roster roster_;
   key_verification verification_;
-  send_pacer pacer_;
+  outgoing_lines outgoing_;
   std::optional<question> question_;
   std::deque<waiting_line> waiting_for_join_;
+  std::vector<std::string> paste_;  // pasted lines waiting for the send_paste answer
+  std::int64_t pasted_at_ms_ = 0;
   std::size_t max_text_;
   std::string server_fingerprint_;
   pin_state pin_ = pin_state::pinned;

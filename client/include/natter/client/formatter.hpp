@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "natter/client/client_events.hpp"
 
@@ -21,18 +22,15 @@ struct display_line {
   std::string text;  // may hold several lines separated by '\n'; no trailing newline
 };
 
-// How chat lines look. Line mode writes text that stays readable in a log file; the full
-// screen has colours to tell whispers apart, so it uses short arrows.
-enum class chat_style {
-  plain,   // "<bob> hi", "*bob* (whisper) psst", "-> *bob* yo"
-  arrows,  // "<bob> hi", "←bob psst", "→bob yo"
-};
-
 struct format_options {
   std::string own_name;  // to tell our own whispers from others'
   bool utc = false;      // times in UTC instead of local time (tests)
-  chat_style style = chat_style::plain;
 };
+
+// How a whisper we send looks, in the log and in our own echo alike: "-> *bob* yo". Both
+// front ends show whispers the same way (readable in a log file, no colour needed):
+// "*bob* (whisper) psst" for one to us. `to` and `text` must already be printable.
+[[nodiscard]] std::string whisper_out_text(std::string_view to, std::string_view text);
 
 // "HH:MM" of a server timestamp (milliseconds since the epoch).
 [[nodiscard]] std::string format_clock(std::int64_t ts_ms, bool utc);

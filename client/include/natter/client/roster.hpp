@@ -27,6 +27,8 @@ class roster {
   // Users by folded name (std::map: sorted).
   [[nodiscard]] const std::map<std::string, user_info>& users() const { return users_; }
   [[nodiscard]] std::size_t online_count() const { return online_count_; }
+  // The server's spelling of `name` if the user is known here, else `name` as given.
+  [[nodiscard]] std::string spelling_of(std::string_view name) const;
 
  private:
   std::map<std::string, user_info> users_;

@@ -1,19 +1,27 @@
 #pragma once
-// Paces scripted say/whisper lines to the rate the server announces in `welcome` (pure; the
-// clock is injected). A script piping a long file would otherwise earn rate_limited errors,
-// which fail it. A person typing is never paced: the server's burst covers any typist.
+// Paces say/whisper requests to the rate the server announces in `welcome` (pure; the clock is
+// injected). A script piping a long file, or a person pasting 60 lines, would otherwise earn
+// rate_limited errors for the lines beyond the server's burst. A person typing never notices:
+// the burst covers any typist.
 //
 // Bounded: lines reach the pacer only as fast as the UI hands input over, and the line UI's
 // reader stops reading while lines are held here (see conversation's input credits).
 #include <cstddef>
 #include <deque>
+#include <cstdint>
 #include <optional>
+#include <utility>
 
-#include "natter/client/command_parser.hpp"
 #include "natter/clock.hpp"
+#include "natter/messages.hpp"
 #include "natter/rate_limiter.hpp"
 
 namespace natter::client {
+
+struct paced_request {
+  client_message message;
+  std::uint64_t line_id = 0;  // the echoed line it belongs to (conversation_output's line ids)
+};
 
 class send_pacer {
  public:
@@ -26,10 +34,12 @@ class send_pacer {
 
   // True (and a token is spent) if a new line may go out now: nothing held and a token free.
   [[nodiscard]] bool may_send_now();
-  // Keeps a line until release() lets it go; order is kept.
-  void hold(command line) { held_.push_back(std::move(line)); }
-  // The oldest held line, if the rate allows it now.
-  [[nodiscard]] std::optional<command> release();
+  // Keeps a request until release() lets it go; order is kept.
+  void hold(paced_request request) { held_.push_back(std::move(request)); }
+  // The oldest held request, if the rate allows it now.
+  [[nodiscard]] std::optional<paced_request> release();
+  // The connection is gone: every held request, oldest first.
+  [[nodiscard]] std::deque<paced_request> take_held() { return std::exchange(held_, {}); }
 
   [[nodiscard]] bool idle() const { return held_.empty(); }
   [[nodiscard]] std::size_t held() const { return held_.size(); }
@@ -37,7 +47,7 @@ class send_pacer {
  private:
   ms_clock steady_;
   rate_limiter limiter_{0, 1};  // unlimited until the server announces its rate
-  std::deque<command> held_;
+  std::deque<paced_request> held_;
 };
 
 }  // namespace natter::client

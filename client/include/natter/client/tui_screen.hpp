@@ -11,6 +11,7 @@
 //   | > input line
 //
 // Only one thread (the UI thread) may use it: ncurses is not thread-safe.
+#include <cstddef>
 #include <optional>
 
 #include "natter/client/tui_state.hpp"
@@ -37,9 +38,13 @@ class tui_screen {
   void draw(tui_state& state);
   // Forgets what the terminal shows, so the next draw repaints all of it (Ctrl-L, resize).
   void invalidate();
+  // Rings the terminal's bell (BEL); terminals that know urgency hints (xterm's bellIsUrgent,
+  // VTE, kitty, tmux's bell flag) mark the window too.
+  void bell();
 
  private:
   bool colors_ = false;
+  std::size_t nick_colours_ = 0;  // colour pairs for names, from pair_first_nick on
 };
 
 }  // namespace natter::client

@@ -8,11 +8,14 @@
 // unit-tested; tui_screen draws it and tui_app runs the loop.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "natter/client/client_events.hpp"
+#include "natter/client/completion.hpp"
 #include "natter/client/conversation.hpp"
 #include "natter/client/input_line.hpp"
 #include "natter/client/scrollback.hpp"
@@ -24,7 +27,12 @@ namespace natter::client {
 enum class key_code {
   none, character, enter, tab, backspace, del, left, right, home, end, up, down, page_up,
   page_down, ctrl_c, ctrl_d, ctrl_k, ctrl_u, ctrl_w,
+  paste_begin, paste_end,  // bracketed paste: what comes between was pasted, not typed
 };
+
+// A paste longer than this many characters is cut there (and says so): it is held in memory
+// until the paste ends, and nobody means to send more than a few hundred lines at once.
+inline constexpr std::size_t max_paste_chars = 256 * 1024;
 
 struct key_press {
   key_code code = key_code::none;
@@ -50,16 +58,24 @@ struct user_row {
 
 class tui_state {
  public:
-  tui_state(tui_config config, verified_store verified);
+  // `probes` give the conversation its clock (pacing) and are fakes in tests.
+  tui_state(tui_config config, verified_store verified, conversation_probes probes = {});
 
   void on_event(const client_event& event);
   // `now_ms` (wall clock) stamps the local echo of what we send. Returns the actions to carry
   // out, with any that events queued since the last call (lines typed before the join).
   [[nodiscard]] std::vector<tui_action> on_key(key_press key, std::int64_t now_ms);
+  // How many times to ring the bell for lines that arrived since the last call.
+  [[nodiscard]] std::size_t take_bells() { return std::exchange(bells_, 0); }
+  // Moves paced lines along (see conversation::tick); returns what to send now.
+  [[nodiscard]] std::vector<tui_action> tick();
+  // Lines wait for the server's rate: call tick() again within a few tens of milliseconds.
+  [[nodiscard]] bool pacing() const { return conversation_.pacing(); }
   // Actions queued by events (e.g. lines typed before the join, sent on welcome).
-  [[nodiscard]] std::vector<tui_action> take_actions() { return conversation_.take_actions(); }
-  // Page Up/Down move by one pane height (less a line of overlap); the screen tells us it.
-  void set_page_rows(std::size_t rows) { page_rows_ = rows; }
+  [[nodiscard]] std::vector<tui_action> take_actions();
+  // The message pane's size, from the screen: Page Up/Down move by its height (less a line of
+  // overlap) and stop with the oldest line at its top.
+  void set_pane_size(std::size_t columns, std::size_t rows);
   // A line from outside the protocol (e.g. the verified store could not be saved).
   void report(line_kind kind, const std::string& utf8) { add(kind, utf8); }
 
@@ -68,7 +84,10 @@ class tui_state {
   [[nodiscard]] std::wstring prompt() const;
   [[nodiscard]] std::vector<user_row> users() const;  // sorted by name
   [[nodiscard]] std::size_t online_count() const { return conversation_.online().online_count(); }
-  [[nodiscard]] std::string status() const;
+  // The status line for `columns` display columns (0: no limit): server, name, the server key,
+  // then what needs attention (disconnected, new messages below). What does not fit drops the
+  // fingerprint first, so the hints stay visible. While Tab cycles, it lists the candidates.
+  [[nodiscard]] std::string status(std::size_t columns = 0) const;
   [[nodiscard]] const verified_store& verified() const { return conversation_.verified(); }
   // The UI should end: the connection closed after our quit, or the user dismissed the
   // "disconnected" screen with a key.
@@ -79,14 +98,25 @@ class tui_state {
 
  private:
   void take_lines();  // the conversation's new lines into the log
-  void add(line_kind kind, const std::string& utf8);
+  void add(line_kind kind, const std::string& utf8, std::uint64_t id = 0, line_state state = line_state::none);
   void submit(std::int64_t now_ms);
+  void on_pasted_key(key_press key);  // a key between paste_begin and paste_end
+  void end_paste(std::int64_t now_ms);
   void complete();
+  // Carries out what only the screen can (/clear) and hands back the rest.
+  [[nodiscard]] std::vector<tui_action> take_conversation_actions();
 
   conversation conversation_;
   scrollback log_;
   input_line input_;
+  completion_cycle completion_;
+  std::wstring completion_hint_;  // the candidates while Tab cycles; shown in the status line
   std::size_t page_rows_ = 10;
+  std::size_t bells_ = 0;
+  bool pasting_ = false;
+  std::wstring pasted_;     // the paste so far, lines separated by '\n'
+  bool paste_cut_ = false;  // it went over max_paste_chars
+  std::optional<std::wstring> set_aside_;  // the input line while a paste's question waits
   bool finished_ = false;
 };
 

@@ -17,7 +17,8 @@ namespace natter::client {
 
 // Columns one character occupies: wcwidth() in a UTF-8 locale; where the C library does not
 // know the character (e.g. a test running in the "C" locale) a small East Asian Wide table, so
-// the answer never depends on luck. Control characters count 0.
+// the answer never depends on luck. Control characters count 0, except TAB: text may hold
+// tabs, and the screen draws each as one space so that columns stay countable.
 [[nodiscard]] int char_width(wchar_t c);
 [[nodiscard]] std::size_t text_width(std::wstring_view text);
 
