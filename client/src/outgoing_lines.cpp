@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "natter/crypto/session_cipher.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/message_build.hpp"
 #include "natter/text.hpp"
 
@@ -31,7 +31,7 @@ bool outgoing_lines::send(client_message request, std::uint64_t line_id, outbox&
   // no answer; unanswered, it would shift every later answer in sent_requests' order. So it is
   // refused here first, by the session's measure plus room for the ref the session adds.
   constexpr std::size_t room_for_ref = 32;  // ,"ref":9007199254740991 and then some
-  if (max_frame_ > 0 && build(request).size() + room_for_ref + crypto::session_overhead > max_frame_) {
+  if (max_frame_ > 0 && crypto::session_cipher_v2::sealed_size(build(request).size() + room_for_ref) > max_frame_) {
     const std::string reason = "too large for the server's frame limit of " + std::to_string(max_frame_) + " bytes";
     if (line_id != 0) {
       out.mark(line_id, send_state::failed, reason);
