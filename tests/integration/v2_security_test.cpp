@@ -475,7 +475,16 @@ TEST_CASE("a name registered under a protocol 1 key moves to the client's new id
   REQUIRE(whois);
   CHECK(whois->key == crypto::to_hex(v2.public_key()));
   CHECK(whois->fingerprint == crypto::fingerprint_v2(v2.public_key()));
-  // And the new identity gets it without any proof now.
+  // The client still holds the v1 file and proves it again on the next join: that is harmless
+  // (the name moves once), and the same identity is used.
+  const auto second = run_process({client_binary(), "--identity", v1_file.string(), "--name", "olduser",
+                                   "127.0.0.1:" + std::to_string(server.port())},
+                                  "hello again\n", olduser.env());
+  INFO(second.err);
+  CHECK(second.status == 0);
+  const std::string log = server.log();
+  CHECK(log.find("moved from the protocol 1 key") == log.rfind("moved from the protocol 1 key"));
+  // And the new identity gets it without any proof.
   test_peer owner(server.port(), copy_identity(v2));
   CHECK(join_retrying(owner, "olduser"));
 }
