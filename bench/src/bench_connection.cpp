@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
-#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,7 +11,6 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "natter/crypto/handshake.hpp"
 #include "natter/frame.hpp"
 #include "natter/message_build.hpp"
 
@@ -62,15 +60,15 @@ void bench_connection::open_socket(const sockaddr_in& server) {
   loop_.add(fd_, this);
 }
 
-void bench_connection::start_session(const sockaddr_in& server, const crypto::key_pair& identity, std::string name) {
+void bench_connection::start_session(const sockaddr_in& server, const crypto::identity_v2& identity, std::string name) {
   name_ = std::move(name);
   session_ = std::make_unique<client::client_session>(identity, client::session_settings{name_, false});
   open_socket(server);
 }
 
-void bench_connection::start_lean(const sockaddr_in& server, lean_keys keys, std::string name) {
+void bench_connection::start_lean(const sockaddr_in& server, const crypto::identity_v2& identity, std::string name) {
   name_ = std::move(name);
-  lean_ = std::make_unique<lean_keys>(std::move(keys));
+  lean_.emplace(crypto::handshake_v2::client(identity));
   open_socket(server);
 }
 
@@ -132,8 +130,8 @@ std::size_t bench_connection::process(const std::uint8_t* data, std::size_t size
 void bench_connection::on_frame(std::span<const std::uint8_t> body) {
   if (cipher_) {
     std::string& text = plaintext_scratch();
-    if (const auto status = cipher_->open_into(body, text); status != crypto::open_status::ok) {
-      return fail("a session frame did not open: " + std::string(crypto::to_string(status)));
+    if (const auto opened = cipher_->open_into(body, text); opened.status != crypto::session_cipher_v2::open_status::ok) {
+      return fail("a session frame did not open: " + std::string(crypto::to_string(opened.status)));
     }
     on_plaintext(text);
   } else if (session_) {
@@ -169,39 +167,25 @@ void bench_connection::take_session_output() {
 }
 
 void bench_connection::on_lean_handshake_frame(std::span<const std::uint8_t> body) {
-  if (!lean_hello_seen_) {
-    // The server's hello: answer with our hello and key exchange (PROTOCOL.md §2-3).
-    if (body.size() != crypto::hello_size || std::memcmp(body.data(), "NATR", 4) != 0) {
-      return fail("no server hello");
-    }
-    lean_hello_seen_ = true;
-    const auto hello = crypto::encode_hello(crypto::role::client, lean_->identity->public_key_bytes);
-    append_frame_header(out_, hello.size());
-    out_.insert(out_.end(), hello.begin(), hello.end());
-    std::array<std::uint8_t, crypto::key_exchange_size> kx{};
-    randombytes_buf(kx.data(), crypto::nonce_size);
-    crypto_box_easy_afternm(kx.data() + crypto::nonce_size, lean_->ephemeral.public_key_bytes.data(),
-                            crypto::key_size, kx.data(), lean_->long_term_shared.data());
-    append_frame_header(out_, kx.size());
-    out_.insert(out_.end(), kx.begin(), kx.end());
-    flush();
-    return;
+  // The server hello (the key is taken as offered: the bench trusts its own server), then
+  // Noise message 2; handshake_v2 answers with the client hello + message 1, then message 3.
+  auto replies = lean_->on_frame(body);
+  if (lean_->current() == crypto::handshake_v2::state::awaiting_verdict) replies = lean_->accept_peer_key();
+  if (lean_->current() == crypto::handshake_v2::state::failed) {
+    return fail(lean_->refused_unauthenticated() ? "refused: " + lean_->refusal_text() : lean_->error());
   }
-  if (body.size() != crypto::key_exchange_size) return fail("no key exchange from the server");
-  crypto::public_key server_ephemeral{};
-  if (crypto_box_open_easy_afternm(server_ephemeral.data(), body.data() + crypto::nonce_size,
-                                   body.size() - crypto::nonce_size, body.data(),
-                                   lean_->long_term_shared.data()) != 0) {
-    return fail("server key exchange did not open");
+  for (const auto& frame : replies) {
+    append_frame_header(out_, frame.size());
+    out_.insert(out_.end(), frame.begin(), frame.end());
   }
-  std::array<std::uint8_t, 32> session_key{};
-  if (crypto_box_beforenm(session_key.data(), server_ephemeral.data(), lean_->ephemeral.secret.data()) != 0) {
-    return fail("server ephemeral key refused");
+  if (lean_->current() == crypto::handshake_v2::state::established) {
+    auto keys = lean_->take_keys();
+    if (!keys) return fail("handshake established without session keys");
+    cipher_.emplace(std::move(keys->client_to_server), std::move(keys->server_to_client),
+                    crypto::direction::client_to_server);
+    lean_.reset();
+    natter::append_sealed_frame(*cipher_, build(client_message{join_request{name_, 1}}), out_);
   }
-  cipher_.emplace(crypto::shared_key::from_bytes(session_key), crypto::direction::client_to_server);
-  sodium_memzero(session_key.data(), session_key.size());
-  lean_.reset();
-  natter::append_sealed_frame(*cipher_, build(client_message{join_request{name_, 1}}), out_);
   flush();
 }
 

@@ -4,13 +4,15 @@
 //
 //  * "session" mode reuses natter's client_session for the handshake and join (the reference
 //    client behaviour);
-//  * "lean" mode does the same handshake with key material computed before the clock starts
-//    (the client's long-term shared key and its ephemeral key pair), so that measuring the
-//    server's handshake rate is not bounded by the bench's own X25519 work.
+//  * "lean" mode does only what a client must: server hello -> client hello + Noise message 1
+//    -> message 2 -> message 3 -> join, with crypto::handshake_v2 directly (no pin check, no
+//    trace, no event queue), and an identity generated before the clock starts. The X25519 work
+//    of Noise_XK (the ephemeral, es, ee, se) is the client's share and cannot be prepared ahead.
 //
-// Once joined, the session's cipher is used directly (session_cipher::open_into): received frames
-// are opened into one reused buffer and scanned for the bench's own message marker instead of being parsed as JSON; that keeps the
-// receiving side cheaper than the server's sending side.
+// Once joined, the session's cipher is used directly (session_cipher_v2::open_into): received
+// frames are opened into one reused buffer and scanned for the bench's own message marker
+// instead of being parsed as JSON; that keeps the receiving side cheaper than the server's
+// sending side.
 #include <netinet/in.h>
 
 #include <array>
@@ -22,9 +24,10 @@
 #include <vector>
 
 #include "event_loop.hpp"
-#include "natter/crypto/session_cipher.hpp"
 #include "natter/client/client_session.hpp"
-#include "natter/crypto/keys.hpp"
+#include "natter/crypto/handshake_v2.hpp"
+#include "natter/crypto/identity_v2.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 
 namespace natter::bench {
 
@@ -45,13 +48,6 @@ class connection_events {
   virtual void on_failed(bench_connection& c, std::string_view why) = 0;
 };
 
-// Client key material prepared before a measured interval (lean mode).
-struct lean_keys {
-  const crypto::key_pair* identity = nullptr;
-  std::array<std::uint8_t, 32> long_term_shared{};  // beforenm(server pk, identity sk)
-  crypto::key_pair ephemeral;
-};
-
 class bench_connection final : public io_handler {
  public:
   enum class state { connecting, handshaking, joined, closed };
@@ -60,9 +56,10 @@ class bench_connection final : public io_handler {
   ~bench_connection() override;
 
   // Starts connecting; the handshake runs with client_session (identity borrowed).
-  void start_session(const sockaddr_in& server, const crypto::key_pair& identity, std::string name);
-  // Starts connecting; the handshake uses `keys` (lean mode).
-  void start_lean(const sockaddr_in& server, lean_keys keys, std::string name);
+  void start_session(const sockaddr_in& server, const crypto::identity_v2& identity, std::string name);
+  // Starts connecting; the handshake runs with handshake_v2 directly (lean mode; identity
+  // borrowed, generated before the clock starts).
+  void start_lean(const sockaddr_in& server, const crypto::identity_v2& identity, std::string name);
 
   // Joined only: queue a request (sealed now, written by flush()).
   void say(std::string_view text);
@@ -98,9 +95,8 @@ class bench_connection final : public io_handler {
   std::string name_;
   std::int64_t started_ns_ = 0;
   std::unique_ptr<client::client_session> session_;  // session mode, until joined
-  std::unique_ptr<lean_keys> lean_;                  // lean mode, until joined
-  bool lean_hello_seen_ = false;
-  std::optional<crypto::session_cipher> cipher_;  // once the session key exists
+  std::optional<crypto::handshake_v2> lean_;         // lean mode, until established
+  std::optional<crypto::session_cipher_v2> cipher_;  // once the session keys exist
   bool joined_reported_ = false;
   std::vector<std::uint8_t> partial_;  // an incomplete frame left over from the last read
   std::vector<std::uint8_t> out_;

@@ -3,7 +3,7 @@
 namespace natter::bench {
 
 crowd::crowd(const sockaddr_in& server, std::vector<std::string> names)
-    : server_(server), identity_(crypto::key_pair::generate()), names_(std::move(names)) {
+    : server_(server), identity_(crypto::identity_v2::generate()), names_(std::move(names)) {
   conns_.reserve(names_.size());
   for (std::size_t i = 0; i < names_.size(); ++i) conns_.push_back(std::make_unique<bench_connection>(loop_, *this, i));
 }

@@ -9,7 +9,7 @@
 
 #include "bench_connection.hpp"
 #include "event_loop.hpp"
-#include "natter/crypto/keys.hpp"
+#include "natter/crypto/identity_v2.hpp"
 
 namespace natter::bench {
 
@@ -34,7 +34,7 @@ class crowd : public connection_events {
  protected:
   event_loop loop_;
   sockaddr_in server_;
-  crypto::key_pair identity_;
+  crypto::identity_v2 identity_;  // one for the whole crowd (the bench server runs with --rate 0)
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<bench_connection>> conns_;
   std::size_t joined_ = 0;

@@ -1,50 +1,23 @@
 // Handshakes: new connections per second until joined (welcome received), with `concurrency`
 // in flight. The clients are returning users: `identities` distinct keys whose names a warm-up
-// registers first (that warm-up is reported too: it includes the name registry's inserts). Key
-// material the client would compute (its long-term shared key, its ephemeral key pair) is
-// prepared before the clock starts, so that the bench's X25519 work does not bound the figure;
-// the server still does all of its own (PROTOCOL.md §3).
-#include <arpa/inet.h>
-#include <sodium.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstring>
+// registers first (that warm-up is reported too: it includes the name registry's inserts). The
+// identities (identity_v2: an Ed25519 seed and its X25519 form) are generated before the clock
+// starts; each connection does only what a client must (bench_connection's lean mode: hello,
+// Noise messages 1 to 3, join), and the server all of its own (PROTOCOL.md, the handshake).
+#include <optional>
 #include <stdexcept>
 
 #include "bench_connection.hpp"
 #include "latency.hpp"
-#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/identity_v2.hpp"
 #include "scenarios.hpp"
 
 namespace natter::bench {
 
 namespace {
 
-// The server's long-term public key, from the hello it sends on a plain blocking connection.
-crypto::public_key probe_server_key(const sockaddr_in& address) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval limit{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  std::uint8_t frame[4 + crypto::hello_size];
-  std::size_t got = 0;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
-    while (got < sizeof frame) {
-      const ssize_t n = ::read(fd, frame + got, sizeof frame - got);
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-  }
-  ::close(fd);
-  if (got < sizeof frame || std::memcmp(frame + 4, "NATR", 4) != 0) throw std::runtime_error("no hello from the server");
-  crypto::public_key key{};
-  std::memcpy(key.data(), frame + 4 + 8, key.size());
-  return key;
-}
-
 struct identity {
-  crypto::key_pair keys;
-  std::array<std::uint8_t, 32> long_term_shared{};
+  std::optional<crypto::identity_v2> keys;  // generated before the clock starts
   std::string name;
 };
 
@@ -71,8 +44,6 @@ class handshake_run final : public connection_events {
   const bench_options& options_;
   const target& server_;
   std::vector<identity> identities_;
-  std::vector<crypto::key_pair> ephemerals_;
-  std::size_t next_ephemeral_ = 0;
   latency_recorder* latency_ = nullptr;
   std::size_t joined_ = 0;
   std::size_t failures_ = 0;
@@ -87,13 +58,9 @@ bool handshake_run::wave(std::size_t count, std::size_t first, std::int64_t dead
   std::size_t started = 0;
   while (joined_ + failures_ < count) {
     while (started < count && started - joined_ - failures_ < options_.concurrency) {
-      auto& who = identities_[(first + started) % identities_.size()];
-      lean_keys keys;
-      keys.identity = &who.keys;
-      keys.long_term_shared = who.long_term_shared;
-      keys.ephemeral = std::move(ephemerals_[next_ephemeral_++]);
+      const auto& who = identities_[(first + started) % identities_.size()];
       conns.push_back(std::make_unique<bench_connection>(loop, *this, started));
-      conns.back()->start_lean(server_.address, std::move(keys), who.name);
+      conns.back()->start_lean(server_.address, *who.keys, who.name);
       ++started;
     }
     if (mono_ns() > deadline_ns) {
@@ -108,19 +75,13 @@ bool handshake_run::wave(std::size_t count, std::size_t first, std::int64_t dead
 report handshake_run::run() {
   report r;
   r.scenario = "handshakes";
-  const crypto::public_key server_key = probe_server_key(server_.address);
   const std::string prefix = run_prefix();
   identities_.resize(std::min(options_.identities, options_.handshakes));
   for (std::size_t i = 0; i < identities_.size(); ++i) {
     auto& who = identities_[i];
-    who.keys = crypto::key_pair::generate();
-    if (crypto_box_beforenm(who.long_term_shared.data(), server_key.data(), who.keys.secret.data()) != 0) {
-      throw std::runtime_error("server key refused");
-    }
+    who.keys.emplace(crypto::identity_v2::generate());
     who.name = prefix + "h" + std::to_string(i);
   }
-  ephemerals_.reserve(identities_.size() + options_.handshakes);
-  for (std::size_t i = 0; i < identities_.size() + options_.handshakes; ++i) ephemerals_.push_back(crypto::key_pair::generate());
 
   const auto deadline = [&] { return mono_ns() + static_cast<std::int64_t>(options_.timeout_s * 1e9); };
   latency_recorder warm_latency;

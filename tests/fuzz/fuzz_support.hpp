@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
 
 namespace natter::fuzz {
@@ -46,6 +47,13 @@ inline crypto::key_pair fixed_identity(std::uint8_t fill) {
   crypto::secret_key secret;
   std::memset(secret.data(), fill, secret.size());
   return crypto::key_pair::from_secret(std::move(secret));
+}
+
+// An identity v2 from a fixed seed: a client whose message 3 the corpus can carry.
+inline crypto::identity_v2 fixed_identity_v2(std::uint8_t fill) {
+  crypto::secret_bytes seed;
+  std::memset(seed.data(), fill, seed.size());
+  return crypto::identity_v2::from_seed(std::move(seed));
 }
 
 // Handshake harness input: byte 0 picks the mode; then frames, each a u16 BE length and that

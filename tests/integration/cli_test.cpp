@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "child_process.hpp"
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "recording_proxy.hpp"
 #include "server_process.hpp"
 #include "test_peer.hpp"
@@ -36,7 +36,7 @@ std::string server_fingerprint(const server_process& server) {
   const auto log = server.log();
   const auto at = log.find("server key fingerprint: ");
   REQUIRE(at != std::string::npos);
-  return log.substr(at + 24, 39);
+  return log.substr(at + 24, 51);  // "2:" + 10 groups of 4 hex digits
 }
 
 }  // namespace
@@ -79,7 +79,7 @@ TEST_CASE("a changed server key is refused loudly and the client sends nothing")
   const auto result = run_process(alice.args(tap.port()), "this must never be sent\n", alice.env());
   CHECK(result.status == 3);
   CHECK(result.err.find("CHANGED") != std::string::npos);
-  CHECK(result.err.find(crypto::fingerprint(impostor_key)) != std::string::npos);
+  CHECK(result.err.find(crypto::server_fingerprint_v2(impostor_key)) != std::string::npos);
   CHECK(result.err.find(server_fingerprint(server)) != std::string::npos);
   CHECK(tap.to_server().empty());  // not even a hello
   CHECK(tap.to_client().size() >= 44);  // it did hear the server's hello
@@ -98,7 +98,7 @@ TEST_CASE("--expect-fingerprint accepts only the right key") {
   std::getline(pins, line);
   CHECK(line.find("127.0.0.1:" + std::to_string(server.port())) == 0);
 
-  auto wrong = run_process(bob.args(server.port(), {"--expect-fingerprint", "0000-0000-0000-0000-0000-0000-0000-0000"}),
+  auto wrong = run_process(bob.args(server.port(), {"--expect-fingerprint", "2:0000-0000-0000-0000-0000-0000-0000-0000-0000-0000"}),
                            "hi\n", bob.env());
   CHECK(wrong.status != 0);
   CHECK(wrong.err.find(right) != std::string::npos);
@@ -134,7 +134,7 @@ TEST_CASE("whois shows the fingerprint the user's own natter --fingerprint print
   REQUIRE(run_process(bob.args(server.port(), {"--accept-new"}), "", bob.env()).status == 0);
   const auto own = run_process({client_binary(), "--fingerprint"}, "", bob.env());
   REQUIRE(own.status == 0);
-  const auto bob_fp = crypto::normalize_fingerprint(own.out.substr(0, own.out.find('\n')));
+  const auto bob_fp = crypto::normalize_fingerprint_v2(own.out.substr(0, own.out.find('\n')));
   REQUIRE(bob_fp);
   const auto asked = run_process(alice.args(server.port(), {"--accept-new", "--wait-ms", "300"}), "/whois bob\n", alice.env());
   CHECK(asked.status == 0);

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "server_process.hpp"
 #include "test_peer.hpp"
 
@@ -106,7 +106,7 @@ TEST_CASE("console: users lists names, addresses and fingerprints; kick and stop
   CHECK(server.read_until("2 user(s) online"));
   CHECK(server.read_until("alice"));
   CHECK(server.read_until("127.0.0.1:"));
-  CHECK(server.read_until(crypto::fingerprint(alice.identity().public_key_bytes)));
+  CHECK(server.read_until(crypto::fingerprint_v2(alice.identity().public_key())));
 
   server.type("kick bob flooding");
   CHECK(server.read_until("kicked bob"));

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "proc_stats.hpp"
 #include "serving_check.hpp"
@@ -102,16 +102,21 @@ TEST_CASE("2 GiB and 4 GiB length prefixes are refused before anything is alloca
   CHECK(rss_after < rss_before + 16 * 1024);
 }
 
-TEST_CASE("a frame of exactly the maximum size is read; the refusal of its content is not fatal") {
+TEST_CASE("the largest frame a padded plaintext makes is read; the refusal of its content is not fatal") {
   server_process server;
   test_peer peer(server.port());
   REQUIRE(peer.join("edge"));
-  // Sealed size = 40 + plaintext: this frame body is exactly 65 536 bytes.
+  // Bodies are 40 + 128·k bytes (padding), so the largest under the 65 536-byte limit is
+  // 40 + 128·511 = 65 448 bytes: a plaintext of 65 407 bytes (one more needs another block).
+  constexpr std::size_t largest_plaintext = 65407;
+  REQUIRE(crypto::session_cipher_v2::sealed_size(largest_plaintext) == 65448);
+  REQUIRE(crypto::session_cipher_v2::sealed_size(largest_plaintext + 1) > 65536);
   const std::string prefix = R"({"type":"say","ref":5,"text":")";
-  const std::string plaintext = prefix + std::string(65536 - 40 - prefix.size() - 2, 'a') + "\"}";
+  const std::string plaintext = prefix + std::string(largest_plaintext - prefix.size() - 2, 'a') + "\"}";
+  REQUIRE(plaintext.size() == largest_plaintext);
   bytes wire;
   natter::append_sealed_frame(peer.cipher(), plaintext, wire);
-  REQUIRE(wire.size() == 4 + 65536);
+  REQUIRE(wire.size() == 4 + 65448);
   peer.send_raw(wire);
   const auto error = peer.wait_for_type<error_event>();
   REQUIRE(error);
@@ -119,6 +124,12 @@ TEST_CASE("a frame of exactly the maximum size is read; the refusal of its conte
   CHECK(error->ref == 5);
   peer.send(ping_request{6});
   CHECK(peer.wait_for_type<pong_event>());
+  // One byte more and the frame is over the limit: that closes the connection.
+  wire.clear();
+  natter::append_sealed_frame(peer.cipher(), plaintext + " ", wire);
+  peer.send_raw(wire);
+  CHECK(told_and_closed(peer, "protocol_error", 3s));
+  CHECK(server.wait_for_log("over the limit"));
 }
 
 TEST_CASE("names with control characters, bidi overrides, invisible characters or lookalikes are refused") {

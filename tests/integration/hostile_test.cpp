@@ -6,7 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "natter/crypto/handshake.hpp"
+#include "natter/crypto/hello.hpp"
+#include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "server_process.hpp"
 #include "serving_check.hpp"
@@ -71,9 +72,35 @@ TEST_CASE("a replayed frame is refused") {
   const bytes wire = peer.send(say_request{"once", 1});
   REQUIRE(peer.wait_for_type<ack_event>());
   peer.send_raw(wire);  // the same bytes again
+  const auto bye = peer.wait_for_type<bye_event>();
+  REQUIRE(bye);
+  CHECK(bye->reason == "protocol_error");
   CHECK(peer.wait_closed());
   CHECK(server.wait_for_log("replayed"));
   check_still_serving(server, "replay");
+}
+
+TEST_CASE("a frame whose counter skips ahead (a relay dropped one) closes the connection") {
+  // Protocol 1 accepted any larger counter, so a relay could silently drop frames; protocol 2
+  // counts strictly and names the frame that is missing.
+  server_process server;
+  test_peer peer(server.port());
+  REQUIRE(peer.join("skipper"));
+  peer.send(ping_request{1});
+  REQUIRE(peer.wait_for_type<pong_event>());
+  const std::uint64_t dropped = peer.cipher().frames_sent() + 1;
+  bytes lost;
+  natter::append_sealed_frame(peer.cipher(), R"({"type":"say","text":"dropped on the way","ref":2})", lost);
+  peer.send(say_request{"after the gap", 3});  // sealed with the next counter; the first never goes out
+  const auto bye = peer.wait_for_type<bye_event>();
+  REQUIRE(bye);
+  CHECK(bye->reason == "protocol_error");
+  CHECK(peer.wait_closed());
+  CHECK(server.wait_for_log("frame " + std::to_string(dropped) + " missing"));
+  const std::string log = server.log();
+  CHECK(log.find("frame " + std::to_string(dropped) + " missing (got frame " +
+                 std::to_string(dropped + 1) + ")") != std::string::npos);
+  check_still_serving(server, "gap");
 }
 
 TEST_CASE("a frame reflected back to the server is refused") {
@@ -112,28 +139,55 @@ TEST_CASE("invalid JSON, invalid UTF-8 and unknown types get error frames, not a
   CHECK(pong->ref == 9);
 }
 
-TEST_CASE("an unsupported protocol version is refused with a readable reason") {
+TEST_CASE("a protocol 1 client hello is refused with a reason naming protocol 2") {
   server_process server;
   test_peer peer(server.port());
-  // Answer the server hello with a version-2 hello.
+  // Answer the server hello as a protocol 1 client would: a 40-byte hello with its key.
   const auto identity = crypto::key_pair::generate();
-  peer.send_raw(make_frame(crypto::encode_hello(crypto::role::client, identity.public_key_bytes, 2)));
+  peer.send_raw(make_frame(crypto::encode_hello(crypto::role::client, identity.public_key_bytes, 1)));
   CHECK(peer.wait_closed());
   const auto frames = peer.buffered_frames();  // server hello, then the refusal
   REQUIRE(frames.size() == 2);
+  const auto hello = crypto::decode_hello(frames[0]);
+  REQUIRE(hello);
+  CHECK(hello->version == 2);
   const auto refusal = crypto::decode_refusal(frames[1]);
   REQUIRE(refusal);
-  CHECK(refusal->find("unsupported protocol version 2") != std::string::npos);
-  CHECK(server.wait_for_log("unsupported protocol version 2"));
+  CHECK(refusal->find("unsupported protocol version 1") != std::string::npos);
+  CHECK(refusal->find("version 2") != std::string::npos);
+  CHECK(refusal->find("upgrade natter") != std::string::npos);
+  CHECK(server.wait_for_log("client speaks protocol version 1; this server speaks version 2"));
+  check_still_serving(server, "v1hello");
+}
+
+TEST_CASE("a hello of an unknown later version is refused with a readable reason") {
+  server_process server;
+  test_peer peer(server.port());
+  auto header = crypto::encode_hello_header(crypto::role::client, 3);
+  header.resize(header.size() + 48, 0x42);
+  peer.send_raw(make_frame(header));
+  CHECK(peer.wait_closed());
+  const auto frames = peer.buffered_frames();
+  REQUIRE(frames.size() == 2);
+  const auto refusal = crypto::decode_refusal(frames[1]);
+  REQUIRE(refusal);
+  CHECK(refusal->find("unsupported protocol version 3") != std::string::npos);
+  CHECK(server.wait_for_log("client speaks protocol version 3"));
 }
 
 TEST_CASE("a low-order public key ends the handshake") {
   server_process server;
   test_peer peer(server.port());
-  crypto::public_key zero{};
-  peer.send_raw(make_frame(crypto::encode_hello(crypto::role::client, zero)));
+  // A v2 client hello whose Noise message 1 carries an all-zero ephemeral key (then a tag):
+  // es is then all zero, which the server refuses before it answers.
+  auto hello = crypto::encode_hello_header(crypto::role::client);
+  hello.resize(hello.size() + crypto::key_size + crypto::mac_size, 0);
+  peer.send_raw(make_frame(hello));
   CHECK(peer.wait_closed());
-  CHECK(server.wait_for_log("public key refused"));
+  CHECK(server.wait_for_log("handshake message 1 refused: peer public key gives an all-zero DH result"));
+  const auto frames = peer.buffered_frames();
+  REQUIRE(frames.size() == 2);
+  CHECK(crypto::decode_refusal(frames[1]));  // in place of message 2: no Noise message at all
   check_still_serving(server, "loworder");
 }
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <memory>
 
-#include "natter/crypto/fingerprint.hpp"
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "server_process.hpp"
 #include "test_peer.hpp"
 
@@ -30,7 +30,7 @@ TEST_CASE("the server key is created 0600, kept across restarts, and its fingerp
     server_process server({}, state.path() / "s");
     test_peer peer(server.port());
     REQUIRE(peer.handshake());
-    first_fp = crypto::fingerprint(peer.server_key());
+    first_fp = crypto::server_fingerprint_v2(peer.server_key());
     CHECK(server.log().find("server key fingerprint: " + first_fp) != std::string::npos);
   }
   struct stat st {};
@@ -44,7 +44,7 @@ TEST_CASE("the server key is created 0600, kept across restarts, and its fingerp
   server_process again({}, state.path() / "s");
   test_peer peer(again.port());
   REQUIRE(peer.handshake());
-  CHECK(crypto::fingerprint(peer.server_key()) == first_fp);
+  CHECK(crypto::server_fingerprint_v2(peer.server_key()) == first_fp);
 }
 
 TEST_CASE("SIGTERM tells every client, closes cleanly and exits 0") {
@@ -88,7 +88,7 @@ TEST_CASE("a server with one I/O thread routes, announces and stops like the oth
   CHECK(alice.wait_closed());
 }
 
-TEST_CASE("the key log, when asked for, holds the session key of each connection, 0600") {
+TEST_CASE("the key log, when asked for, holds the session keys of each connection, 0600") {
   temp_dir dir;
   const auto keylog = dir.path() / "keys.log";
   server_process server({"--keylog", keylog.string()});
@@ -96,13 +96,18 @@ TEST_CASE("the key log, when asked for, holds the session key of each connection
   test_peer peer(server.port());
   REQUIRE(peer.join("logged"));
   std::ifstream in(keylog);
-  std::string tag, id, key;
-  in >> tag >> id >> key;
+  std::string tag, id, c2s, s2c;
+  in >> tag >> id >> c2s >> s2c;
   REQUIRE(in.good());
-  CHECK(tag == "NATTER_SESSION_KEY");
-  CHECK(id.size() == 48);
-  // The logged key is the very key this connection uses.
-  CHECK(key == peer.session_key_hex());
+  CHECK(tag == "NATTER_V2_SESSION");
+  CHECK(id.size() == 64);
+  // The connection id is the client's ephemeral key, and the logged keys are the very keys
+  // this connection uses, one per direction.
+  CHECK(id == peer.session_keys().connection_id_hex);
+  CHECK(id == crypto::to_hex(peer.handshake_state().connection_id()));
+  CHECK(c2s == peer.session_keys().client_to_server_hex);
+  CHECK(s2c == peer.session_keys().server_to_client_hex);
+  CHECK(c2s != s2c);
   struct stat st {};
   REQUIRE(::stat(keylog.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);

@@ -2,6 +2,7 @@
 // names are unique and pinned to keys.
 #include <doctest/doctest.h>
 
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "server_process.hpp"
 #include "test_peer.hpp"
 
@@ -85,12 +86,8 @@ TEST_CASE("whispers to unknown or offline users are refused with a clear error")
 
 TEST_CASE("a name already online is refused, case-insensitively") {
   server_process server;
-  const auto key = crypto::key_pair::generate();
-  test_peer first(server.port(), crypto::key_pair::from_secret([&] {
-    crypto::secret_key copy;
-    std::copy(key.secret.data(), key.secret.data() + 32, copy.data());
-    return copy;
-  }()));
+  const auto key = crypto::identity_v2::generate();
+  test_peer first(server.port(), copy_identity(key));
   REQUIRE(first.join("Alice"));
   test_peer second(server.port());
   CHECK_FALSE(second.join("alice"));
@@ -115,14 +112,12 @@ TEST_CASE("a name is pinned to the first key that used it, across server restart
 
 TEST_CASE("the owner of a pinned name gets it back, with its original spelling") {
   server_process server;
-  auto owner_key = crypto::key_pair::generate();
-  crypto::secret_key copy;
-  std::copy(owner_key.secret.data(), owner_key.secret.data() + 32, copy.data());
+  auto owner_key = crypto::identity_v2::generate();
   {
-    test_peer owner(server.port(), std::move(owner_key));
+    test_peer owner(server.port(), copy_identity(owner_key));
     REQUIRE(owner.join("Zoe"));
   }
-  test_peer again(server.port(), crypto::key_pair::from_secret(std::move(copy)));
+  test_peer again(server.port(), std::move(owner_key));
   REQUIRE(again.handshake());
   again.send(join_request{"zoe", 1});
   // The old session's leave may race with the new join; retry briefly on name_in_use.
@@ -144,7 +139,9 @@ TEST_CASE("presence, users and whois tell who is here and their key fingerprint"
   REQUIRE(joined);
   CHECK(joined->joined);
   CHECK(joined->name == "bob");
-  CHECK(joined->fingerprint.size() == 39);
+  CHECK(joined->fingerprint.size() == 51);  // "2:" + 10 groups of 4 hex digits
+  CHECK(joined->fingerprint == crypto::fingerprint_v2(bob.identity_key()));
+  CHECK(joined->key == crypto::to_hex(bob.identity_key()));
 
   alice.send(users_request{5});
   const auto users = alice.wait_for_type<users_event>();
@@ -159,6 +156,7 @@ TEST_CASE("presence, users and whois tell who is here and their key fingerprint"
   REQUIRE(whois);
   CHECK(whois->online);
   CHECK(whois->fingerprint == joined->fingerprint);
+  CHECK(whois->key == joined->key);
 
   bob.send(quit_request{"bye"});
   const auto left = alice.wait_for_type<presence_event>();

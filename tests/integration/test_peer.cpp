@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "natter/frame.hpp"
@@ -14,15 +15,48 @@
 
 namespace natter::test {
 
-test_peer::test_peer(std::uint16_t port) : test_peer(port, crypto::key_pair::generate()) {}
+crypto::identity_v2 copy_identity(const crypto::identity_v2& identity) {
+  crypto::secret_bytes seed;
+  std::copy_n(identity.seed().data(), crypto::secret_bytes::size(), seed.data());
+  return crypto::identity_v2::from_seed(std::move(seed));
+}
 
-test_peer::test_peer(std::uint16_t port, crypto::key_pair identity) : test_peer(port, std::move(identity), {}) {}
+crypto::client_identity_v2 client_identity_of(const crypto::identity_v2& identity) {
+  crypto::client_identity_v2 out;
+  out.ed25519_public = identity.public_key();
+  out.x25519.public_key_bytes = identity.x25519().public_key_bytes;
+  std::copy_n(identity.x25519().secret.data(), crypto::secret_key::size(), out.x25519.secret.data());
+  return out;
+}
+
+void session_key_recorder::on_session_keys(const crypto::public_key& connection_id,
+                                           const crypto::secret_key& client_to_server,
+                                           const crypto::secret_key& server_to_client) noexcept {
+  ++calls;
+  connection_id_hex = crypto::to_hex(connection_id);
+  client_to_server_hex = crypto::to_hex(std::span(client_to_server.data(), crypto::key_size));
+  server_to_client_hex = crypto::to_hex(std::span(server_to_client.data(), crypto::key_size));
+}
+
+test_peer::test_peer(std::uint16_t port) : test_peer(port, crypto::identity_v2::generate()) {}
+
+test_peer::test_peer(std::uint16_t port, crypto::identity_v2 identity)
+    : test_peer(port, std::move(identity), std::string()) {}
 
 test_peer::test_peer(std::uint16_t port, const std::string& source_ip)
-    : test_peer(port, crypto::key_pair::generate(), source_ip) {}
+    : test_peer(port, crypto::identity_v2::generate(), source_ip) {}
 
-test_peer::test_peer(std::uint16_t port, crypto::key_pair identity, const std::string& source_ip)
-    : identity_(std::move(identity)), handshake_(crypto::role::client, identity_, nullptr, &session_key_) {
+test_peer::test_peer(std::uint16_t port, crypto::identity_v2 identity, const std::string& source_ip)
+    : test_peer(port, std::optional<crypto::identity_v2>(std::move(identity)), std::nullopt, source_ip) {}
+
+test_peer::test_peer(std::uint16_t port, raw_identity identity)
+    : test_peer(port, std::nullopt, std::optional<crypto::client_identity_v2>(std::move(identity.keys)), std::string()) {}
+
+test_peer::test_peer(std::uint16_t port, std::optional<crypto::identity_v2> identity,
+                     std::optional<crypto::client_identity_v2> raw, const std::string& source_ip)
+    : identity_(std::move(identity)),
+      keys_(raw ? std::move(*raw) : client_identity_of(*identity_)),
+      handshake_(crypto::handshake_v2::client(keys_, &recorder_)) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (!source_ip.empty()) {
     sockaddr_in source{};
@@ -46,6 +80,11 @@ test_peer::test_peer(std::uint16_t port, crypto::key_pair identity, const std::s
 }
 
 test_peer::~test_peer() { close_now(); }
+
+const crypto::identity_v2& test_peer::identity() const {
+  if (!identity_) throw std::logic_error("test_peer: a raw identity has no identity_v2");
+  return *identity_;
+}
 
 void test_peer::close_now() {
   if (fd_ >= 0) ::close(fd_);
@@ -93,23 +132,43 @@ bool test_peer::read_frame(bytes& body, std::chrono::milliseconds timeout) {
   }
 }
 
-bool test_peer::handshake() {
+bool test_peer::drive_handshake(bool stop_at_verdict) {
+  using state = crypto::handshake_v2::state;
   bytes body;
-  while (handshake_.current() != crypto::handshake::state::established) {
-    if (handshake_.current() == crypto::handshake::state::failed) {
-      error_ = handshake_.error();
-      return false;
+  for (;;) {
+    switch (handshake_.current()) {
+      case state::established:
+        return true;
+      case state::failed:
+        error_ = handshake_.error();
+        return false;
+      case state::awaiting_verdict:
+        if (stop_at_verdict) return true;
+        for (const auto& frame : handshake_.accept_peer_key()) send_raw(make_frame(frame));
+        continue;
+      default:
+        break;
     }
     if (!read_frame(body, 3s)) {
       error_ = closed_ ? "connection closed during handshake" : "handshake timed out";
       return false;
     }
     for (const auto& frame : handshake_.on_frame(body)) send_raw(make_frame(frame));
-    if (handshake_.current() == crypto::handshake::state::awaiting_verdict) {
-      for (const auto& frame : handshake_.accept_peer_key()) send_raw(make_frame(frame));
-    }
   }
-  cipher_.emplace(handshake_.take_cipher());
+}
+
+bool test_peer::read_server_hello() { return drive_handshake(true); }
+
+bool test_peer::handshake() {
+  if (cipher_) return true;
+  if (!drive_handshake(false)) return false;
+  auto keys = handshake_.take_keys();
+  if (!keys) {
+    error_ = "established without session keys";
+    return false;
+  }
+  cipher_.emplace(std::move(keys->client_to_server), std::move(keys->server_to_client),
+                  crypto::direction::client_to_server);
   return true;
 }
 
@@ -142,8 +201,12 @@ std::optional<server_message> test_peer::next(std::chrono::milliseconds timeout)
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     bytes body;
     if (left.count() <= 0 || !read_frame(body, left)) return std::nullopt;
+    if (!cipher_) {
+      error_ = "a frame before the handshake was complete";
+      return std::nullopt;
+    }
     auto opened = cipher_->open(body);
-    if (opened.status != crypto::open_status::ok) {
+    if (opened.status != crypto::session_cipher_v2::open_status::ok) {
       error_ = std::string(crypto::to_string(opened.status));
       return std::nullopt;
     }

@@ -2,7 +2,6 @@
 // after the handshake (names, message text) crosses it in clear.
 #include <doctest/doctest.h>
 
-#include "natter/crypto/fingerprint.hpp"
 #include "recording_proxy.hpp"
 #include "server_process.hpp"
 #include "test_peer.hpp"

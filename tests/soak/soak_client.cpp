@@ -1,7 +1,5 @@
 #include "soak_client.hpp"
 
-#include <cstring>
-
 namespace natter::soak {
 
 using namespace std::chrono_literals;
@@ -16,9 +14,8 @@ void soak_counts::add(const soak_counts& o) {
 soak_client::soak_client(std::uint16_t port, int index, int population, std::uint32_t seed)
     : port_(port), index_(index), population_(population), name_("soak" + std::to_string(index)),
       // 8 client addresses: 200 clients stay well below the default 64 connections per address.
-      source_ip_("127.0.1." + std::to_string(1 + index % 8)), random_(seed) {
-  const auto keys = crypto::key_pair::generate();
-  std::memcpy(secret_.data(), keys.secret.data(), secret_.size());
+      source_ip_("127.0.1." + std::to_string(1 + index % 8)), identity_(crypto::identity_v2::generate()),
+      random_(seed) {
   next_action_ = clock_type::now() + std::chrono::milliseconds(random_() % 2000);  // staggered start
 }
 
@@ -47,10 +44,8 @@ void soak_client::step(soak_counts& counts) {
 }
 
 void soak_client::connect(soak_counts& counts) {
-  crypto::secret_key secret;
-  std::memcpy(secret.data(), secret_.data(), secret_.size());
   try {
-    peer_ = std::make_unique<test::test_peer>(port_, crypto::key_pair::from_secret(std::move(secret)), source_ip_);
+    peer_ = std::make_unique<test::test_peer>(port_, test::copy_identity(identity_), source_ip_);
   } catch (const std::exception&) {
     ++counts.join_failures;
     next_action_ = clock_type::now() + 500ms;

@@ -3,13 +3,13 @@
 // the per-address limit is exercised but not hit), joins under its own name and key, chats,
 // whispers, lists users, pings, and then leaves in one of several rude or polite ways. It is
 // driven by step() from a worker thread; nothing in it blocks for long.
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
 
+#include "natter/crypto/identity_v2.hpp"
 #include "test_peer.hpp"
 
 namespace natter::soak {
@@ -41,7 +41,7 @@ class soak_client {
   int population_;
   std::string name_;
   std::string source_ip_;
-  std::array<std::uint8_t, 32> secret_{};  // the same key on every connection: the name stays ours
+  crypto::identity_v2 identity_;  // the same identity on every connection: the name stays ours
   std::mt19937 random_;
   std::unique_ptr<test::test_peer> peer_;
   std::chrono::steady_clock::time_point next_action_{}, leave_at_{};
