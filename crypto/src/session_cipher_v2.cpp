@@ -58,7 +58,7 @@ session_cipher_v2::session_cipher_v2(secret_key sending, secret_key receiving, d
       incoming_(opposite(outgoing)) {}
 
 session_cipher_v2 session_cipher_v2::from_split(noise::split_keys keys, direction outgoing) {
-  // Noise names the keys by role; the initiator is the client (docs/V2-DESIGN.md).
+  // Noise names the keys by role; the initiator is the client (docs/PROTOCOL.md).
   if (outgoing == direction::client_to_server) {
     return {std::move(keys.initiator_to_responder), std::move(keys.responder_to_initiator), outgoing};
   }

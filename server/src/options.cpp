@@ -73,7 +73,7 @@ parse_outcome parse_options(const std::vector<std::string>& args, server_options
     };
     std::string v;
     if (arg == "--help" || arg == "-h") return {parse_outcome::action::exit_ok, usage_text};
-    if (arg == "--version") return {parse_outcome::action::exit_ok, "natter-server 0.1.0 (protocol 1)"};
+    if (arg == "--version") return {parse_outcome::action::exit_ok, "natter-server 0.1.0 (protocol 2)"};
     if (arg == "--fingerprint") { out.print_fingerprint = true; continue; }
     if (arg == "--no-console") { out.console = false; continue; }
     if (!value(v)) return usage("unknown option or missing value: " + arg);

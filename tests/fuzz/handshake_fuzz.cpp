@@ -1,4 +1,4 @@
-// Fuzzes the protocol 2 handshake state machine (crypto/handshake_v2, docs/V2-DESIGN.md) on both
+// Fuzzes the protocol 2 handshake state machine (crypto/handshake_v2, docs/PROTOCOL.md) on both
 // sides, at every state, and the session cipher v2 once a handshake is established.
 //
 // Input format (fuzz_support.hpp): byte 0 picks the mode, then u16-length-prefixed frames.

@@ -1,4 +1,4 @@
-// Fuzzes session_cipher_v2::open_into (docs/SESSION-V2.md) with arbitrary bodies and with
+// Fuzzes session_cipher_v2::open_into (docs/PROTOCOL.md §3) with arbitrary bodies and with
 // honest frames the fuzzer corrupts.
 //
 // Input format (fuzz_support.hpp): byte 0 picks the mode, then u16-length-prefixed frames.

@@ -1,4 +1,4 @@
-// What protocol 2 promises beyond protocol 1 (docs/V2-DESIGN.md "Why"), against a real
+// What protocol 2 promises beyond protocol 1 (docs/PROTOCOL.md "Why"), against a real
 // natter-server and the real natter client: no key-compromise impersonation in either direction,
 // the client's identity hidden from the wire, the rate limit kept across reconnects, an empty
 // plaintext answered and not fatal, admission refusals behind the server hello, and names moved

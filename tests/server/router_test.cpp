@@ -5,6 +5,7 @@
 
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/message_parse.hpp"
+#include "natter/server/batch_sealer.hpp"
 #include "natter/server/router.hpp"
 
 using namespace natter;
@@ -234,4 +235,20 @@ TEST_CASE_FIXTURE(fixture, "presence notices may wait, chat and answers may not"
   routes.leave("bob", bob.get(), leave_reason::quit);
   REQUIRE(alice->held.size() == 2);
   CHECK(alice->held[1].find("\"event\":\"left\"") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "a welcome listing 256 users of the longest names, with keys, fits one frame") {
+  for (int i = 0; i < 300; ++i) {
+    std::string name = std::to_string(i);
+    name.insert(0, limits::max_name - name.size(), 'n');  // 32 characters
+    (void)join(name);
+  }
+  auto last = join(std::string(limits::max_name, 'z'));
+  REQUIRE(last->received.size() == 1);
+  const std::string& welcome = last->received[0];
+  CHECK(welcome.size() <= max_outgoing_plaintext);
+  const auto parsed = last->of_type<welcome_event>();
+  REQUIRE(parsed.size() == 1);
+  CHECK(parsed[0].users.size() == limits::max_users_per_message);
+  CHECK(parsed[0].users[0].key.size() == 64);
 }

@@ -1,4 +1,4 @@
-// Fingerprints v2 (docs/IDENTITY-V2.md): SHA-256("natter fingerprint v2\0" ‖ Ed25519 key), 20 bytes.
+// Fingerprints v2 (docs/PROTOCOL.md §6): SHA-256("natter fingerprint v2\0" ‖ Ed25519 key), 20 bytes.
 #include <doctest/doctest.h>
 
 #include <sodium.h>
@@ -68,7 +68,7 @@ std::string bare_hex(const std::string& fp) {
   return out;
 }
 
-// Published in docs/IDENTITY-V2.md: seed (RFC 8032 §7.1 TEST 1 and 2) → Ed25519 key → fingerprint.
+// Published in docs/PROTOCOL.md §6: seed (RFC 8032 §7.1 TEST 1 and 2) → Ed25519 key → fingerprint.
 // The fingerprints were also computed with Python's hashlib, independently of natter.
 struct vector_case {
   std::string seed, ed25519_public, fingerprint;
@@ -188,7 +188,7 @@ TEST_CASE("fingerprint v2: parse_any_fingerprint tells v1 from v2") {
 }
 
 TEST_CASE("server fingerprint v2: its own label, a known answer, unlike a user's for the same bytes") {
-  // Vector 1's X25519 public key (docs/IDENTITY-V2.md) as a server's static key; the expected
+  // Vector 1's X25519 public key (docs/PROTOCOL.md §6) as a server's static key; the expected
   // value was computed with Python's hashlib from the definition in fingerprint_v2.hpp.
   const auto key = natter::crypto::public_key_from_hex("d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e");
   REQUIRE(key.has_value());

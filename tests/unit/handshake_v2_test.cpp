@@ -1,4 +1,4 @@
-// The natter v2 handshake (docs/HANDSHAKE-V2.md) driven in memory: the honest run, its outputs,
+// The natter v2 handshake (docs/PROTOCOL.md §2) driven in memory: the honest run, its outputs,
 // the payload and hello codecs, refusals in both directions, meeting v1 peers, and misuse.
 // The attacks are in handshake_v2_attack_test.cpp.
 #include <doctest/doctest.h>
@@ -188,7 +188,7 @@ TEST_CASE("handshake v2: payload codecs") {
     const auto r = crypto::encode_refusal("no", 2);
     CHECK(r == body{'N', 'A', 'T', 'E', 2, 'n', 'o'});
     CHECK(crypto::decode_refusal(r) == "no");
-    CHECK(crypto::encode_refusal("no")[4] == 1);  // the v1 form is unchanged
+    CHECK(crypto::encode_refusal("no")[4] == 2);  // the default names the version natter speaks
   }
 }
 

@@ -1,4 +1,4 @@
-// Identity files v2 (docs/IDENTITY-V2.md): creation, permissions, loading, refusal, and v1 files
+// Identity files v2 (docs/PROTOCOL.md §6): creation, permissions, loading, refusal, and v1 files
 // recognised for migration.
 #include <doctest/doctest.h>
 

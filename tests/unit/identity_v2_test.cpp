@@ -1,4 +1,4 @@
-// Identity v2 (docs/IDENTITY-V2.md): Ed25519 seed → Ed25519 key pair and its X25519 form.
+// Identity v2 (docs/PROTOCOL.md §6): Ed25519 seed → Ed25519 key pair and its X25519 form.
 #include <doctest/doctest.h>
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-// The v1 -> v2 migration proof (docs/IDENTITY-V2.md): nonce ‖ crypto_box_easy(h) under the v1
+// The v1 -> v2 migration proof (docs/PROTOCOL.md §6): nonce ‖ crypto_box_easy(h) under the v1
 // secret and the server's static key.
 #include <doctest/doctest.h>
 

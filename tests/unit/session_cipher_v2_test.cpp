@@ -1,4 +1,4 @@
-// Protocol v2 session frames (docs/V2-DESIGN.md "Session frames", docs/SESSION-V2.md): one key per
+// Protocol v2 session frames (docs/PROTOCOL.md §3, docs/PROTOCOL.md §3): one key per
 // direction, strict counters, 128-byte padding, counter exhaustion, and every way a frame is refused.
 #include <doctest/doctest.h>
 
@@ -415,7 +415,7 @@ TEST_CASE("session v2: counter exhaustion at 2^64-1 is refused, never wrapped, a
     CHECK(out == frame_bytes{0x42});
   }
   SUBCASE("append_sealed_frame cannot see the status: its empty frame throws in end_frame") {
-    // Why a caller of append_sealed_frame checks exhausted() first (docs/SESSION-V2.md).
+    // Why a caller of append_sealed_frame checks exhausted() first (docs/PROTOCOL.md §3).
     frame_bytes out;
     CHECK_THROWS_AS(natter::append_sealed_frame(p.client, "one more", out), std::length_error);
   }

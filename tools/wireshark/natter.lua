@@ -1,5 +1,5 @@
 -- natter.lua — Wireshark dissector for natter, the encrypted chat, protocol 2
--- (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md, docs/SESSION-V2.md).
+-- (docs/PROTOCOL.md, docs/PROTOCOL.md §2, docs/PROTOCOL.md §3).
 --
 -- Install: copy this ONE file into Wireshark's personal Lua plugins folder
 -- (Help › About Wireshark › Folders › "Personal Lua Plugins"), or load it for one run with
@@ -328,7 +328,7 @@ do
     return nil
   end
 
-  -- Protocol 2 session frame body (docs/SESSION-V2.md): nonce 24 | MAC 16 | ciphertext of the
+  -- Protocol 2 session frame body (docs/PROTOCOL.md §3): nonce 24 | MAC 16 | ciphertext of the
   -- plaintext padded to 128-byte blocks. The directional key from the key log is used directly
   -- as crypto_box's precomputed key, and crypto_box_open_easy_afternm(c, n, k) is
   -- crypto_secretbox_open_easy(c, n, k): XSalsa20-Poly1305 under k itself (HSalsa20 of the
@@ -352,7 +352,7 @@ end
 
 
 -- ===========================================================================================
--- Dissector (protocol 2: docs/V2-DESIGN.md, HANDSHAKE-V2.md, SESSION-V2.md)
+-- Dissector (protocol 2: docs/PROTOCOL.md, docs/PROTOCOL.md §2, docs/PROTOCOL.md §3)
 -- ===========================================================================================
 local natter = Proto("natter", "natter encrypted chat")
 
@@ -646,7 +646,7 @@ local function classify_handshake(rec, d, dir, conv, body, magic)
   end
 end
 
--- Strict counters (SESSION-V2.md): each direction counts from 1 and only last + 1 is due. What
+-- Strict counters (docs/PROTOCOL.md §3): each direction counts from 1 and only last + 1 is due. What
 -- the capture shows is recorded here, once; whether the counter is authentic is known only
 -- with the key (the MAC covers the nonce).
 local function classify_counter(rec, d, body)

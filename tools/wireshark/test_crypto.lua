@@ -108,7 +108,7 @@ end
 
 -- Known answer for the v2 server fingerprint, computed independently with Python's hashlib
 -- (the vector of tests/unit/fingerprint_v2_test.cpp on the v2 wiring branch; the key is
--- IDENTITY-V2.md vector 1's X25519 public key).
+-- docs/PROTOCOL.md §6 vector 1's X25519 public key).
 check(crypto.server_fingerprint_v2(crypto.fromhex(
   "d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e")) ==
   "2:ba14-58e6-afc6-2304-dcb1-4dcf-a5ff-be3c-1687-cef3", "server fingerprint v2 known answer")

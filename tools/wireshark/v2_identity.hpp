@@ -1,6 +1,6 @@
 #pragma once
 // v2 identities and fingerprints for the Wireshark tools (make_capture, wire_poke), made with
-// libsodium as IDENTITY-V2.md defines them.
+// libsodium as docs/PROTOCOL.md §6 defines them.
 //
 // Why not identity_v2.hpp and fingerprint_v2.hpp: on this branch they cannot be included beside
 // handshake_v2.hpp (both declare ed25519_public_key: a std::array in handshake_v2_payload.hpp, a

@@ -20,7 +20,7 @@
 // stdout: "fingerprint FP" (its v2 fingerprint), "client-static HEX" and "client-ed25519 HEX"
 // (its keys, which must appear nowhere in a capture), "server-fingerprint FP", "local-port N",
 // "connection-id HEX", "tampered-text TEXT" and one "[trace] ..." line per frame, in the format
-// of `natter --trace`. --keylog appends the NATTER_V2_SESSION line (docs/V2-DESIGN.md).
+// of `natter --trace`. --keylog appends the NATTER_V2_SESSION line (docs/PROTOCOL.md).
 // Exit 0 if everything happened as planned (including the server closing after the tampered
 // frame), 1 otherwise. Every wait is bounded (5 s).
 #include <arpa/inet.h>

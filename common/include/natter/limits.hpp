@@ -24,7 +24,8 @@ inline constexpr std::size_t max_refusal = 512;
 // Messages in one batch frame.
 inline constexpr std::size_t max_batch = 256;
 // Users listed in one welcome/users message, so that a list always fits in a frame
-// (256 entries of at most ~120 bytes each stay far below the 64 KiB frame limit).
+// (256 entries of at most ~210 bytes each — a 32-character name, a v2 fingerprint, a 64-hex key
+// — are about 54 KB, below the 64 KiB frame limit; tests/server/limits_test.cpp checks it).
 inline constexpr std::size_t max_users_per_message = 256;
 // JSON nesting accepted from a peer (messages need 3: batch array, object, users array).
 inline constexpr int max_json_depth = 8;

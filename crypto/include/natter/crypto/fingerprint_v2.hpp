@@ -1,5 +1,5 @@
 #pragma once
-// Fingerprints v2 (docs/V2-DESIGN.md "Identity v2", docs/IDENTITY-V2.md): the name a human
+// Fingerprints v2 (docs/PROTOCOL.md §6, docs/PROTOCOL.md §6): the name a human
 // compares for an Ed25519 identity key.
 //
 //   SHA-256("natter fingerprint v2" ‖ 0x00 ‖ ed25519_pk), the first 20 bytes,

@@ -1,5 +1,5 @@
 #pragma once
-// The natter v2 handshake (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md) as a pure state machine:
+// The natter v2 handshake (docs/PROTOCOL.md, docs/PROTOCOL.md §2) as a pure state machine:
 // frame bodies in, frame bodies out, no sockets. It wraps Noise_XK (noise::handshake_state) with
 // natter's hellos, prologue, payloads and refusals.
 //

@@ -1,6 +1,6 @@
 #pragma once
 // Something that is told a v2 connection's two session keys at the one moment the v2 handshake
-// derives them (docs/V2-DESIGN.md "Key log v2"). As with the v1 handshake_observer, this is the
+// derives them (docs/PROTOCOL.md §9). As with the v1 handshake_observer, this is the
 // only way a key leaves the handshake other than the session_keys_v2 handed to its caller, so a
 // key log exists only where an observer was passed in on purpose.
 #include "natter/crypto/keys.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The two payloads of the natter v2 handshake (docs/V2-DESIGN.md "Payloads"), canonical binary:
+// The two payloads of the natter v2 handshake (docs/PROTOCOL.md §2.4–2.5), canonical binary:
 //
 //   server parameters (Noise message 2): u32 BE max_frame || u16 BE max_text   (6 bytes)
 //   client identity   (Noise message 3): u8 identity_version (2) || Ed25519 public key (32)

@@ -1,6 +1,6 @@
 #pragma once
 // The plaintext frames of the handshake (docs/PROTOCOL.md §2): the hello each side sends first,
-// and the refusal ("NATE") a server sends in place of its key exchange frame. Encoding and
+// and the refusal ("NATE") a server sends in place of Noise message 2. Encoding and
 // decoding live here, and only here: no other layer reads these bytes by offset.
 #include <cstdint>
 #include <optional>
@@ -15,7 +15,10 @@ namespace natter::crypto {
 
 enum class role : std::uint8_t { client = 1, server = 2 };
 
-inline constexpr std::uint8_t protocol_version = 1;
+// The version this natter speaks; protocol 1's hellos are still recognised, to refuse them
+// with a message that names version 2.
+inline constexpr std::uint8_t protocol_version = 2;
+inline constexpr std::uint8_t protocol_version_1 = 1;
 inline constexpr std::size_t hello_size = 40;
 inline constexpr std::size_t max_refusal_text = 512;
 
@@ -42,7 +45,7 @@ struct hello {
 // True if `body` is a refusal ("NATE"); its reason (sanitised by the caller before display).
 [[nodiscard]] std::optional<std::string> decode_refusal(std::span<const std::uint8_t> body);
 
-// Protocol v2 (docs/V2-DESIGN.md, docs/HANDSHAKE-V2.md). The server hello keeps the v1 layout
+// Protocol v2 (docs/PROTOCOL.md §2). The server hello keeps the v1 layout
 // (encode_hello(role::server, key, protocol_version_2)); the client hello is only its 8-byte
 // header, "NATR" || version || role || 2 reserved bytes, with Noise message 1 right behind it in
 // the same body.

@@ -1,5 +1,5 @@
 #pragma once
-// Identity files v2 (docs/IDENTITY-V2.md): the Ed25519 seed of an identity_v2, as text:
+// Identity files v2 (docs/PROTOCOL.md §6): the Ed25519 seed of an identity_v2, as text:
 //
 //   natter identity v2
 //   # Ed25519 seed (the X25519 key is derived from it). Keep this file private.
@@ -16,7 +16,7 @@
 //
 // A v1 key file (a comment and 64 hex digits of an X25519 secret, no header) is recognised and
 // returned as v1_identity_found, never treated as a seed and never overwritten, so the caller
-// can migrate (docs/V2-DESIGN.md "Migration").
+// can migrate (docs/PROTOCOL.md §7).
 #include <filesystem>
 #include <variant>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Identity v2 (docs/V2-DESIGN.md "Identity v2", docs/IDENTITY-V2.md): one Ed25519 key names a
+// Identity v2 (docs/PROTOCOL.md §6, docs/PROTOCOL.md §6): one Ed25519 key names a
 // user; its X25519 form is the Noise static key. The identity is a 32-byte Ed25519 seed
 // (crypto_sign_seed_keypair); everything else is derived from it, so the seed is the only secret
 // a file has to hold.

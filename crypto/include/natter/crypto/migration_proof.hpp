@@ -1,5 +1,5 @@
 #pragma once
-// The v1 → v2 migration proof (docs/V2-DESIGN.md "Migration", docs/IDENTITY-V2.md).
+// The v1 → v2 migration proof (docs/PROTOCOL.md §7, docs/PROTOCOL.md §6).
 //
 // A client whose name is registered under a v1 X25519 key joins over v2 with its new identity
 // and sends its v1 public key and this proof:

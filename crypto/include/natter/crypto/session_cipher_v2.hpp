@@ -1,6 +1,6 @@
 #pragma once
-// Sealing and opening protocol v2 session frames (docs/V2-DESIGN.md "Session frames",
-// docs/SESSION-V2.md).
+// Sealing and opening protocol v2 session frames (docs/PROTOCOL.md §3,
+// docs/PROTOCOL.md §3).
 //
 // Two keys, one per direction, from Noise Split(): the client seals with k_c2s and opens with
 // k_s2c, the server the other way round. Each is used directly as crypto_box's precomputed key
