@@ -45,8 +45,15 @@ TEST_CASE("no name or message text appears in clear on the wire") {
   CHECK(log.find("Xylophonist joined") != std::string::npos);
   CHECK(log.find(secret_broadcast) == std::string::npos);
   CHECK(log.find(secret_whisper) == std::string::npos);
-  // What is visible: the hellos with both public keys, as the protocol says.
+  // What is visible: the server hello with the server's key, and the client hello's header;
+  // the client's keys travel only encrypted (Noise message 3), so neither of them is seen.
   const auto& server_key = watched.server_key();
   CHECK(down.find(std::string(server_key.begin(), server_key.end())) != std::string::npos);
   CHECK(up.substr(4, 4) == "NATR");
+  const auto& ed = watched.identity().public_key().bytes;
+  const auto& x = watched.identity().x25519().public_key_bytes;
+  for (const std::string& key : {std::string(ed.begin(), ed.end()), std::string(x.begin(), x.end())}) {
+    CHECK(up.find(key) == std::string::npos);
+    CHECK(down.find(key) == std::string::npos);
+  }
 }
