@@ -262,6 +262,13 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
           },
           [&](users_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
           [&](whois_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
+          [&](e2e_request& m) {
+            if (!joined) return false;
+            ref = m.ref = next_ref_++;
+            // Texts are acknowledged like say/whisper; handshakes and keys too, but nobody waits on them.
+            if (m.kind == e2e_kind::whisper || m.kind == e2e_kind::room) pending_acks_.insert(*ref);
+            return true;
+          },
           [&](ping_request& m) { if (!session_ready) return false; ref = m.ref = next_ref_++; return true; },
           [&](quit_request&) {
             if (!session_ready) return false;

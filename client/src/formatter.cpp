@@ -68,6 +68,9 @@ std::optional<display_line> format_server(const server_message& message, const f
             if (!m.message.empty()) text += ": " + printable(m.message);
             return error(std::move(text));
           },
+          // End-to-end bodies are opened by the end-to-end layer, which shows what they hold;
+          // the envelope itself has nothing to show.
+          [](const e2e_event&) -> std::optional<display_line> { return std::nullopt; },
       },
       message);
 }

@@ -35,6 +35,8 @@ enum class check {
   name,    // is_valid_name, else bad_name
   text,    // text_problem under the caller's max_text, else bad_text
   reason,  // a free-text reason: too long or not UTF-8 is dropped, not refused
+  e2e_kind,  // is_e2e_kind, else bad_message
+  e2e_body,  // is_e2e_body, else bad_body
 };
 
 template <typename M, typename T>

@@ -72,6 +72,17 @@ struct message<quit_request> {
   };
 };
 
+template <>
+struct message<e2e_request> {
+  static constexpr std::string_view type = "e2e";
+  static constexpr auto fields = std::tuple{
+      member("kind", &e2e_request::kind).checked(check::e2e_kind),
+      member("to", &e2e_request::to).optional().omitted_if_empty(),  // judged with the kind (connection_core)
+      member("body", &e2e_request::body).checked(check::e2e_body),
+      member("ref", &e2e_request::ref),
+  };
+};
+
 // ---- server -> client ------------------------------------------------------------------------
 // The client reads what a server sends leniently where a member is only a hint (the motd, the
 // rate, a user's fingerprint), so that an older or newer server still gets through.
@@ -154,6 +165,19 @@ struct message<whois_event> {
       member("fingerprint", &whois_event::fingerprint),
       member("online", &whois_event::online),
       member("key", &whois_event::key).lenient().omitted_if_empty(),
+  };
+};
+template <>
+struct message<e2e_event> {
+  static constexpr std::string_view type = "e2e";
+  static constexpr bool fast_write = true;  // once per room body, for all its recipients
+  static constexpr auto fields = std::tuple{
+      member("id", &e2e_event::id),
+      member("ts", &e2e_event::ts_ms),
+      member("from", &e2e_event::from),
+      member("kind", &e2e_event::kind),
+      member("to", &e2e_event::to).optional().omitted_if_empty(),
+      member("body", &e2e_event::body),
   };
 };
 template <>

@@ -139,6 +139,19 @@ std::optional<message_error> check_one(const field<M, T>& f, const read_context&
       case check::reason:
         if (value.size() > limits::max_reason || !is_valid_utf8(value)) value.clear();
         break;
+      case check::e2e_kind:
+        if (!is_e2e_kind(value)) {
+          return make_error(errc::bad_message, "kind must be handshake, key, whisper or room", context.ref);
+        }
+        break;
+      case check::e2e_body:
+        if (!is_e2e_body(value)) {
+          return make_error(errc::bad_body,
+                            "body must be base64 (with padding), 4 to " + std::to_string(limits::max_e2e_body) +
+                                " characters",
+                            context.ref);
+        }
+        break;
     }
   }
   return std::nullopt;

@@ -5,6 +5,7 @@
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
 #include "natter/overloaded.hpp"
+#include "natter/text.hpp"
 #include "natter/server/batch_sealer.hpp"
 #include "natter/server/log.hpp"
 
@@ -168,6 +169,23 @@ void connection_core::handle_joined_request(say_request& m) {
 
 void connection_core::handle_joined_request(whisper_request& m) {
   if (within_rate(m.ref)) answer(context_.routes.whisper(name_, m.to, std::move(m.text), m.ref));
+}
+
+void connection_core::handle_joined_request(e2e_request& m) {
+  const bool room = m.kind == e2e_kind::room;
+  if (room != m.to.empty() || (!room && !is_valid_name(m.to))) {
+    send_error({std::string(room ? errc::bad_message : errc::bad_name),
+                room ? "a room body has no \"to\"" : "\"to\" must name a user", m.ref});
+    return;
+  }
+  // Texts (whisper, room) count against the identity's chat rate; the keys and handshakes that
+  // set sessions up have a larger budget of their own, per connection.
+  const bool chat = room || m.kind == e2e_kind::whisper;
+  if (chat ? !within_rate(m.ref) : !control_rate_.allow(context_.steady())) {
+    if (!chat) send_error({std::string(errc::rate_limited), "too many end-to-end key messages; slow down", m.ref});
+    return;
+  }
+  answer(context_.routes.relay(name_, self_raw_, std::move(m.kind), std::move(m.to), std::move(m.body), m.ref));
 }
 
 void connection_core::handle_joined_request(users_request& m) {

@@ -168,23 +168,46 @@ send_result router::say(std::string_view from, const participant* sender, std::s
   return ack_event{ref.value_or(0), event.id, event.ts_ms};
 }
 
+std::shared_ptr<participant> router::find_online(std::string_view name, std::string& canonical) const {
+  std::lock_guard lock(mutex_);
+  if (const auto it = members_.find(fold_name(name)); it != members_.end()) {
+    canonical = it->second.name;
+    return it->second.who;
+  }
+  return nullptr;
+}
+
+message_error router::not_online(std::string_view to, request_ref ref) const {
+  const bool registered = names_.lookup(to).has_value();
+  return refuse(errc::unknown_user,
+                registered ? std::string(to) + " is not online" : "there is no user called " + std::string(to), ref);
+}
+
+send_result router::relay(std::string_view from, const participant* sender, std::string kind, std::string to,
+                          std::string body, request_ref ref) {
+  e2e_event event;
+  event.id = next_id_.fetch_add(1);
+  event.ts_ms = now_ms_();
+  event.from = std::string(from);
+  event.body = std::move(body);
+  if (kind == e2e_kind::room) {
+    event.kind = std::move(kind);
+    // Serialised once, like a say: every member's session seals the same bytes.
+    broadcast_except(sender, serialise(event), urgency::now);
+    return ack_event{ref.value_or(0), event.id, event.ts_ms};
+  }
+  const auto target = find_online(to, event.to);
+  if (!target) return not_online(to, ref);
+  event.kind = std::move(kind);
+  target->deliver(serialise(event));
+  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+}
+
 send_result router::whisper(std::string_view from, std::string_view to, std::string text,
                             request_ref ref) {
-  std::shared_ptr<participant> target;
   std::string target_name;
-  {
-    std::lock_guard lock(mutex_);
-    if (const auto it = members_.find(fold_name(to)); it != members_.end()) {
-      target = it->second.who;
-      target_name = it->second.name;
-    }
-  }
-  if (!target) {
-    const bool registered = names_.lookup(to).has_value();
-    return refuse(errc::unknown_user,
-                  registered ? std::string(to) + " is not online" : "there is no user called " + std::string(to),
-                  ref);
-  }
+  const auto target = find_online(to, target_name);
+  if (!target) return not_online(to, ref);
   chat_event event;
   event.id = next_id_.fetch_add(1);
   event.ts_ms = now_ms_();

@@ -562,3 +562,85 @@ TEST_CASE_FIXTURE(fixture, "migration: a proof of the v1 key moves its name, onc
     CHECK(thief->client.take<error_event>().at(0).code == errc::name_taken);
   }
 }
+
+// ---- end-to-end bodies: routed on the envelope, passed on byte for byte ----------------------
+
+TEST_CASE_FIXTURE(fixture, "an end-to-end room body goes to every other member as sent, from the sender's name") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  auto carol = join("carol");
+  const std::string body = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  CHECK_FALSE(alice->send(e2e_request{"room", "", body, 2}).close);
+  alice->pump();
+  bob->pump();
+  carol->pump();
+  CHECK(alice->client.take<ack_event>().at(0).ref == 2);
+  CHECK(alice->client.take<e2e_event>().empty());  // not echoed to the sender
+  for (auto* p : {bob.get(), carol.get()}) {
+    const auto got = p->client.take<e2e_event>();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].from == "alice");
+    CHECK(got[0].kind == "room");
+    CHECK(got[0].to.empty());
+    CHECK(got[0].body == body);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "a direct end-to-end body reaches only its recipient, under the canonical name") {
+  auto alice = join("alice");
+  auto bob = join("Bob");
+  auto carol = join("carol");
+  (void)alice->send(e2e_request{"handshake", "BOB", "aGFuZHNoYWtl", 2});
+  (void)alice->send(e2e_request{"whisper", "nobody", "d2hpc3Blcg==", 3});
+  alice->pump();
+  bob->pump();
+  carol->pump();
+  const auto got = bob->client.take<e2e_event>();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].kind == "handshake");
+  CHECK(got[0].to == "Bob");
+  CHECK(got[0].body == "aGFuZHNoYWtl");
+  CHECK(carol->client.take<e2e_event>().empty());
+  CHECK(alice->client.take<error_event>().at(0).code == errc::unknown_user);
+}
+
+TEST_CASE_FIXTURE(fixture, "end-to-end envelopes are checked: kind, to, base64 body") {
+  auto alice = join("alice");
+  (void)alice->send(e2e_request{"room", "bob", "AAAA", 2});     // a room body names nobody
+  (void)alice->send(e2e_request{"whisper", "", "AAAA", 3});     // a direct one names someone
+  alice->pump();
+  auto errors = alice->client.take<error_event>();
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].code == errc::bad_message);
+  CHECK(errors[1].code == errc::bad_name);
+  // The parser refuses bad kinds and bodies before the core sees them.
+  for (const std::string bad : {R"({"type":"e2e","kind":"text","to":"bob","body":"AAAA","ref":4})",
+                                R"({"type":"e2e","kind":"room","body":"not base64!","ref":5})",
+                                R"({"type":"e2e","kind":"room","body":"AAA","ref":6})"}) {
+    bytes wire;
+    natter::append_sealed_frame(*alice->client.cipher, bad, wire);
+    CHECK_FALSE(alice->server->core.on_bytes(wire).close);
+  }
+  alice->pump();
+  errors = alice->client.take<error_event>();
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].code == errc::bad_message);
+  CHECK(errors[1].code == errc::bad_body);
+  CHECK(errors[2].code == errc::bad_body);
+}
+
+TEST_CASE_FIXTURE(fixture, "end-to-end key and handshake bodies have their own budget; texts share the chat rate") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  // chat: rate 1/s, burst 2 in this fixture. 50 handshake bodies at once are not chat.
+  for (std::uint64_t i = 0; i < 50; ++i) (void)alice->send(e2e_request{"key", "bob", "AAAA", 10 + i});
+  (void)alice->send(e2e_request{"whisper", "bob", "AAAA", 100});
+  (void)alice->send(say_request{"plain", 101});
+  (void)alice->send(e2e_request{"room", "", "AAAA", 102});  // the third chat message: over the burst
+  alice->pump();
+  CHECK(alice->client.take<ack_event>().size() == 52);
+  const auto errors = alice->client.take<error_event>();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == errc::rate_limited);
+  CHECK(errors[0].ref == 102);
+}

@@ -27,6 +27,13 @@ inline constexpr std::size_t max_batch = 256;
 // (256 entries of at most ~210 bytes each — a 32-character name, a v2 fingerprint, a 64-hex key
 // — are about 54 KB, below the 64 KiB frame limit; tests/server/limits_test.cpp checks it).
 inline constexpr std::size_t max_users_per_message = 256;
+// An end-to-end body, in base64 characters: a room message of max_text bytes (padded to 64,
+// with its header, nonce, tag and signature: about 4 300 bytes) is about 5 750; the rest is room.
+inline constexpr std::size_t max_e2e_body = 8192;
+// End-to-end control bodies (kinds handshake and key) per connection: joining a room of N
+// members costs about 3·N of them at once, so they have their own, larger budget than chat.
+inline constexpr double e2e_control_rate = 200;
+inline constexpr double e2e_control_burst = 3000;
 // JSON nesting accepted from a peer (messages need 3: batch array, object, users array).
 inline constexpr int max_json_depth = 8;
 

@@ -30,9 +30,18 @@ struct users_request { request_ref ref; };
 struct whois_request { std::string name; request_ref ref; };
 struct ping_request { request_ref ref; };
 struct quit_request { std::string reason; };
+// An end-to-end body for the server to route, not read (PROTOCOL.md "End-to-end envelope"):
+// kind "room" goes to every other member, the others to `to`. `body` is base64 of bytes sealed
+// by the sender's client for the recipients' clients (docs/E2E.md).
+struct e2e_request {
+  std::string kind;  // e2e_kind: handshake, key, whisper, room
+  std::string to;    // a user name; empty for kind room
+  std::string body;
+  request_ref ref;
+};
 
 using client_message = std::variant<join_request, say_request, whisper_request, users_request,
-                                    whois_request, ping_request, quit_request>;
+                                    whois_request, ping_request, quit_request, e2e_request>;
 
 // ---- server -> client ------------------------------------------------------------------------
 struct user_info {
@@ -80,9 +89,31 @@ struct whois_event {
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };
 struct bye_event { std::string reason; std::string message; };
+// An end-to-end body as routed: the server sets `from` (the sender's joined name), `id` and `ts`;
+// kind, to and body are the sender's, byte for byte.
+struct e2e_event {
+  std::uint64_t id = 0;
+  std::int64_t ts_ms = 0;
+  std::string from;
+  std::string kind;
+  std::string to;  // empty for kind room
+  std::string body;
+};
 
 using server_message = std::variant<welcome_event, ack_event, chat_event, presence_event,
-                                    users_event, whois_event, pong_event, error_event, bye_event>;
+                                    users_event, whois_event, pong_event, error_event, bye_event, e2e_event>;
+
+// The kinds of end-to-end bodies (docs/E2E.md "On the wire"). The server routes on the kind and
+// rates handshake and key bodies apart from whisper and room bodies (chat).
+namespace e2e_kind {
+inline constexpr std::string_view handshake = "handshake";  // a pairwise Noise KK message
+inline constexpr std::string_view key = "key";              // a pairwise body carrying a sender key
+inline constexpr std::string_view whisper = "whisper";      // a pairwise body carrying a text
+inline constexpr std::string_view room = "room";            // a sender-key room message, to all
+}  // namespace e2e_kind
+[[nodiscard]] bool is_e2e_kind(std::string_view kind);
+// Standard base64 (RFC 4648 §4, with padding), 4..limits::max_e2e_body characters.
+[[nodiscard]] bool is_e2e_body(std::string_view body);
 
 // ---- errors ----------------------------------------------------------------------------------
 // Error codes carried in `error` messages (PROTOCOL.md §5, "Error codes").
@@ -100,6 +131,7 @@ inline constexpr std::string_view unknown_user = "unknown_user";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view too_many_batched = "too_many_batched";
 inline constexpr std::string_view bad_migration = "bad_migration";
+inline constexpr std::string_view bad_body = "bad_body";
 inline constexpr std::string_view internal = "internal";
 }  // namespace errc
 

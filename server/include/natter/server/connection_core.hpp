@@ -30,6 +30,8 @@
 #include "natter/crypto/handshake_v2_observer.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
+#include "natter/limits.hpp"
+#include "natter/rate_limiter.hpp"
 #include "natter/messages.hpp"
 #include "natter/server/rate_book.hpp"
 #include "natter/server/router.hpp"
@@ -118,6 +120,7 @@ class connection_core {
   void handle_joined_request(whisper_request& request);
   void handle_joined_request(users_request& request);
   void handle_joined_request(whois_request& request);
+  void handle_joined_request(e2e_request& request);
   [[nodiscard]] bool within_rate(const request_ref& ref);
   [[nodiscard]] std::optional<crypto::public_key> checked_migration(const join_request& request);
   void append_handshake_frames(std::vector<crypto::handshake_v2::frame_body> frames);
@@ -141,6 +144,7 @@ class connection_core {
   std::array<std::uint8_t, 32> handshake_hash_{};  // for a migration proof
   std::string name_;
   std::shared_ptr<rate_bucket> rate_;  // this identity's, from the join on
+  rate_limiter control_rate_{limits::e2e_control_rate, limits::e2e_control_burst};  // e2e handshake and key bodies
   std::int64_t started_ms_ = 0;
   std::int64_t last_frame_ms_ = 0;
   bytes raw_out_;  // plaintext handshake frames waiting to be written

@@ -89,6 +89,12 @@ class router {
   [[nodiscard]] send_result whisper(std::string_view from, std::string_view to, std::string text,
                                     request_ref ref);
 
+  // An end-to-end body (e2e_request, checked by the caller: kind, `to` for direct kinds): kind
+  // room to every other joined member, serialised once; the others to `to` (unknown_user if not
+  // online). The body is passed on as it came: the router never decodes it.
+  [[nodiscard]] send_result relay(std::string_view from, const participant* sender, std::string kind,
+                                  std::string to, std::string body, request_ref ref);
+
   // The `users` answer, split into messages of at most max_users_per_message entries.
   [[nodiscard]] std::vector<shared_message> users(request_ref ref) const;
   [[nodiscard]] std::variant<whois_event, message_error> whois(std::string_view name, request_ref ref) const;
@@ -107,6 +113,9 @@ class router {
   std::shared_ptr<const snapshot> recipients() const;
   void broadcast_except(const participant* skip, const shared_message& message, urgency when) const;
   std::vector<user_info> user_list_locked() const;
+  // The online member called `name`, with its canonical spelling; null if none.
+  std::shared_ptr<participant> find_online(std::string_view name, std::string& canonical) const;
+  message_error not_online(std::string_view to, request_ref ref) const;
 
   name_registry& names_;
   clock now_ms_;
