@@ -47,8 +47,10 @@ handshake_v2::handshake_v2(role own_role, const key_pair& noise_static, const ed
 }
 
 handshake_v2 handshake_v2::server(const key_pair& identity, server_parameters parameters,
-                                  handshake_v2_observer* observer) {
-  return handshake_v2(role::server, identity, ed25519_public_key{}, parameters, observer);
+                                  handshake_v2_observer* observer, x25519_of_cache* conversions) {
+  handshake_v2 out(role::server, identity, ed25519_public_key{}, parameters, observer);
+  out.conversions_ = conversions;
+  return out;
 }
 
 handshake_v2 handshake_v2::client(const client_identity_v2& identity, handshake_v2_observer* observer) {
@@ -77,6 +79,7 @@ void handshake_v2::take_from(handshake_v2& other) noexcept {
   own_ed25519_ = other.own_ed25519_;
   parameters_ = other.parameters_;
   observer_ = other.observer_;
+  conversions_ = other.conversions_;
   state_ = other.state_;
   error_ = std::move(other.error_);
   refused_unauthenticated_ = other.refused_unauthenticated_;
@@ -270,7 +273,7 @@ std::vector<handshake_v2::frame_body> handshake_v2::on_message_3(std::span<const
   }
   // Noise proved the client holds the secret of remote_static(); the Ed25519 key names the user
   // only if it is the same key, so the X25519 form of the one must be the other.
-  const auto derived = x25519_of(identity.key);
+  const auto derived = conversions_ ? conversions_->convert(identity.key) : x25519_of(identity.key);
   if (!derived) return fail("client identity is not a valid Ed25519 public key");
   const auto proven = noise_->remote_static();
   if (!proven || sodium_memcmp(derived->data(), proven->data(), key_size) != 0) {

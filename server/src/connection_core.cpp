@@ -23,7 +23,8 @@ connection_core::connection_core(const connection_context& context, std::string 
       address_(std::move(address)),
       decoder_(context.settings.max_frame),
       admission_refusal_(std::move(admission_refusal)),
-      handshake_(crypto::handshake_v2::server(context.identity, parameters_of(context.settings), context.keylog)) {}
+      handshake_(crypto::handshake_v2::server(context.identity, parameters_of(context.settings), context.keylog,
+                                              context.conversions)) {}
 
 std::string connection_core::who() const { return name_.empty() ? address_ : name_ + " (" + address_ + ")"; }
 

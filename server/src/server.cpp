@@ -65,8 +65,8 @@ server::server(server_options options)
   if (options_.presence_delay.count() > 0) deferred_ = std::make_unique<deferred_flush>(io_, options_.presence_delay);
   // Rates and timeouts run on the steady clock: a step of the system clock changes neither.
   state_ = std::unique_ptr<shared_state>(new shared_state{
-      connection_context{*identity_, *router_, *rates_, keylog_.get(), connection_settings_of(options_),
-                         natter::steady_ms},
+      connection_context{*identity_, *router_, *rates_, keylog_.get(), &conversions_,
+                         connection_settings_of(options_), natter::steady_ms},
       queue_limits{options_.queue_messages, options_.queue_bytes},
       std::chrono::milliseconds(2000),
       deferred_.get(),

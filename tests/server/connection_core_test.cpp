@@ -121,7 +121,8 @@ struct fixture : sodium_ready {
   crypto::key_pair identity = crypto::key_pair::generate();
   router routes{names, [this] { return wall; }, 65536, limits::max_text, 1, 2};
   rate_book rates{1, 2};
-  connection_context context{identity, routes, rates, nullptr,
+  crypto::x25519_of_cache conversions{4};
+  connection_context context{identity, routes, rates, nullptr, &conversions,
                              connection_settings{65536, limits::max_text, 10'000, 90'000},
                              [this] { return steady; }};
 
@@ -484,6 +485,7 @@ TEST_CASE_FIXTURE(fixture, "the rate limit is the identity's: reconnecting does 
   (void)bob->send(say_request{"bob is not alice", 2});
   bob->pump();
   CHECK(bob->client.take<ack_event>().size() == 1);
+  CHECK(conversions.hits() >= 1);  // the second handshake of the same identity was remembered
   steady += 1000;  // and the bucket refills with time, as before
   (void)again->send(say_request{"four", 3});
   again->pump();

@@ -39,6 +39,7 @@
 #include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/noise_handshake_state.hpp"
+#include "natter/crypto/x25519_of_cache.hpp"
 
 namespace natter::crypto {
 
@@ -74,8 +75,11 @@ class handshake_v2 {
   using frame_body = std::vector<std::uint8_t>;
 
   // `identity` and `observer` are borrowed and must outlive the handshake.
+  // `conversions`, if given, remembers the X25519 forms of identities seen before (the message 3
+  // check); borrowed and shared by all of a server's handshakes.
   [[nodiscard]] static handshake_v2 server(const key_pair& identity, server_parameters parameters,
-                                           handshake_v2_observer* observer = nullptr);
+                                           handshake_v2_observer* observer = nullptr,
+                                           x25519_of_cache* conversions = nullptr);
   // A client whose identity is a loaded identity_v2 (borrowed, like the struct form).
   [[nodiscard]] static handshake_v2 client(const identity_v2& identity, handshake_v2_observer* observer = nullptr);
   [[nodiscard]] static handshake_v2 client(const client_identity_v2& identity,
@@ -143,6 +147,7 @@ class handshake_v2 {
   ed25519_public_key own_ed25519_;               // client: the identity sent in message 3
   server_parameters parameters_;                 // server: what it sends; client: what it received
   handshake_v2_observer* observer_;
+  x25519_of_cache* conversions_ = nullptr;
   state state_;
   std::string error_;
   bool refused_unauthenticated_ = false;

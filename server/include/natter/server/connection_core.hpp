@@ -51,6 +51,7 @@ struct connection_context {
   router& routes;
   rate_book& rates;                  // say/whisper per identity, across its connections
   crypto::handshake_v2_observer* keylog = nullptr;  // the key log; null unless the operator opted in
+  crypto::x25519_of_cache* conversions = nullptr;    // identities' X25519 forms, remembered; may be null
   connection_settings settings;
   ms_clock steady = natter::steady_ms;       // rates and timeouts; must be monotonic
 };

@@ -50,6 +50,7 @@ class server {
   server_options options_;
   crypto::guarded<crypto::key_pair> identity_;  // the static key, in locked guarded pages
   std::unique_ptr<rate_book> rates_;
+  crypto::x25519_of_cache conversions_;  // the message 3 check's answers for returning identities
   std::unique_ptr<name_registry> names_;
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;
