@@ -86,13 +86,17 @@ void client_session::on_established() {
   }
   events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}});
   phase_ = phase::joining;
-  seal(make_join());
+  seal(make_join(false));
 }
 
-join_request client_session::make_join() {
+// The first join carries no proof: a server that never knew our protocol 1 key must not learn
+// it (it would link the old identity to the new one). Only a join refused as name_taken, while
+// a v1 key is at hand, is tried once more with the proof (PROTOCOL.md §7).
+join_request client_session::make_join(bool with_proof) {
   join_ref_ = next_ref_++;
   join_request join{settings_.name, join_ref_, {}, {}};
-  if (settings_.v1_identity) {
+  if (with_proof && settings_.v1_identity) {
+    migration_tried_ = true;
     const auto hash = handshake_.handshake_hash();
     if (hash) {
       if (auto proof = crypto::make_migration_proof(*settings_.v1_identity, handshake_.peer_key(), *hash)) {
@@ -235,6 +239,12 @@ void client_session::on_message(server_message message) {
   if (const auto* users = std::get_if<users_event>(&message); users && users->more) return;
   const auto* error = std::get_if<error_event>(&message);
   const bool join_refused = error && error->ref && *error->ref == join_ref_ && phase_ == phase::joining;
+  if (join_refused && error->code == errc::name_taken && settings_.v1_identity && !migration_tried_) {
+    // Perhaps registered under our protocol 1 key: prove it and ask again. Not shown: the
+    // answer to the second join is what counts.
+    seal(make_join(true));
+    return;
+  }
   events_.push_back(std::move(message));
   if (join_refused) {
     fail(failure_kind::runtime, "the server refused the name \"" + printable(settings_.name) + "\"");

@@ -359,7 +359,7 @@ TEST_CASE("a dropped server frame closes the session, naming the missing frame")
   CHECK(c.client.closed());
 }
 
-TEST_CASE("with a v1 key the join carries a migration proof the server can check") {
+TEST_CASE("with a v1 key: the first join proves nothing; only name_taken brings the proof, once") {
   natter::crypto::init_sodium();
   const auto v1 = cr::key_pair::generate();
   connected c;
@@ -367,12 +367,26 @@ TEST_CASE("with a v1 key the join carries a migration proof the server can check
   migrating.on_frame(c.server.hello());
   migrating.accept_server_key();
   migrating.on_frame(c.server.message_2(migrating.take_output()));
-  const auto sent = c.server.finish(migrating.take_output());
-  REQUIRE(sent.size() == 1);
-  CHECK(sent[0]["migrate_from"] == cr::to_hex(v1.public_key_bytes));
+  const auto first = c.server.finish(migrating.take_output());
+  REQUIRE(first.size() == 1);
+  // A server that never knew the v1 key does not learn it.
+  CHECK_FALSE(first[0].contains("migrate_from"));
+  CHECK_FALSE(first[0].contains("migration_proof"));
+
+  migrating.on_frame(c.server.seal(natter::error_event{"name_taken", "registered to another key", first[0]["ref"].get<std::uint64_t>()}));
+  CHECK(events_of<nc::failure_event>(migrating).empty());  // not failed: asking again
+  const auto second = c.server.receive(migrating.take_output());
+  REQUIRE(second.size() == 1);
+  CHECK(second[0]["type"] == "join");
+  CHECK(second[0]["migrate_from"] == cr::to_hex(v1.public_key_bytes));
   std::array<std::uint8_t, cr::migration_proof_size> proof{};
-  REQUIRE(cr::from_hex(sent[0]["migration_proof"].get<std::string>(), proof));
+  REQUIRE(cr::from_hex(second[0]["migration_proof"].get<std::string>(), proof));
   const auto hash = c.server.handshake.handshake_hash();
   REQUIRE(hash.has_value());
   CHECK(cr::check_migration_proof(proof, v1.public_key_bytes, c.server.identity, *hash));
+
+  // Refused again (someone else's name after all): now it is final.
+  migrating.on_frame(c.server.seal(natter::error_event{"name_taken", "registered to another key", second[0]["ref"].get<std::uint64_t>()}));
+  CHECK(events_of<nc::failure_event>(migrating).size() == 1);
+  CHECK(migrating.closed());
 }

@@ -31,8 +31,9 @@ struct session_settings {
   bool trace = false;  // emit a trace_event for every frame
   // Told the session keys when the handshake derives them (the opt-in key log); borrowed, may be null.
   crypto::handshake_v2_observer* key_observer = nullptr;
-  // A protocol 1 identity this user had: the join then carries a proof of it, so a name the
-  // server registered under that key moves to the v2 identity (PROTOCOL.md "Migration").
+  // A protocol 1 identity this user had: if the server refuses our name as taken, the join is
+  // sent again with a proof of this key, so a name the server registered under it moves to the
+  // v2 identity (PROTOCOL.md §7).
   // Borrowed, may be null.
   const crypto::key_pair* v1_identity = nullptr;
 };
@@ -97,7 +98,7 @@ class client_session {
   void on_message(server_message message);
   void send_handshake_frame(std::vector<std::uint8_t> body, std::string label, std::string detail);
   void on_established();
-  [[nodiscard]] join_request make_join();
+  [[nodiscard]] join_request make_join(bool with_proof);
   void seal(const client_message& message);
   void trace_received(std::span<const std::uint8_t> body, std::string label, std::string detail);
   void fail(failure_kind kind, std::string message);
@@ -117,6 +118,7 @@ class client_session {
   std::vector<user_info> partial_users_;  // a `users` answer split over several messages
   std::size_t max_text_;
   std::size_t server_max_frame_ = limits::min_max_frame;  // until message 2 says: the least any server accepts
+  bool migration_tried_ = false;  // a join with the v1 proof has been sent
   bool bye_received_ = false;
   bool quit_sent_ = false;
   bool close_reported_ = false;
