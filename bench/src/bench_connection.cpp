@@ -90,6 +90,7 @@ void bench_connection::on_readable() {
   while (state_ != state::closed) {
     const ssize_t n = ::read(fd_, buffer, read_chunk);
     if (n > 0) {
+      bytes_read_ += static_cast<std::uint64_t>(n);
       consume(buffer, static_cast<std::size_t>(n));
       continue;
     }
@@ -213,6 +214,7 @@ void bench_connection::on_plaintext(std::string_view text) {
     at += type_key.size();
     const std::string_view type = text.substr(at, 8);
     if (type.starts_with("ack\"")) events_.on_ack(*this);
+    else if (type.starts_with("e2e\"")) events_.on_e2e(*this);
     else if (type.starts_with("pong\"")) events_.on_pong(*this);
     else if (type.starts_with("error\"") || type.starts_with("bye\"")) {
       const std::size_t from = at > 200 ? at - 200 : 0;
@@ -227,6 +229,12 @@ void bench_connection::say(std::string_view text) {
 
 void bench_connection::whisper(std::string_view to, std::string_view text) {
   natter::append_sealed_frame(*cipher_, build(client_message{whisper_request{std::string(to), std::string(text), std::nullopt}}), out_);
+}
+
+void bench_connection::send_e2e(std::string_view kind, std::string_view to, std::string_view body_base64) {
+  natter::append_sealed_frame(
+      *cipher_, build(client_message{e2e_request{std::string(kind), std::string(to), std::string(body_base64), std::nullopt}}),
+      out_);
 }
 
 void bench_connection::ping() { natter::append_sealed_frame(*cipher_, build(client_message{ping_request{1}}), out_); }

@@ -42,6 +42,8 @@ class connection_events {
   virtual void on_joined(bench_connection& c) = 0;
   // A chat message carrying the bench marker; `sent_ns` is the sender's mono_ns() timestamp.
   virtual void on_chat(bench_connection& c, std::int64_t sent_ns) = 0;
+  // An end-to-end envelope (type e2e) arrived: its body is sealed, so only counted.
+  virtual void on_e2e(bench_connection&) {}
   virtual void on_ack(bench_connection&) {}
   virtual void on_pong(bench_connection&) {}
   // An error or bye from the server, or the connection ended. The connection is closed after.
@@ -64,6 +66,8 @@ class bench_connection final : public io_handler {
   // Joined only: queue a request (sealed now, written by flush()).
   void say(std::string_view text);
   void whisper(std::string_view to, std::string_view text);
+  // An end-to-end body (base64) of `kind` (room: to nobody; whisper: to `to`).
+  void send_e2e(std::string_view kind, std::string_view to, std::string_view body_base64);
   void ping();
   void flush();
   void close();
@@ -74,6 +78,8 @@ class bench_connection final : public io_handler {
   [[nodiscard]] std::size_t index() const { return index_; }
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::int64_t started_ns() const { return started_ns_; }
+  // Bytes read from the socket so far (frames, prefixes and all).
+  [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   void open_socket(const sockaddr_in& server);
@@ -101,6 +107,7 @@ class bench_connection final : public io_handler {
   std::vector<std::uint8_t> partial_;  // an incomplete frame left over from the last read
   std::vector<std::uint8_t> out_;
   std::size_t out_pos_ = 0;
+  std::uint64_t bytes_read_ = 0;
 };
 
 }  // namespace natter::bench

@@ -22,6 +22,10 @@ constexpr const char* usage_text =
     "  --pairs P             whisper pairs (default 100)\n"
     "  --messages M          messages per sender (default 2000)\n"
     "  --size B              text bytes per message (default 200)\n"
+    "  --e2e                 fan-out and whispers send end-to-end bodies, sealed for real by the\n"
+    "                        senders (a sender key per fan-out sender, a pairwise session per\n"
+    "                        whisper pair); receivers count envelopes (no latency: the send time\n"
+    "                        is inside the sealed body)\n"
     "  --rate N              messages sent per second in all (open loop); 0 = closed loop (default)\n"
     "  --window W            closed loop: messages a receiver may lag behind (default 128)\n"
     "  --handshakes N        measured handshakes (default 5000)\n"
@@ -73,6 +77,7 @@ parse_result parse_bench_options(int argc, char** argv, bench_options& out) {
     if (arg == "--no-raw") { out.raw = false; continue; }
     if (arg == "--raw-quick") { out.raw_quick = true; continue; }
     if (arg == "--check") { out.check = true; continue; }
+    if (arg == "--e2e") { out.e2e = true; continue; }
     if (i + 1 >= argc) return bad("missing value for " + arg);
     const std::string v = argv[++i];
     bool ok = true;

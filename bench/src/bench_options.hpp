@@ -25,6 +25,7 @@ struct bench_options {
   std::size_t pairs = 100;
   std::size_t messages = 2000;             // per sender
   std::size_t size = 200;                  // text bytes per message
+  bool e2e = false;                        // fan-out and whispers send end-to-end bodies
   double rate = 0;                         // messages sent per second in all; 0 = closed loop
   std::size_t window = 128;                // closed loop: messages a receiver may lag behind
   // Handshakes.

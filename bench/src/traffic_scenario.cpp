@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include <sodium.h>
+
 #include "crowd.hpp"
 #include "latency.hpp"
+#include "natter/crypto/e2e_pairwise_session.hpp"
+#include "natter/crypto/e2e_sender_key.hpp"
 #include "scenarios.hpp"
 
 namespace natter::bench {
@@ -16,6 +20,46 @@ std::string make_text(std::size_t size) {
   std::string text = std::string(text_marker) + std::to_string(mono_ns()) + " ";
   text.resize(std::max(size, text.size()), 'x');
   return text;
+}
+
+std::string base64(std::span<const std::uint8_t> bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
+// What a sender seals with when the run is end-to-end (--e2e): a sender key for the room
+// (fan-out), or the sending half of a pairwise session with its receiver (whispers). Made before
+// the clock starts: the receivers' halves are not needed, as the bench only counts envelopes.
+struct e2e_sealer {
+  std::optional<crypto::e2e::sender_key_sender> room;
+  std::optional<crypto::e2e::pairwise_session> pairwise;
+
+  [[nodiscard]] std::string seal(std::string_view text) {
+    const auto plain = std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    auto body = room ? room->seal(plain) : pairwise->seal(plain);
+    if (!body) throw std::runtime_error("e2e seal failed");
+    return base64(*body);
+  }
+};
+
+// A pairwise session run in memory between two fresh identities (the bodies it seals are real
+// XChaCha20-Poly1305 under a real KK session; the server relays them without looking).
+crypto::e2e::pairwise_session make_pairwise(std::size_t pair) {
+  static const crypto::public_key server_key{};  // the prologue's server field: any fixed value
+  const auto a = crypto::identity_v2::generate();
+  const auto b = crypto::identity_v2::generate();
+  const std::string name_a = "a" + std::to_string(pair), name_b = "b" + std::to_string(pair);
+  auto setup_a = crypto::e2e::pairwise_setup::create(a, name_a, {name_b, b.public_key()}, server_key);
+  auto setup_b = crypto::e2e::pairwise_setup::create(b, name_b, {name_a, a.public_key()}, server_key);
+  if (!setup_a || !setup_b) throw std::runtime_error("pairwise setup refused");
+  const auto init = setup_a->start();
+  const auto reply = setup_b->receive(*init);
+  if (!reply.reply || setup_a->receive(*reply.reply).status != crypto::e2e::pairwise_setup::setup_status::established) {
+    throw std::runtime_error("pairwise handshake failed");
+  }
+  return std::move(*setup_a->take_session());
 }
 
 // Closed-loop flow control for fan-out: the lowest progress over all connections (messages
@@ -63,6 +107,12 @@ class traffic_run final : public crowd {
     if (kind_ == kind::fanout) floor_.advance(c.index());
   }
   void on_ack(bench_connection&) override { ++acks_; }
+  // End-to-end runs: the send time is sealed in the body, so an envelope counts without a latency.
+  void on_e2e(bench_connection& c) override {
+    ++delivered_;
+    ++received_[c.index()];
+    if (kind_ == kind::fanout) floor_.advance(c.index());
+  }
 
  private:
   [[nodiscard]] std::size_t total_to_send() const { return senders_ * options_.messages; }
@@ -90,14 +140,18 @@ class traffic_run final : public crowd {
   std::size_t acks_ = 0;
   latency_recorder latency_;
   std::vector<std::size_t> dirty_;
+  std::vector<e2e_sealer> sealers_;  // per sender, with --e2e
 };
 
 void traffic_run::send_one(std::size_t s) {
   auto& c = *conns_[s];
   const std::string text = make_text(options_.size);
   if (kind_ == kind::fanout) {
-    c.say(text);
+    if (options_.e2e) c.send_e2e(e2e_kind::room, "", sealers_[s].seal(text));
+    else c.say(text);
     floor_.advance(s);  // a sender's own message counts as seen by it
+  } else if (options_.e2e) {
+    c.send_e2e(e2e_kind::whisper, names_[senders_ + s], sealers_[s].seal(text));
   } else {
     c.whisper(names_[senders_ + s], text);
   }
@@ -143,6 +197,16 @@ report traffic_run::run() {
     return r;
   }
   latency_.reserve(expected());
+  if (options_.e2e) {
+    for (std::size_t i = 0; i < senders_; ++i) {
+      e2e_sealer sealer;
+      if (kind_ == kind::fanout) sealer.room = crypto::e2e::sender_key_sender::create("lobby");
+      else sealer.pairwise.emplace(make_pairwise(i));
+      sealers_.push_back(std::move(sealer));
+    }
+  }
+  std::uint64_t bytes_before = 0;
+  for (const auto& c : conns_) bytes_before += c->bytes_read();
   interval_meter meter(server_.pid);
   meter.start();
   const std::int64_t start = mono_ns();
@@ -158,7 +222,10 @@ report traffic_run::run() {
     loop_.poll(std::chrono::milliseconds(wait_ms));
   }
   meter.stop();
+  std::uint64_t bytes_after = 0;
+  for (const auto& c : conns_) bytes_after += c->bytes_read();
 
+  r.add("e2e", options_.e2e ? 1 : 0);
   if (kind_ == kind::fanout) {
     r.add("receivers", static_cast<double>(names_.size() - senders_));
     r.add("senders", static_cast<double>(senders_));
@@ -174,6 +241,10 @@ report traffic_run::run() {
   r.add("undelivered", static_cast<double>(expected() - std::min(expected(), delivered_)));
   r.add("acks", static_cast<double>(acks_));
   meter.add_to(r, "delivered", static_cast<double>(delivered_));
+  // What the server sealed and wrote for the receivers, wire bytes (frames, prefixes, padding).
+  const double delivered_bytes = static_cast<double>(bytes_after - bytes_before);
+  r.add("delivered_wire_bytes", delivered_bytes);
+  if (meter.server_cpu_s() > 0) r.add("delivered_bytes_per_server_cpu_s", delivered_bytes / meter.server_cpu_s());
   r.add("latency_p50_ms", latency_.quantile_ms(0.50), 3);
   r.add("latency_p99_ms", latency_.quantile_ms(0.99), 3);
   r.add("latency_p999_ms", latency_.quantile_ms(0.999), 3);
