@@ -81,7 +81,7 @@ void put(int y, int x, std::wstring_view text, int columns) {
 
 }  // namespace
 
-tui_screen::tui_screen() {
+tui_screen::tui_screen(bool colours) {
   if (initscr() == nullptr) throw std::runtime_error("cannot initialise the terminal");
   raw();  // Ctrl-C, Ctrl-W, Ctrl-U reach us as keys instead of signals and tty editing
   noecho();
@@ -95,7 +95,7 @@ tui_screen::tui_screen() {
   nodelay(stdscr, TRUE);  // read() never blocks: the loop waits in poll()
   set_escdelay(25);
   scrollok(stdscr, FALSE);
-  if (has_colors()) {
+  if (colours && has_colors()) {
     start_color();
     use_default_colors();
     init_pair(pair_whisper, COLOR_MAGENTA, -1);

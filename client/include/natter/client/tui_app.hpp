@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "natter/client/client_driver.hpp"
+#include "natter/client/conversation.hpp"
 
 namespace natter::client {
 
@@ -19,6 +20,8 @@ struct tui_settings {
   std::filesystem::path verified_path;  // the verified store (beside known_hosts)
   // Start-up messages (new identity, key log warning) that stderr would hide behind the screen.
   std::vector<std::string> startup_notices;
+  conversation_preferences preferences;  // the config file's bells, clock and chat log
+  bool colours = true;                   // [colours] enabled
 };
 
 // True if stdin and stdout are terminals of at least tui_min_columns x tui_min_rows.

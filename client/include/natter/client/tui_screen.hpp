@@ -26,7 +26,9 @@ struct screen_input {
 class tui_screen {
  public:
   // Takes over the terminal (initscr). The locale must already be set (see run_tui).
-  tui_screen();
+  // `colours` false ([colours] enabled = false): the looks without colour, as on a terminal
+  // that has none.
+  explicit tui_screen(bool colours = true);
   ~tui_screen();  // gives the terminal back (endwin)
   tui_screen(const tui_screen&) = delete;
   tui_screen& operator=(const tui_screen&) = delete;
