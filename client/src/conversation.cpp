@@ -115,7 +115,13 @@ void conversation::on_server_message(const server_message& message) {
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
-                 [&](const ack_event&) { (void)outgoing_.on_answer(message, out_); },
+                 [&](const ack_event&) {
+                   (void)outgoing_.on_answer(message, out_);
+                   // Our own lines are logged once the server took them, as others saw them.
+                   for (const auto& said : outgoing_.take_acknowledged()) {
+                     log(said.whisper ? said.summary : "<" + config_.own_name + "> " + said.summary);
+                   }
+                 },
                  [&](const error_event& e) {
                    verification_.on_error(e);
                    fail_script();
@@ -277,12 +283,7 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             const auto id = outgoing_.show(
                 shown_kind::own_chat, format_clock(typed_at_ms, config_.utc, config_.clock_format) + " <" + config_.own_name + "> " + c.text,
                 config_.own_name, out_);
-            const std::string logged = "<" + config_.own_name + "> " + printable(c.text);
-            if (outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) {
-              log(logged);
-            } else {
-              fail_script();
-            }
+            if (!outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) fail_script();
           },
           [&](whisper_command& c) {
             // The server's spelling of the name, as the recipient's own lines show it.
@@ -291,12 +292,7 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
                 shown_kind::whisper_out,
                 format_clock(typed_at_ms, config_.utc, config_.clock_format) + " " + whisper_out_text(printable(to), c.text),
                 config_.own_name, out_);
-            const std::string logged = whisper_out_text(printable(to), printable(c.text));
-            if (outgoing_.send(whisper_request{std::move(c.to), std::move(c.text), {}}, id, out_)) {
-              log(logged);
-            } else {
-              fail_script();
-            }
+            if (!outgoing_.send(whisper_request{std::move(c.to), std::move(c.text), {}}, id, out_)) fail_script();
           },
           [&](users_command&) { out_.act(send_action{users_request{}}); },
           [&](whois_command& c) { out_.act(send_action{whois_request{std::move(c.name), {}}}); },

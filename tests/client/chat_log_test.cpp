@@ -1,5 +1,6 @@
 // Chat logs on disk (chat_log.hpp): file names, modes, a new file each day, refusals of what
-// another user could have planted, and what the conversation hands over (never fingerprints).
+// another user could have planted, and what the conversation hands over (never fingerprints;
+// our own lines once acknowledged).
 #include "natter/client/chat_log.hpp"
 
 #include <doctest/doctest.h>
@@ -132,7 +133,14 @@ TEST_CASE("the conversation logs messages, whispers and presence, never fingerpr
   c.on_event(natter::server_message{natter::chat_event{2, late_ms, "bob", "alice", "psst", true}});
   c.on_line("hi bob", late_ms);
   c.on_line("/w bob back", late_ms);
+  c.on_line("refused line", late_ms);
   c.on_line("/users", late_ms);
+  (void)c.take_actions();  // handed to the session, in order
+  // Our own lines are logged when the server acknowledges them; a refused one never is.
+  CHECK(logged.size() == 3);
+  c.on_event(natter::server_message{natter::ack_event{1, 10, late_ms}});
+  c.on_event(natter::server_message{natter::ack_event{2, 11, late_ms}});
+  c.on_event(natter::server_message{natter::error_event{"rate_limited", "slow down", 3}});
   natter::presence_event left;
   left.name = "bob";
   left.reason = "quit";
