@@ -59,7 +59,7 @@ struct conversation_config {
   bool bell_on_whisper = true;
   std::string clock_format = "%H:%M";  // strftime for the clock on lines (timestamp_format)
   // The chat log, if logging is on (chat_log::write): handed what the person saw of messages,
-  // whispers (our own when they are sent) and presence, as one line of text without the clock
+  // whispers (our own once acknowledged) and presence, as one line of text without the clock
   // and without fingerprints. An error it returns is shown once, and logging stops.
   std::function<std::optional<std::string>(std::string_view)> log;
 };
