@@ -71,6 +71,13 @@ class reader {
     return p;
   }
 
+  short colour(const toml::node& node, const std::string& key) const {
+    const std::string v = text(node, key);
+    if (const auto n = colour_number(v)) return *n;
+    fail(node, key, "\"" + printable(v.substr(0, 40)) +
+                        "\" is not a colour (black, red, green, yellow, blue, magenta, cyan, white, bright-… or default)");
+  }
+
   std::string clock_format(const toml::node& node, const std::string& key) const {
     const std::string v = text(node, key);
     if (v.empty() || v.size() > max_clock_format_chars) {
@@ -114,8 +121,10 @@ client_config read_tables(const toml::table& root, const reader& r) {
     }
     if (key == "colours") {
       const auto& table = table_of(node, key);
-      r.only(table, "colours.", {"enabled"});
-      if (const auto* n = table.get("enabled")) out.colours = r.boolean(*n, "colours.enabled");
+      r.only(table, "colours.", {"enabled", "own", "whisper"});
+      if (const auto* n = table.get("enabled")) out.colours.enabled = r.boolean(*n, "colours.enabled");
+      if (const auto* n = table.get("own")) out.colours.own = r.colour(*n, "colours.own");
+      if (const auto* n = table.get("whisper")) out.colours.whisper = r.colour(*n, "colours.whisper");
     }
     if (key == "notifications") {
       const auto& table = table_of(node, key);
@@ -134,6 +143,20 @@ client_config read_tables(const toml::table& root, const reader& r) {
 }
 
 }  // namespace
+
+std::optional<short> colour_number(std::string_view name) {
+  static constexpr std::string_view names[] = {"black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"};
+  if (name == "default") return -1;
+  short offset = 0;
+  if (name.starts_with("bright-")) {
+    name.remove_prefix(7);
+    offset = 8;
+  }
+  for (short i = 0; i < 8; ++i) {
+    if (names[i] == name) return static_cast<short>(i + offset);
+  }
+  return std::nullopt;
+}
 
 config_outcome parse_config(std::string_view text, const std::string& file, const environment& env) {
   try {

@@ -46,7 +46,9 @@ TEST_CASE("an empty file is the defaults") {
   REQUIRE(r.config);
   CHECK_FALSE(r.config->name);
   CHECK_FALSE(r.config->server);
-  CHECK(r.config->colours);
+  CHECK(r.config->colours.enabled);
+  CHECK(r.config->colours.own == 2);
+  CHECK(r.config->colours.whisper == 5);
   CHECK(r.config->clock_format == "%H:%M");
   CHECK(r.config->bell_on_mention);
   CHECK(r.config->bell_on_whisper);
@@ -67,6 +69,8 @@ name = "local"
 
 [colours]
 enabled = false
+own = "bright-cyan"
+whisper = "default"
 
 [notifications]
 bell_on_mention = false
@@ -87,7 +91,9 @@ dir = "~/chatlogs"
   REQUIRE(c.servers.contains("chat.example.org:9900"));
   CHECK(*c.servers.at("chat.example.org:9900").name == "alice_work");
   CHECK(*c.servers.at("[::1]:9900").name == "local");
-  CHECK_FALSE(c.colours);
+  CHECK_FALSE(c.colours.enabled);
+  CHECK(c.colours.own == 14);
+  CHECK(c.colours.whisper == -1);
   CHECK_FALSE(c.bell_on_mention);
   CHECK(c.bell_on_whisper);
   CHECK(c.logging);
@@ -111,6 +117,7 @@ TEST_CASE("errors name the file, the line and the key") {
            {"timestamp_format = \"\"", "/c/config.toml:1: timestamp_format: must be 1 to"},
            {"timestamp_format = \"%H\\u0007\"", "timestamp_format: must not hold control characters"},
            {"colours = true", "/c/config.toml:1: colours: must be a table"},
+           {"[colours]\nown = \"pink\"", "/c/config.toml:2: colours.own: \"pink\" is not a colour"},
        }) {
     CAPTURE(text);
     const auto r = parse(text);

@@ -26,6 +26,17 @@ inline constexpr std::size_t max_clock_format_chars = 64;
 inline constexpr std::size_t max_clock_chars = 64;
 inline constexpr std::string_view default_clock_format = "%H:%M";
 
+// [colours]: colours are ANSI numbers (0 black, 1 red, 2 green, 3 yellow, 4 blue, 5 magenta,
+// 6 cyan, 7 white; +8 bright; -1 the terminal's default), which are also ncurses' COLOR_*.
+struct colour_scheme {
+  bool enabled = true;  // false: the full screen draws without colour
+  short own = 2;        // our own lines
+  short whisper = 5;    // whispers, both ways
+};
+
+// "green", "bright-cyan", "default"; nullopt for anything else.
+[[nodiscard]] std::optional<short> colour_number(std::string_view name);
+
 // [servers."HOST:PORT"]: settings for one server.
 struct server_settings {
   std::optional<std::string> name;  // the name to use there (beats the top-level name)
@@ -35,7 +46,7 @@ struct client_config {
   std::optional<std::string> name;        // name = "alice"
   std::optional<address> server;          // server = "chat.example.org:9900"
   std::map<std::string, server_settings> servers;  // by host_key(host, port), so spellings agree
-  bool colours = true;                    // [colours] enabled
+  colour_scheme colours;                  // [colours] enabled, own, whisper
   std::string clock_format{default_clock_format};  // timestamp_format (strftime)
   bool bell_on_mention = true;            // [notifications] bell_on_mention
   bool bell_on_whisper = true;            // [notifications] bell_on_whisper

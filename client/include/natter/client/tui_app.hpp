@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "natter/client/client_driver.hpp"
+#include "natter/client/config_file.hpp"
 #include "natter/client/conversation.hpp"
 
 namespace natter::client {
@@ -21,7 +22,7 @@ struct tui_settings {
   // Start-up messages (new identity, key log warning) that stderr would hide behind the screen.
   std::vector<std::string> startup_notices;
   conversation_preferences preferences;  // the config file's bells, clock and chat log
-  bool colours = true;                   // [colours] enabled
+  colour_scheme colours;                 // [colours]
 };
 
 // True if stdin and stdout are terminals of at least tui_min_columns x tui_min_rows.
