@@ -105,9 +105,10 @@ struct raw_words {
   std::string address;
 };
 
-// A validator that returns our own message (CLI11 prefixes the option's name).
-CLI::Validator check(std::function<std::string(const std::string&)> fn, std::string what) {
-  return CLI::Validator([fn = std::move(fn)](std::string& value) { return fn(value); }, std::move(what));
+// A validator that returns our own message (CLI11 prefixes the option's name), with no
+// description of its own for --help.
+CLI::Validator check(std::function<std::string(const std::string&)> fn) {
+  return CLI::Validator([fn = std::move(fn)](std::string& value) { return fn(value); }, "");
 }
 
 // CLI11's wording, made plainer (the same in both programs' options.cpp): CLI11 says
@@ -143,7 +144,7 @@ void declare(CLI::App& app, raw_words& w) {
     return app.add_flag(name, into, help)->disable_flag_override();
   };
   const auto file = [&app](const char* name, std::string& into, const char* type, const char* help) {
-    app.add_option(name, into, help)->type_name(type)->check(check(not_empty, ""));
+    app.add_option(name, into, help)->type_name(type)->check(check(not_empty));
   };
 
   app.add_option("--name", w.name, "your name (1-32 of A-Z a-z 0-9 _ . -); asked for if missing\n"
@@ -152,12 +153,13 @@ void declare(CLI::App& app, raw_words& w) {
       ->check(check([](const std::string& v) {
         return is_valid_name(v) ? std::string() : "invalid name \"" + printable(std::string_view(v).substr(0, 40)) +
                                                       "\": use 1-32 characters of A-Z a-z 0-9 _ . -";
-      }, ""));
+      }));
   file("--identity", w.identity, "FILE", "your key (default $XDG_CONFIG_HOME/natter/identity, or\n"
                                          "~/.config/natter/identity; created on first use)");
   file("--known-hosts", w.known_hosts, "FILE", "pinned server keys (default: known_hosts beside the identity)");
-  file("--config", w.config, "FILE", "settings (default config.toml beside the identity; README.md\n"
-                                     "\"Config file\"); options given here win over it");
+  file("--config", w.config, "FILE", "settings (default $XDG_CONFIG_HOME/natter/config.toml, or\n"
+                                     "~/.config/natter/config.toml; see README.md); options given\n"
+                                     "here win over it");
   flag("--fingerprint", w.print_fingerprint, "print your own key fingerprint and exit");
   flag("--accept-new", w.accept_new, "pin an unknown server key without asking");
   app.add_option("--expect-fingerprint", w.expect_fingerprint, "accept only a server key with fingerprint FP (and pin it)")
@@ -167,7 +169,7 @@ void declare(CLI::App& app, raw_words& w) {
                    ? std::string()
                    : "\"" + printable(std::string_view(v).substr(0, 80)) +
                          "\" is not a fingerprint (2: and 40 hex digits, as natter-server --fingerprint prints it)";
-      }, ""));
+      }));
   file("--keylog", w.keylog, "FILE", "append session keys to FILE for Wireshark (also\n"
                                      "$NATTER_KEYLOGFILE); anyone holding FILE can decrypt the\n"
                                      "logged sessions");
@@ -185,7 +187,7 @@ void declare(CLI::App& app, raw_words& w) {
       ->check(check([](const std::string& v) {
         const auto n = parse_number<long>(v);
         return n && *n >= 0 ? std::string() : "needs a number of milliseconds (0 or more)";
-      }, ""));
+      }));
   flag("--stay", w.stay, "non-interactive: stay until the server closes or SIGINT/SIGTERM");
   app.add_option("address", w.address, "the server (default 127.0.0.1:9900; IPv6 as [::1]:9900)")
       ->type_name("HOST[:PORT]");
