@@ -116,7 +116,11 @@ client_config read_tables(const toml::table& root, const reader& r) {
         r.only(table, where + ".", {"name"});
         server_settings settings;
         if (const auto* n = table.get("name")) settings.name = r.name(*n, where + ".name");
-        out.servers[host_key(a->host, a->port)] = settings;
+        // "Chat.example.org" and "chat.example.org:9900" are one server: two tables would
+        // leave which one counts to the order of a map.
+        if (!out.servers.emplace(host_key(a->host, a->port), settings).second) {
+          r.fail(entry, where, "is the same server as another [servers] table");
+        }
       }
     }
     if (key == "colours") {

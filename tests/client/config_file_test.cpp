@@ -117,6 +117,7 @@ TEST_CASE("errors name the file, the line and the key") {
            {"timestamp_format = \"\"", "/c/config.toml:1: timestamp_format: must be 1 to"},
            {"timestamp_format = \"%H\\u0007\"", "timestamp_format: must not hold control characters"},
            {"colours = true", "/c/config.toml:1: colours: must be a table"},
+           {"[servers.\"a\"]\nname = \"x\"\n[servers.\"A:9900\"]\nname = \"y\"", "is the same server as another"},
            {"[colours]\nown = \"pink\"", "/c/config.toml:2: colours.own: \"pink\" is not a colour"},
        }) {
     CAPTURE(text);
