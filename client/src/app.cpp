@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "natter/client/chat_log.hpp"
+#include "natter/client/config_file.hpp"
 #include "natter/client/line_app.hpp"
 #include "natter/client/options.hpp"
 #include "natter/client/tui_app.hpp"
@@ -56,7 +58,16 @@ int run(int argc, char** argv) {
     case parse_result::action::run:
       break;
   }
-  const client_options& o = parsed.options;
+  client_options o = parsed.options;
+  // The config file fills in what the command line left out; a broken one is a usage error
+  // (its message names the file, the line and the key).
+  const config_outcome loaded = load_config(o.config, o.config_given, env);
+  if (!loaded.config) {
+    std::cerr << "natter: " << loaded.error << "\n";
+    return exit_usage;
+  }
+  const client_config& file = *loaded.config;
+  const effective_settings settings = apply_config(o, file, env);
   const bool interactive = ::isatty(STDIN_FILENO) == 1;
   // Scripts (stdin not a terminal) always get line mode; a terminal gets the full screen unless
   // --plain, or unless it is too small for it and --tui did not insist.
@@ -115,6 +126,17 @@ int run(int argc, char** argv) {
                       "; anyone holding that file can decrypt this session");
   }
 
+  conversation_preferences preferences;
+  preferences.bell_on_mention = file.bell_on_mention;
+  preferences.bell_on_whisper = file.bell_on_whisper;
+  preferences.clock_format = file.clock_format;
+  // Lives until the UI returns; the conversation writes to it on the UI thread only.
+  std::unique_ptr<chat_log> log;
+  if (settings.log_dir) {
+    log = std::make_unique<chat_log>(*settings.log_dir, o.host, o.port);
+    preferences.log = [&log](std::string_view line) { return log->write(line); };
+  }
+
   // A peer that closes while we write must not kill us with SIGPIPE; Asio reports EPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -135,6 +157,8 @@ int run(int argc, char** argv) {
     tui.own_fingerprint = own_fingerprint;
     tui.verified_path = verified_path;
     tui.startup_notices = std::move(notices);
+    tui.preferences = std::move(preferences);
+    tui.colours = file.colours;
     return run_tui(identity.identity, std::move(config), tui);
   }
 
@@ -145,6 +169,7 @@ int run(int argc, char** argv) {
   ui.stay = o.stay;
   ui.own_fingerprint = own_fingerprint;
   ui.verified_path = verified_path;
+  ui.preferences = std::move(preferences);
   return run_line_ui(identity.identity, std::move(config), ui);
 }
 

@@ -85,10 +85,13 @@ void conversation::on_server_message(const server_message& message) {
                                                       : shown_kind::whisper_in;
                    if (shown_line* shown = show_formatted(message, kind)) {
                      shown->from = printable(c.from);
-                     shown->highlight = (kind == shown_kind::whisper_in && !from_us) ||
-                                        (kind == shown_kind::chat && mentions_name(c.text, config_.own_name));
-                     shown->ring = shown->highlight && config_.bell_on_mention;
+                     const bool whispered = kind == shown_kind::whisper_in && !from_us;
+                     shown->highlight = whispered || (kind == shown_kind::chat && mentions_name(c.text, config_.own_name));
+                     shown->ring = shown->highlight && (whispered ? config_.bell_on_whisper : config_.bell_on_mention);
                    }
+                   log(kind == shown_kind::chat          ? "<" + printable(c.from) + "> " + printable(c.text)
+                       : kind == shown_kind::whisper_out ? whisper_out_text(printable(c.to), printable(c.text))
+                                                         : "*" + printable(c.from) + "* (whisper) " + printable(c.text));
                  },
                  [&](const presence_event& p) {
                    if (p.joined) {
@@ -97,6 +100,8 @@ void conversation::on_server_message(const server_message& message) {
                      roster_.left(p.name);
                    }
                    show_formatted(message);
+                   // The log keeps who came and went, not their fingerprints.
+                   log("* " + printable(p.name) + (p.joined ? " joined" : " left (" + printable(p.reason) + ")"));
                  },
                  [&](const users_event& u) {
                    (void)outgoing_.on_answer(message, out_);
@@ -110,7 +115,13 @@ void conversation::on_server_message(const server_message& message) {
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
-                 [&](const ack_event&) { (void)outgoing_.on_answer(message, out_); },
+                 [&](const ack_event&) {
+                   (void)outgoing_.on_answer(message, out_);
+                   // Our own lines are logged once the server took them, as others saw them.
+                   for (const auto& said : outgoing_.take_acknowledged()) {
+                     log(said.whisper ? said.summary : "<" + config_.own_name + "> " + said.summary);
+                   }
+                 },
                  [&](const error_event& e) {
                    verification_.on_error(e);
                    fail_script();
@@ -158,7 +169,7 @@ void conversation::on_closed(const closed_event& closed) {
 }
 
 shown_line* conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
-  const auto line = format_event(event, format_options{config_.own_name, config_.utc});
+  const auto line = format_event(event, format_options{config_.own_name, config_.utc, config_.clock_format});
   if (!line) return nullptr;
   if (!kind) {
     switch (line->where) {
@@ -270,7 +281,7 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
             // pending until the server's ack.
             const auto id = outgoing_.show(
-                shown_kind::own_chat, format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text,
+                shown_kind::own_chat, format_clock(typed_at_ms, config_.utc, config_.clock_format) + " <" + config_.own_name + "> " + c.text,
                 config_.own_name, out_);
             if (!outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) fail_script();
           },
@@ -279,7 +290,7 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             const std::string to = roster_.spelling_of(c.to);
             const auto id = outgoing_.show(
                 shown_kind::whisper_out,
-                format_clock(typed_at_ms, config_.utc) + " " + whisper_out_text(printable(to), c.text),
+                format_clock(typed_at_ms, config_.utc, config_.clock_format) + " " + whisper_out_text(printable(to), c.text),
                 config_.own_name, out_);
             if (!outgoing_.send(whisper_request{std::move(c.to), std::move(c.text), {}}, id, out_)) fail_script();
           },
@@ -373,6 +384,15 @@ bool conversation::user_verified(const user_info& user) const {
 std::string conversation::server_key_state() const {
   if (verification_.server_verified(server_fingerprint_)) return "verified ✓";
   return pin_ == pin_state::new_pin ? "new" : "pinned";
+}
+
+void conversation::log(const std::string& text) {
+  if (!config_.log) return;
+  if (auto error = config_.log(text)) {
+    // Said once: a log that cannot be written must not fill the screen with the same error.
+    config_.log = nullptr;
+    out_.show(shown_kind::error, "! chat log: " + printable(*error) + "; nothing more is logged");
+  }
 }
 
 void conversation::fail_script() {

@@ -37,7 +37,7 @@ std::optional<display_line> format_server(const server_message& message, const f
           },
           [](const ack_event&) -> std::optional<display_line> { return std::nullopt; },
           [&](const chat_event& m) -> std::optional<display_line> {
-            const std::string clock = format_clock(m.ts_ms, options.utc);
+            const std::string clock = format_clock(m.ts_ms, options.utc, options.clock_format);
             const std::string from = printable(m.from);
             const std::string text = printable(m.text);
             if (!m.whisper) return chat(clock + " <" + from + "> " + text);
@@ -97,7 +97,9 @@ std::string whisper_out_text(std::string_view to, std::string_view text) {
   return "-> *" + std::string(to) + "* " + std::string(text);
 }
 
-std::string format_clock(std::int64_t ts_ms, bool utc) {
+std::string format_clock(std::int64_t ts_ms, bool utc) { return format_clock(ts_ms, utc, "%H:%M"); }
+
+std::string format_clock(std::int64_t ts_ms, bool utc, const std::string& format) {
   const std::time_t seconds = static_cast<std::time_t>(ts_ms / 1000);
   std::tm parts{};
   if (utc) {
@@ -105,9 +107,9 @@ std::string format_clock(std::int64_t ts_ms, bool utc) {
   } else {
     localtime_r(&seconds, &parts);
   }
-  char buffer[8];
-  std::strftime(buffer, sizeof buffer, "%H:%M", &parts);
-  return buffer;
+  char buffer[65];
+  const std::size_t n = std::strftime(buffer, sizeof buffer, format.c_str(), &parts);
+  return std::string(buffer, n);
 }
 
 std::optional<display_line> format_event(const client_event& event, const format_options& options) {

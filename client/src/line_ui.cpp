@@ -18,6 +18,7 @@ conversation_config line_config(const line_ui_settings& settings, std::string se
   config.wait_ms = settings.wait_ms;
   config.trace = settings.trace;
   config.echo_sent = false;          // the terminal already shows what was typed
+  apply_preferences(config, settings.preferences);
   return config;
 }
 

@@ -1,7 +1,11 @@
 #include "natter/client/options.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <charconv>
 #include <cstdlib>
+#include <functional>
+#include <vector>
 
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/limits.hpp"
@@ -34,8 +38,13 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 }  // namespace
 
 environment read_environment() {
-  return {getenv_string("XDG_CONFIG_HOME"), getenv_string("HOME"), getenv_string("USER"),
-          getenv_string("NATTER_KEYLOGFILE")};
+  environment env;
+  env.xdg_config_home = getenv_string("XDG_CONFIG_HOME");
+  env.xdg_data_home = getenv_string("XDG_DATA_HOME");
+  env.home = getenv_string("HOME");
+  env.user = getenv_string("USER");
+  env.keylog_file = getenv_string("NATTER_KEYLOGFILE");
+  return env;
 }
 
 std::filesystem::path default_config_dir(const environment& env) {
@@ -44,6 +53,13 @@ std::filesystem::path default_config_dir(const environment& env) {
     return std::filesystem::path(*env.xdg_config_home) / "natter";
   }
   return std::filesystem::path(env.home.value_or(".")) / ".config" / "natter";
+}
+
+std::filesystem::path default_log_dir(const environment& env) {
+  if (env.xdg_data_home && std::filesystem::path(*env.xdg_data_home).is_absolute()) {
+    return std::filesystem::path(*env.xdg_data_home) / "natter" / "logs";
+  }
+  return std::filesystem::path(env.home.value_or(".")) / ".local" / "share" / "natter" / "logs";
 }
 
 std::optional<address> parse_address(std::string_view text) {
@@ -78,6 +94,112 @@ std::optional<address> parse_address(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The words as CLI11 hands them over; meanings are checked and filled in by parse_options.
+struct raw_words {
+  std::string name, identity, known_hosts, keylog, expect_fingerprint, config, log_dir;
+  std::size_t max_frame = 0;
+  long wait_ms = -1;
+  bool print_fingerprint = false, accept_new = false, trace = false, stay = false, tui = false, plain = false;
+  std::string address;
+};
+
+// A validator that returns our own message (CLI11 prefixes the option's name), with no
+// description of its own for --help.
+CLI::Validator check(std::function<std::string(const std::string&)> fn) {
+  return CLI::Validator([fn = std::move(fn)](std::string& value) { return fn(value); }, "");
+}
+
+// CLI11's wording, made plainer (the same in both programs' options.cpp): CLI11 says
+// "--name: 1 required NAME missing", people read "--name: missing value".
+std::string usage_message(const CLI::ParseError& error) {
+  std::string text = error.what();
+  if (const auto at = text.find(": 1 required "); at != std::string::npos && text.ends_with(" missing")) {
+    return text.substr(0, at) + ": missing value";
+  }
+  // "trace was given a disallowed flag override": said of "--trace=yes".
+  if (const auto at = text.find(" was given a disallowed flag override"); at != std::string::npos) {
+    return "--" + text.substr(0, at) + " takes no value";
+  }
+  return text;
+}
+
+std::string not_empty(const std::string& v) { return v.empty() ? "needs a value" : ""; }
+
+// Declares every option on `app`, writing into `w`. One definition serves parsing and --help.
+// Help lines are broken by hand: CLI11 2.1 does not wrap, and indents after each '\n'.
+void declare(CLI::App& app, raw_words& w) {
+  // Repeating an option keeps the last value, as the hand-written parser did (and as scripts
+  // that append to a base command line expect).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  // Extra words are reported by parse_options in natter's own terms ("more than one server
+  // address", "unknown option").
+  app.allow_extras();
+  app.set_help_flag("-h,--help", "print this help and exit");
+  app.set_version_flag("--version", std::string("natter"), "print the version and exit");
+  app.get_formatter()->column_width(28);
+  // Flags take no value: "--trace=yes" is a usage error, not a surprise.
+  const auto flag = [&app](const char* name, bool& into, const char* help) {
+    return app.add_flag(name, into, help)->disable_flag_override();
+  };
+  const auto file = [&app](const char* name, std::string& into, const char* type, const char* help) {
+    app.add_option(name, into, help)->type_name(type)->check(check(not_empty));
+  };
+
+  app.add_option("--name", w.name, "your name (1-32 of A-Z a-z 0-9 _ . -); asked for if missing\n"
+                                   "in a terminal, else $USER")
+      ->type_name("NAME")
+      ->check(check([](const std::string& v) {
+        return is_valid_name(v) ? std::string() : "invalid name \"" + printable(std::string_view(v).substr(0, 40)) +
+                                                      "\": use 1-32 characters of A-Z a-z 0-9 _ . -";
+      }));
+  file("--identity", w.identity, "FILE", "your key (default $XDG_CONFIG_HOME/natter/identity, or\n"
+                                         "~/.config/natter/identity; created on first use)");
+  file("--known-hosts", w.known_hosts, "FILE", "pinned server keys (default: known_hosts beside the identity)");
+  file("--config", w.config, "FILE", "settings (default $XDG_CONFIG_HOME/natter/config.toml, or\n"
+                                     "~/.config/natter/config.toml; see README.md); options given\n"
+                                     "here win over it");
+  flag("--fingerprint", w.print_fingerprint, "print your own key fingerprint and exit");
+  flag("--accept-new", w.accept_new, "pin an unknown server key without asking");
+  app.add_option("--expect-fingerprint", w.expect_fingerprint, "accept only a server key with fingerprint FP (and pin it)")
+      ->type_name("FP")
+      ->check(check([](const std::string& v) {
+        return crypto::parse_any_fingerprint(v)
+                   ? std::string()
+                   : "\"" + printable(std::string_view(v).substr(0, 80)) +
+                         "\" is not a fingerprint (2: and 40 hex digits, as natter-server --fingerprint prints it)";
+      }));
+  file("--keylog", w.keylog, "FILE", "append session keys to FILE for Wireshark (also\n"
+                                     "$NATTER_KEYLOGFILE); anyone holding FILE can decrypt the\n"
+                                     "logged sessions");
+  file("--log-dir", w.log_dir, "DIR", "keep chat logs in DIR, one file per server and day (default:\n"
+                                      "off; the config file's [logging] can turn them on)");
+  flag("--trace", w.trace, "print every frame sent and received to stderr");
+  flag("--tui", w.tui, "full-screen interface (the default when stdin and stdout are\n"
+                       "terminals of at least 60x12)");
+  flag("--plain", w.plain, "line-mode interface even in a terminal");
+  app.add_option("--max-frame", w.max_frame, "largest frame accepted from the server (default 65536)")
+      ->type_name("N")
+      ->check(CLI::Range(limits::min_max_frame, limits::max_max_frame).description(""));
+  app.add_option("--wait-ms", w.wait_ms, "non-interactive: stay N ms after end of input, printing messages")
+      ->type_name("N")
+      ->check(check([](const std::string& v) {
+        const auto n = parse_number<long>(v);
+        return n && *n >= 0 ? std::string() : "needs a number of milliseconds (0 or more)";
+      }));
+  flag("--stay", w.stay, "non-interactive: stay until the server closes or SIGINT/SIGTERM");
+  app.add_option("address", w.address, "the server (default 127.0.0.1:9900; IPv6 as [::1]:9900)")
+      ->type_name("HOST[:PORT]");
+  app.description(
+      "Connects to a natter chat server.\n"
+      "Typed lines are sent to everyone; /help lists commands. When stdin is not a terminal,\n"
+      "each input line is sent as if typed, and natter exits after the server acknowledged all.");
+  app.footer("exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch");
+}
+
+}  // namespace
+
 parse_result parse_options(std::span<const std::string_view> args, const environment& env) {
   parse_result result;
   auto& o = result.options;
@@ -86,154 +208,73 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
     result.error = std::move(message);
     return result;
   };
-  bool identity_given = false;
-  bool known_hosts_given = false;
-  bool address_given = false;
 
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    std::optional<std::string_view> inline_value;
-    if (arg.starts_with("--")) {
-      if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-        inline_value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-      }
-    }
-    // Fetches the option's argument, from "--opt=value" or the next word.
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (inline_value) return inline_value;
-      if (i + 1 < args.size()) return args[++i];
-      return std::nullopt;
-    };
-    auto needs_value = [&](std::string_view name) { return "option " + std::string(name) + " needs a value"; };
-    auto no_value = [&]() { return inline_value.has_value(); };
-
-    if (arg == "--help" || arg == "-h") {
-      result.what = parse_result::action::help;
-      return result;
-    }
-    if (arg == "--version") {
-      result.what = parse_result::action::version;
-      return result;
-    }
-    if (arg == "--name") {
-      const auto v = value();
-      if (!v) return usage(needs_value(arg));
-      if (!is_valid_name(*v)) {
-        return usage("invalid name \"" + printable(v->substr(0, 40)) +
-                     "\": use 1-32 characters of A-Z a-z 0-9 _ . -");
-      }
-      o.name = std::string(*v);
-    } else if (arg == "--identity") {
-      const auto v = value();
-      if (!v || v->empty()) return usage(needs_value(arg));
-      o.identity = std::string(*v);
-      identity_given = true;
-    } else if (arg == "--known-hosts") {
-      const auto v = value();
-      if (!v || v->empty()) return usage(needs_value(arg));
-      o.known_hosts = std::string(*v);
-      known_hosts_given = true;
-    } else if (arg == "--keylog") {
-      const auto v = value();
-      if (!v || v->empty()) return usage(needs_value(arg));
-      o.keylog = std::string(*v);
-    } else if (arg == "--expect-fingerprint") {
-      const auto v = value();
-      if (!v) return usage(needs_value(arg));
-      const auto parsed = crypto::parse_any_fingerprint(*v);
-      if (!parsed) {
-        return usage("--expect-fingerprint: \"" + printable(v->substr(0, 80)) +
-                     "\" is not a fingerprint (2: and 40 hex digits, as natter-server --fingerprint prints it)");
-      }
-      o.expect_fingerprint = parsed->canonical;
-    } else if (arg == "--max-frame") {
-      const auto v = value();
-      if (!v) return usage(needs_value(arg));
-      const auto n = parse_number<std::size_t>(*v);
-      if (!n || *n < limits::min_max_frame || *n > limits::max_max_frame) {
-        return usage("--max-frame must be a number from " + std::to_string(limits::min_max_frame) +
-                     " to " + std::to_string(limits::max_max_frame));
-      }
-      o.max_frame = *n;
-    } else if (arg == "--wait-ms") {
-      const auto v = value();
-      if (!v) return usage(needs_value(arg));
-      const auto n = parse_number<long>(*v);
-      if (!n || *n < 0) return usage("--wait-ms needs a number of milliseconds (0 or more)");
-      o.wait_ms = *n;
-    } else if (arg == "--tui" || arg == "--plain") {
-      if (no_value()) return usage("option " + std::string(arg) + " takes no value");
-      const ui_mode mode = arg == "--tui" ? ui_mode::tui : ui_mode::plain;
-      if (o.ui != ui_mode::automatic && o.ui != mode) return usage("--tui and --plain cannot be combined");
-      o.ui = mode;
-    } else if (arg == "--fingerprint" || arg == "--accept-new" || arg == "--trace" || arg == "--stay") {
-      if (no_value()) return usage("option " + std::string(arg) + " takes no value");
-      if (arg == "--fingerprint") o.print_fingerprint = true;
-      if (arg == "--accept-new") o.accept_new = true;
-      if (arg == "--trace") o.trace = true;
-      if (arg == "--stay") o.stay = true;
-    } else if (arg == "--") {
-      // Everything after is positional.
-      for (++i; i < args.size(); ++i) {
-        if (address_given) return usage("more than one server address given");
-        const auto a = parse_address(args[i]);
-        if (!a) return usage("invalid server address \"" + printable(args[i]) + "\"");
-        o.host = a->host;
-        o.port = a->port;
-        address_given = true;
-      }
-    } else if (arg.starts_with("-") && arg.size() > 1) {
-      return usage("unknown option " + printable(arg.substr(0, 40)));
-    } else {
-      if (address_given) return usage("more than one server address given");
-      const auto a = parse_address(arg);
-      if (!a) return usage("invalid server address \"" + printable(arg.substr(0, 80)) +
-                           "\"; use HOST, HOST:PORT or [IPV6]:PORT");
-      o.host = a->host;
-      o.port = a->port;
-      address_given = true;
-    }
+  raw_words w;
+  CLI::App app("", "natter");
+  declare(app, w);
+  // CLI11 takes the words last first.
+  std::vector<std::string> words(args.rbegin(), args.rend());
+  try {
+    app.parse(words);
+  } catch (const CLI::CallForHelp&) {
+    result.what = parse_result::action::help;
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.what = parse_result::action::version;
+    return result;
+  } catch (const CLI::ParseError& e) {
+    return usage(printable(usage_message(e)));
   }
 
+  // Words CLI11 did not take: an unknown option, or a second address.
+  bool after_separator = false;  // CLI11 hands "--" back with what follows it: all positional
+  for (const auto& extra : app.remaining()) {
+    if (extra == "--" && !after_separator) {
+      after_separator = true;
+      continue;
+    }
+    if (!after_separator && extra.starts_with("-") && extra.size() > 1) return usage("unknown option " + printable(std::string_view(extra).substr(0, 40)));
+    return usage("more than one server address given");
+  }
+  if (w.tui && w.plain) return usage("--tui and --plain cannot be combined");
+  if (w.stay && app.count("--wait-ms") > 0) return usage("--stay and --wait-ms cannot be combined");
+  if (app.count("address") > 0) {
+    const auto a = parse_address(w.address);
+    if (!a) {
+      return usage("invalid server address \"" + printable(std::string_view(w.address).substr(0, 80)) +
+                   "\"; use HOST, HOST:PORT or [IPV6]:PORT");
+    }
+    o.host = a->host;
+    o.port = a->port;
+    o.address_given = true;
+  }
+  const auto given = [&app](const char* name) { return app.count(name) > 0; };
+  if (given("--name")) o.name = w.name;
+  if (given("--expect-fingerprint")) o.expect_fingerprint = crypto::parse_any_fingerprint(w.expect_fingerprint)->canonical;
+  if (given("--keylog")) o.keylog = std::filesystem::path(w.keylog);
+  if (given("--log-dir")) o.log_dir = std::filesystem::path(w.log_dir);
+  if (given("--wait-ms")) o.wait_ms = w.wait_ms;
+  o.print_fingerprint = w.print_fingerprint;
+  o.accept_new = w.accept_new;
+  o.trace = w.trace;
+  o.stay = w.stay;
+  o.ui = w.tui ? ui_mode::tui : w.plain ? ui_mode::plain : ui_mode::automatic;
+  o.max_frame = given("--max-frame") ? w.max_frame : limits::default_max_frame;
+
   const auto config = default_config_dir(env);
-  if (!identity_given) o.identity = config / "identity";
-  if (!known_hosts_given) o.known_hosts = config / "known_hosts";
+  o.identity = given("--identity") ? std::filesystem::path(w.identity) : config / "identity";
+  o.known_hosts = given("--known-hosts") ? std::filesystem::path(w.known_hosts) : config / "known_hosts";
+  o.config_given = given("--config");
+  o.config = o.config_given ? std::filesystem::path(w.config) : config / "config.toml";
   if (!o.keylog && env.keylog_file) o.keylog = std::filesystem::path(*env.keylog_file);
-  if (o.max_frame == 0) o.max_frame = limits::default_max_frame;
-  if (o.stay && o.wait_ms) return usage("--stay and --wait-ms cannot be combined");
   return result;
 }
 
 std::string usage_text() {
-  return R"(usage: natter [options] [HOST[:PORT]]
-
-Connects to a natter chat server (default 127.0.0.1:9900; IPv6 as [::1]:9900).
-Typed lines are sent to everyone; /help lists commands. When stdin is not a terminal,
-each input line is sent as if typed, and natter exits after the server acknowledged all.
-
-options:
-  --name NAME               your name (1-32 of A-Z a-z 0-9 _ . -); asked for if missing in
-                            a terminal, else $USER
-  --identity FILE           your key (default $XDG_CONFIG_HOME/natter/identity, or
-                            ~/.config/natter/identity; created on first use)
-  --known-hosts FILE        pinned server keys (default: known_hosts beside the identity)
-  --fingerprint             print your own key fingerprint and exit
-  --accept-new              pin an unknown server key without asking
-  --expect-fingerprint FP   accept only a server key with fingerprint FP (and pin it)
-  --keylog FILE             append session keys to FILE for Wireshark (also $NATTER_KEYLOGFILE);
-                            anyone holding FILE can decrypt the logged sessions
-  --trace                   print every frame sent and received to stderr
-  --tui                     full-screen interface (the default when stdin and stdout are
-                            terminals of at least 60x12)
-  --plain                   line-mode interface even in a terminal
-  --max-frame N             largest frame accepted from the server (default 65536)
-  --wait-ms N               non-interactive: stay N ms after end of input, printing messages
-  --stay                    non-interactive: stay until the server closes or SIGINT/SIGTERM
-  --help, --version
-
-exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch
-)";
+  raw_words w;
+  CLI::App app("", "natter");
+  declare(app, w);
+  return app.help();
 }
 
 }  // namespace natter::client

@@ -63,6 +63,7 @@ bool outgoing_lines::on_answer(const server_message& message, outbox& out) {
   if (!request || request->kind != request_kind::chat) return false;
   if (std::holds_alternative<ack_event>(message)) {
     if (request->line_id != 0) out.mark(request->line_id, send_state::sent);
+    acknowledged_.push_back(*request);
     return false;
   }
   const auto* error = std::get_if<error_event>(&message);

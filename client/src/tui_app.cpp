@@ -78,8 +78,9 @@ class tui_app {
   tui_app(const crypto::identity_v2& identity, driver_config config, const tui_settings& settings)
       : settings_(settings),
         state_(tui_config{host_key(config.host, config.port), config.session.name, settings.own_fingerprint,
-                          settings.trace, false},
+                          settings.trace, false, settings.preferences},
                load_verified_or_empty(settings.verified_path, store_error_)),
+        screen_(settings.colours),
         driver_(identity, with_signals(std::move(config)), [this](client_event e) {
           // Runs on the I/O thread: queue, then wake the UI thread.
           queue_.push(std::move(e));

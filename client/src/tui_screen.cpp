@@ -13,6 +13,10 @@ namespace natter::client {
 
 namespace {
 
+// The config file names colours by their ANSI numbers, which ncurses' constants are.
+static_assert(COLOR_BLACK == 0 && COLOR_RED == 1 && COLOR_GREEN == 2 && COLOR_YELLOW == 3 && COLOR_BLUE == 4 &&
+              COLOR_MAGENTA == 5 && COLOR_CYAN == 6 && COLOR_WHITE == 7);
+
 // Color pairs; without color support the attributes alone keep the kinds apart.
 enum pair : short { pair_whisper = 1, pair_system, pair_error, pair_own, pair_trace, pair_verified, pair_highlight,
                     pair_first_nick };
@@ -81,7 +85,7 @@ void put(int y, int x, std::wstring_view text, int columns) {
 
 }  // namespace
 
-tui_screen::tui_screen() {
+tui_screen::tui_screen(colour_scheme colours) {
   if (initscr() == nullptr) throw std::runtime_error("cannot initialise the terminal");
   raw();  // Ctrl-C, Ctrl-W, Ctrl-U reach us as keys instead of signals and tty editing
   noecho();
@@ -95,13 +99,15 @@ tui_screen::tui_screen() {
   nodelay(stdscr, TRUE);  // read() never blocks: the loop waits in poll()
   set_escdelay(25);
   scrollok(stdscr, FALSE);
-  if (has_colors()) {
+  if (colours.enabled && has_colors()) {
     start_color();
     use_default_colors();
-    init_pair(pair_whisper, COLOR_MAGENTA, -1);
+    // A bright colour (8-15) on a terminal of 8 falls back to its plain one.
+    const auto usable = [](short c) { return c >= COLORS ? static_cast<short>(c % 8) : c; };
+    init_pair(pair_whisper, usable(colours.whisper), -1);
     init_pair(pair_system, COLOR_CYAN, -1);
     init_pair(pair_error, COLOR_RED, -1);
-    init_pair(pair_own, COLOR_GREEN, -1);
+    init_pair(pair_own, usable(colours.own), -1);
     init_pair(pair_trace, COLOR_BLUE, -1);
     init_pair(pair_verified, COLOR_GREEN, -1);
     init_pair(pair_highlight, COLOR_YELLOW, -1);

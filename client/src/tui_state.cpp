@@ -28,6 +28,7 @@ conversation_config full_screen_config(tui_config config) {
   out.echo_sent = true;            // the input line is cleared on Enter, so the log shows what went
   out.can_clear = true;
   out.keys_help = keys_help;
+  apply_preferences(out, config.preferences);
   return out;
 }
 

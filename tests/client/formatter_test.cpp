@@ -18,6 +18,16 @@ TEST_CASE("clock is HH:MM") {
   CHECK(nc::format_clock(ts, true) == "13:05");
 }
 
+TEST_CASE("the config file's timestamp_format sets the clock") {
+  CHECK(nc::format_clock(ts, true, "%H:%M") == "13:05");
+  CHECK(nc::format_clock(ts, true, "[%H.%M]") == "[13.05]");
+  CHECK(nc::format_clock(ts, true, std::string(70, 'x')).empty());  // over 64 bytes: refused
+  nc::format_options options{"alice", true, "%Hh%M"};
+  const auto line = nc::format_event(nc::client_event{natter::server_message{natter::chat_event{1, ts, "bob", "", "hi", false}}}, options);
+  REQUIRE(line);
+  CHECK(line->text == "13h05 <bob> hi");
+}
+
 TEST_CASE("broadcasts and whispers") {
   CHECK(show(natter::chat_event{1, ts, "bob", "", "hi", false}) == "13:05 <bob> hi");
   CHECK(show(natter::chat_event{2, ts, "bob", "alice", "psst", true}) == "13:05 *bob* (whisper) psst");

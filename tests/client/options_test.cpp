@@ -49,7 +49,7 @@ TEST_CASE("defaults follow XDG") {
   CHECK(r.options.max_frame == 65536);
   CHECK_FALSE(r.options.keylog);
 
-  r = parse({}, {"/xdg", "/home/u", {}, "/tmp/keys"});
+  r = parse({}, {"/xdg", "/home/u", {}, "/tmp/keys", {}});
   CHECK(r.options.identity == "/xdg/natter/identity");
   CHECK(r.options.known_hosts == "/xdg/natter/known_hosts");
   REQUIRE(r.options.keylog);
@@ -93,4 +93,45 @@ TEST_CASE("--tui and --plain choose the interface") {
   CHECK(parse({"--plain"}).options.ui == nc::ui_mode::plain);
   CHECK(parse({"--tui", "--plain"}).what == nc::parse_result::action::usage_error);
   CHECK(parse({"--tui=1"}).what == nc::parse_result::action::usage_error);
+}
+
+TEST_CASE("CLI11 keeps the old parser's habits") {
+  // The last of a repeated option wins; "--" ends the options.
+  auto r = parse({"--name", "alice", "--name=bob", "--", "example.org:1"});
+  REQUIRE(r.what == nc::parse_result::action::run);
+  CHECK(*r.options.name == "bob");
+  CHECK(r.options.host == "example.org");
+  CHECK(r.options.address_given);
+  CHECK_FALSE(parse({}).options.address_given);
+  // Help comes before errors elsewhere on the line, and errors name the option.
+  CHECK(parse({"--bogus", "--help"}).what == nc::parse_result::action::help);
+  r = parse({"--max-frame", "10"});
+  CHECK(r.error.find("--max-frame") != std::string::npos);
+  r = parse({"--name", "bad name"});
+  CHECK(r.error.find("invalid name") != std::string::npos);
+  r = parse({"--bogus"});
+  CHECK(r.error.find("--bogus") != std::string::npos);
+  r = parse({"--identity", ""});
+  CHECK(r.what == nc::parse_result::action::usage_error);
+  // The help lists every option.
+  const std::string help = nc::usage_text();
+  for (const char* option : {"--name", "--identity", "--known-hosts", "--config", "--fingerprint", "--accept-new",
+                             "--expect-fingerprint", "--keylog", "--log-dir", "--trace", "--tui", "--plain",
+                             "--max-frame", "--wait-ms", "--stay", "--help", "--version"}) {
+    CAPTURE(option);
+    CHECK(help.find(option) != std::string::npos);
+  }
+}
+
+TEST_CASE("--log-dir and --config") {
+  auto r = parse({"--log-dir", "/logs", "--config=/c.toml"});
+  REQUIRE(r.what == nc::parse_result::action::run);
+  CHECK(*r.options.log_dir == "/logs");
+  CHECK(r.options.config == "/c.toml");
+  CHECK(r.options.config_given);
+  nc::environment env;
+  env.home = "/home/u";
+  CHECK(nc::default_log_dir(env) == "/home/u/.local/share/natter/logs");
+  env.xdg_data_home = "/data";
+  CHECK(nc::default_log_dir(env) == "/data/natter/logs");
 }

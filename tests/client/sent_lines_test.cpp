@@ -216,15 +216,28 @@ TEST_CASE("alerts: whispers to us and broadcasts naming us are highlighted and r
   CHECK(line.ring);
   line = shown({4, noon_ms, "Bob", "", "malice aforethought", false});
   CHECK_FALSE(line.highlight);
-  // The setting turns the bell off; the highlight stays.
-  config.bell_on_mention = false;
+  // The settings turn the bell off, mentions and whispers each on their own; the highlight stays.
+  config.bell_on_whisper = false;
   nc::conversation quiet(config, {});
   join(quiet);
   quiet.on_event(natter::server_message{natter::chat_event{5, noon_ms, "Bob", "alice", "psst", true}});
-  const auto lines = quiet.take_lines();
-  REQUIRE(lines.size() == 1);
+  quiet.on_event(natter::server_message{natter::chat_event{6, noon_ms, "Bob", "", "alice: hi", false}});
+  auto lines = quiet.take_lines();
+  REQUIRE(lines.size() == 2);
   CHECK(lines[0].highlight);
   CHECK_FALSE(lines[0].ring);
+  CHECK(lines[1].ring);
+  config.bell_on_whisper = true;
+  config.bell_on_mention = false;
+  nc::conversation no_mentions(config, {});
+  join(no_mentions);
+  no_mentions.on_event(natter::server_message{natter::chat_event{5, noon_ms, "Bob", "alice", "psst", true}});
+  no_mentions.on_event(natter::server_message{natter::chat_event{6, noon_ms, "Bob", "", "alice: hi", false}});
+  lines = no_mentions.take_lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].ring);
+  CHECK(lines[1].highlight);
+  CHECK_FALSE(lines[1].ring);
 }
 
 TEST_CASE("/clear is the full screen's; line mode says so and sends nothing") {

@@ -196,3 +196,46 @@ TEST_CASE("a script piping many lines is paced to the server's rate: nothing ref
     at = next;
   }
 }
+
+TEST_CASE("config.toml gives the name and turns on the chat log; a broken file is a usage error") {
+  server_process server;
+  temp_dir root;
+  cli_user alice(root, "alice"), bob(root, "bob");
+  const auto logs = bob.home / "logs";
+  std::filesystem::create_directories(bob.home / "natter");
+  {
+    std::ofstream config(bob.home / "natter" / "config.toml");
+    config << "server = \"127.0.0.1:" << server.port() << "\"\n"
+           << "[servers.\"127.0.0.1:" << server.port() << "\"]\nname = \"bob\"\n"
+           << "[logging]\nenabled = true\ndir = \"" << logs.string() << "\"\n";
+  }
+  // No --name and no address: both come from the file.
+  background_process bob_run({client_binary(), "--accept-new", "--stay"}, bob.env(), root.path(), "bob");
+  REQUIRE(bob_run.wait_for_output("joined as bob"));
+  const auto sent = run_process(alice.args(server.port(), {"--accept-new"}), "hello from alice\n/w bob psst\n", alice.env());
+  REQUIRE(sent.status == 0);
+  REQUIRE(bob_run.wait_for_output("psst"));
+  REQUIRE(bob_run.wait_for_output("alice left"));
+
+  const auto server_dir = logs / ("127.0.0.1_" + std::to_string(server.port()));
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(server_dir)) files.push_back(entry.path());
+  REQUIRE(files.size() == 1);
+  CHECK(files[0].extension() == ".log");
+  CHECK((std::filesystem::status(files[0]).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK((std::filesystem::status(server_dir).permissions() & std::filesystem::perms::all) == std::filesystem::perms::owner_all);
+  std::ifstream in(files[0]);
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(log);
+  CHECK(log.find("* alice joined\n") != std::string::npos);
+  CHECK(log.find("<alice> hello from alice\n") != std::string::npos);
+  CHECK(log.find("*alice* (whisper) psst\n") != std::string::npos);
+  CHECK(log.find("* alice left (quit)\n") != std::string::npos);
+  CHECK(log.find(" 2:") == std::string::npos);  // no fingerprints ("2:" and hex)
+
+  std::ofstream(alice.home / "natter" / "config.toml") << "name = \"alice\"\n[notifications]\nbell = true\n";
+  const auto broken = run_process(alice.args(server.port(), {"--accept-new"}), "hi\n", alice.env());
+  CHECK(broken.status == 2);
+  CHECK(broken.err.find("config.toml:3: notifications.bell: unknown key") != std::string::npos);
+}

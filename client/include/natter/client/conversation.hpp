@@ -53,10 +53,31 @@ struct conversation_config {
   bool echo_sent = false;          // show what we send (the full screen; a terminal shows typed lines itself)
   std::string keys_help;           // more /help text (the full screen's keys)
   bool can_clear = false;          // /clear empties the view (the full screen; a terminal has its own)
-  // Ring the bell (BEL, which most terminals also turn into an urgency hint) for a whisper to
-  // us or a broadcast naming us. On by default; the config file (issue 14 item 11) will set it.
+  // Ring the bell (BEL, which most terminals also turn into an urgency hint) for a broadcast
+  // naming us, and for a whisper to us. On by default; set by the config file's [notifications].
   bool bell_on_mention = true;
+  bool bell_on_whisper = true;
+  std::string clock_format = "%H:%M";  // strftime for the clock on lines (timestamp_format)
+  // The chat log, if logging is on (chat_log::write): handed what the person saw of messages,
+  // whispers (our own once acknowledged) and presence, as one line of text without the clock
+  // and without fingerprints. An error it returns is shown once, and logging stops.
+  std::function<std::optional<std::string>(std::string_view)> log;
 };
+
+// What the config file sets for a conversation, whichever interface runs it.
+struct conversation_preferences {
+  bool bell_on_mention = true;
+  bool bell_on_whisper = true;
+  std::string clock_format = "%H:%M";
+  std::function<std::optional<std::string>(std::string_view)> log;  // see conversation_config::log
+};
+
+inline void apply_preferences(conversation_config& config, const conversation_preferences& preferences) {
+  config.bell_on_mention = preferences.bell_on_mention;
+  config.bell_on_whisper = preferences.bell_on_whisper;
+  config.clock_format = preferences.clock_format;
+  config.log = preferences.log;
+}
 
 // What the conversation reads from the session: client_driver's snapshots in the program.
 struct session_progress {
@@ -146,6 +167,7 @@ class conversation {
   void show_fingerprints();
   void quit(std::string reason);
   void release_finished_lines();
+  void log(const std::string& text);  // to the chat log, if any
   void fail_script();  // a script whose line was refused exits 1; a person just reads the error
 
   conversation_config config_;

@@ -25,6 +25,7 @@ struct display_line {
 struct format_options {
   std::string own_name;  // to tell our own whispers from others'
   bool utc = false;      // times in UTC instead of local time (tests)
+  std::string clock_format = "%H:%M";  // strftime, the config file's timestamp_format
 };
 
 // How a whisper we send looks, in the log and in our own echo alike: "-> *bob* yo". Both
@@ -34,6 +35,8 @@ struct format_options {
 
 // "HH:MM" of a server timestamp (milliseconds since the epoch).
 [[nodiscard]] std::string format_clock(std::int64_t ts_ms, bool utc);
+// The same with a strftime format; empty if the result is empty or over 64 bytes.
+[[nodiscard]] std::string format_clock(std::int64_t ts_ms, bool utc, const std::string& format);
 
 // The display for an event, or nullopt if it shows nothing (ack, pong, trust requests which the
 // UI handles itself).

@@ -24,6 +24,7 @@ struct line_ui_settings {
   bool stay = false;                    // non-interactive: stay until the server closes or a signal
   std::string own_fingerprint;          // for /fingerprint
   std::filesystem::path verified_path;  // interactive /verify: the verified store
+  conversation_preferences preferences; // the config file's bells, clock and chat log
 };
 
 class line_ui {

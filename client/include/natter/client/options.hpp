@@ -1,5 +1,7 @@
 #pragma once
 // Command-line parsing for `natter` (pure: the environment is passed in, nothing is printed).
+// CLI11 reads the words; this module owns the meanings, defaults and messages. The config file
+// (config_file.hpp) fills in what the command line left out: see apply_config there.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +21,7 @@ struct environment {
   std::optional<std::string> home;
   std::optional<std::string> user;          // $USER, the non-interactive default name
   std::optional<std::string> keylog_file;   // $NATTER_KEYLOGFILE
+  std::optional<std::string> xdg_data_home; // the chat logs' default place
 };
 
 [[nodiscard]] environment read_environment();
@@ -33,6 +36,7 @@ enum class ui_mode {
 struct client_options {
   std::string host{default_host};
   std::uint16_t port = default_port;
+  bool address_given = false;                 // HOST[:PORT] on the command line (beats the config file)
   std::optional<std::string> name;            // --name, validated
   std::filesystem::path identity;             // --identity or the default
   std::filesystem::path known_hosts;          // --known-hosts or beside the default identity
@@ -45,6 +49,9 @@ struct client_options {
   std::optional<long> wait_ms;                // --wait-ms
   bool stay = false;                          // --stay
   ui_mode ui = ui_mode::automatic;            // --tui, --plain
+  std::filesystem::path config;               // --config or default_config_dir()/config.toml
+  bool config_given = false;                  // --config: the file must exist
+  std::optional<std::filesystem::path> log_dir;  // --log-dir: log the chat there (overrides the file)
 };
 
 struct parse_result {
@@ -65,6 +72,8 @@ struct address {
 
 // Where the config directory is: $XDG_CONFIG_HOME/natter, else ~/.config/natter.
 [[nodiscard]] std::filesystem::path default_config_dir(const environment& env);
+// Where chat logs go unless told: $XDG_DATA_HOME/natter/logs, else ~/.local/share/natter/logs.
+[[nodiscard]] std::filesystem::path default_log_dir(const environment& env);
 
 [[nodiscard]] std::string usage_text();
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "natter/client/conversation_output.hpp"
@@ -39,6 +40,9 @@ class outgoing_lines {
   bool on_answer(const server_message& message, outbox& out);
   // The connection is gone: what still waits is marked failed.
   void on_closed(outbox& out);
+  // The say/whisper requests acknowledged since the last call, oldest first (the chat log
+  // keeps our own lines once the server took them). Call it after each on_answer.
+  [[nodiscard]] std::vector<sent_request> take_acknowledged() { return std::exchange(acknowledged_, {}); }
 
   // Nothing waits for the rate.
   [[nodiscard]] bool idle() const { return pacer_.idle(); }
@@ -49,6 +53,7 @@ class outgoing_lines {
   sent_requests sent_;
   std::uint64_t next_line_id_ = 1;
   std::size_t max_frame_ = 0;  // the server's (0: not known yet)
+  std::vector<sent_request> acknowledged_;  // until take_acknowledged()
 };
 
 }  // namespace natter::client

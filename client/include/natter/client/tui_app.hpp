@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "natter/client/client_driver.hpp"
+#include "natter/client/config_file.hpp"
+#include "natter/client/conversation.hpp"
 
 namespace natter::client {
 
@@ -19,6 +21,8 @@ struct tui_settings {
   std::filesystem::path verified_path;  // the verified store (beside known_hosts)
   // Start-up messages (new identity, key log warning) that stderr would hide behind the screen.
   std::vector<std::string> startup_notices;
+  conversation_preferences preferences;  // the config file's bells, clock and chat log
+  colour_scheme colours;                 // [colours]
 };
 
 // True if stdin and stdout are terminals of at least tui_min_columns x tui_min_rows.

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <optional>
 
+#include "natter/client/config_file.hpp"
 #include "natter/client/tui_state.hpp"
 
 namespace natter::client {
@@ -26,7 +27,9 @@ struct screen_input {
 class tui_screen {
  public:
   // Takes over the terminal (initscr). The locale must already be set (see run_tui).
-  tui_screen();
+  // `colours` (the config file's [colours]): disabled gives the looks without colour, as on a
+  // terminal that has none; a bright colour the terminal lacks is shown as its plain one.
+  explicit tui_screen(colour_scheme colours = {});
   ~tui_screen();  // gives the terminal back (endwin)
   tui_screen(const tui_screen&) = delete;
   tui_screen& operator=(const tui_screen&) = delete;

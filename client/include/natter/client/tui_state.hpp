@@ -48,6 +48,7 @@ struct tui_config {
   std::string own_fingerprint;
   bool trace = false;           // show --trace frames in the message pane
   bool utc = false;             // clock in UTC (tests)
+  conversation_preferences preferences{};  // the config file's bells, clock and chat log
 };
 
 struct user_row {
