@@ -344,6 +344,128 @@ do
     if not plain then return "bad_padding" end
     return "ok", plain
   end
+
+  -- ---------------------------------------------------------------- ChaCha20 (end-to-end layer)
+  -- The end-to-end bodies (docs/E2E.md §4) are crypto_aead_xchacha20poly1305_ietf: HChaCha20
+  -- derives a subkey from the key and the nonce's first 16 bytes, then ChaCha20 (IETF: 32-bit
+  -- block counter, 12-byte nonce = 4 zero bytes ‖ the nonce's last 8) encrypts from block 1;
+  -- block 0's first 32 bytes are the Poly1305 key (RFC 8439 §2.8 / draft-irtf-cfrg-xchacha).
+  -- State: "expand 32-byte k" in words 0..3, key in 4..11, counter 12, nonce 13..15.
+  local function chacha_state(key, counter, nonce12)
+    local x = { [0] = SIGMA[1], SIGMA[2], SIGMA[3], SIGMA[4] }
+    for i = 0, 7 do x[4 + i] = le32(key, 1 + 4 * i) end
+    x[12] = counter
+    for i = 0, 2 do x[13 + i] = le32(nonce12, 1 + 4 * i) end
+    return x
+  end
+
+  local function chacha_rounds(x)
+    local function qr(a, b, c, d)
+      x[a] = (x[a] + x[b]) % TWO32; x[d] = lrotate(bxor(x[d], x[a]), 16)
+      x[c] = (x[c] + x[d]) % TWO32; x[b] = lrotate(bxor(x[b], x[c]), 12)
+      x[a] = (x[a] + x[b]) % TWO32; x[d] = lrotate(bxor(x[d], x[a]), 8)
+      x[c] = (x[c] + x[d]) % TWO32; x[b] = lrotate(bxor(x[b], x[c]), 7)
+    end
+    for _ = 1, 10 do
+      qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)  -- columns
+      qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)  -- diagonals
+    end
+  end
+
+  -- HChaCha20(key 32, input 16) -> 32 bytes: the input in words 12..15, the rounds without the
+  -- final addition, output words 0..3 and 12..15 (crypto_core_hchacha20).
+  function crypto.hchacha20(key, input16)
+    local x = { [0] = SIGMA[1], SIGMA[2], SIGMA[3], SIGMA[4] }
+    for i = 0, 7 do x[4 + i] = le32(key, 1 + 4 * i) end
+    for i = 0, 3 do x[12 + i] = le32(input16, 1 + 4 * i) end
+    chacha_rounds(x)
+    local out = {}
+    for _, i in ipairs({ 0, 1, 2, 3, 12, 13, 14, 15 }) do out[#out + 1] = le32_bytes(x[i]) end
+    return concat(out)
+  end
+
+  -- ChaCha20 IETF keystream of `len` bytes (crypto_stream_chacha20_ietf_xor_ic), from block
+  -- counter `ic` (the counter wraps at 2^32 as libsodium's does not need to: inputs are small).
+  function crypto.chacha20_stream(key, nonce12, len, ic)
+    local out, counter = {}, ic or 0
+    while #out * 64 < len do
+      local x = chacha_state(key, counter % TWO32, nonce12)
+      local y = {}
+      for i = 0, 15 do y[i] = x[i] end
+      chacha_rounds(x)
+      local block = {}
+      for i = 0, 15 do block[#block + 1] = le32_bytes((x[i] + y[i]) % TWO32) end
+      out[#out + 1] = concat(block)
+      counter = counter + 1
+    end
+    return concat(out):sub(1, len)
+  end
+
+  local function le64_bytes(n)
+    return le32_bytes(n % TWO32) .. le32_bytes(floor(n / TWO32))
+  end
+  local function pad16(n) return string.rep("\0", (16 - n % 16) % 16) end
+
+  -- crypto_aead_xchacha20poly1305_ietf_decrypt: `c` is ciphertext ‖ tag (16). Returns the
+  -- plaintext, or nil if the tag does not verify (or the sizes are wrong).
+  function crypto.xchacha20poly1305_decrypt(c, ad, nonce24, key32)
+    if #c < 16 or #nonce24 ~= 24 or #key32 ~= 32 then return nil end
+    local subkey = crypto.hchacha20(key32, nonce24:sub(1, 16))
+    local nonce12 = "\0\0\0\0" .. nonce24:sub(17, 24)
+    local ct, tag = c:sub(1, #c - 16), c:sub(#c - 15)
+    local otk = crypto.chacha20_stream(subkey, nonce12, 32, 0)
+    local mac_data = ad .. pad16(#ad) .. ct .. pad16(#ct) .. le64_bytes(#ad) .. le64_bytes(#ct)
+    if not verify16(crypto.poly1305(mac_data, otk), tag) then return nil end
+    if #ct == 0 then return "" end
+    return xor_strings(ct, crypto.chacha20_stream(subkey, nonce12, #ct, 1))
+  end
+
+  -- The end-to-end AEAD (e2e_aead.hpp): XChaCha20-Poly1305 with ad = the body's header, over
+  -- sodium_pad(plaintext, 64). Returns "ok", plaintext | "bad_size" (not whole 64-byte blocks
+  -- + tag) | "auth_failed" | "bad_padding" (authentic, but sodium_unpad refuses it).
+  crypto.E2E_BLOCK = 64
+  function crypto.open_e2e(ciphertext, ad, nonce24, key32)
+    if #ciphertext < 16 + crypto.E2E_BLOCK or (#ciphertext - 16) % crypto.E2E_BLOCK ~= 0 then
+      return "bad_size"
+    end
+    local padded = crypto.xchacha20poly1305_decrypt(ciphertext, ad, nonce24, key32)
+    if not padded then return "auth_failed" end
+    local plain = crypto.unpad(padded, crypto.E2E_BLOCK)
+    if not plain then return "bad_padding" end
+    return "ok", plain
+  end
+
+  -- Standard base64 (RFC 4648 §4, padded; sodium_base642bin with
+  -- sodium_base64_VARIANT_ORIGINAL): nil for anything else (a length not a multiple of 4,
+  -- characters outside the alphabet, misplaced '=', nonzero bits in the last symbol's padding).
+  local B64 = {}
+  do
+    local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for i = 1, 64 do B64[byte(alphabet, i)] = i - 1 end
+  end
+  function crypto.base64_decode(s)
+    if #s % 4 ~= 0 then return nil end
+    local out = {}
+    for i = 1, #s, 4 do
+      local a, b, c, d = byte(s, i, i + 3)
+      local last = i + 3 == #s
+      local va, vb = B64[a], B64[b]
+      if va == nil or vb == nil then return nil end
+      if c == 61 and d == 61 and last then  -- "xx=="
+        if vb % 16 ~= 0 then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16))
+      elseif d == 61 and last then  -- "xxx="
+        local vc = B64[c]
+        if vc == nil or vc % 4 ~= 0 then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16), (vb % 16) * 16 + floor(vc / 4))
+      else
+        local vc, vd = B64[c], B64[d]
+        if vc == nil or vd == nil then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16), (vb % 16) * 16 + floor(vc / 4), (vc % 4) * 64 + vd)
+      end
+    end
+    return concat(out)
+  end
 end
 
 if Proto == nil then
