@@ -170,6 +170,24 @@ do
     "82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc", "HChaCha20 draft-xchacha 2.2.1")
 end
 
+-- The JSON reader that finds the e2e envelope.
+do
+  local v = crypto.json_decode(' [ {"type":"e2e","kind":"whisper","id":18446744073709551615,' ..
+    '"to":"b\\u00e9\\ud83d\\ude42\\n","body":"AAAA","x":[true,null,-1.5e3,{}]} , {} ] ')
+  check(v and v.array and v.n == 2, "json: an array of two")
+  local o = v and v[1]
+  check(o and o.members.type == "e2e" and o.members.kind == "whisper", "json: string members")
+  check(o and o.members.id.number == "18446744073709551615", "json: a number kept as its literal")
+  check(o and o.members.to == "b\195\169\240\159\153\130\n", "json: escapes and a surrogate pair")
+  check(o and table.concat(o.keys, ",") == "type,kind,id,to,body,x", "json: member order")
+  check(o and o.members.x.n == 4 and o.members.x[1].literal == "true" and o.members.x[3].number == "-1.5e3",
+    "json: literals and numbers in an array")
+  for _, bad in ipairs({ "", "{", '{"a":1,}', '{"a" 1}', '["a\n"]', '"\\x"', "[1] 2", "nul",
+    string.rep("[", 40) .. string.rep("]", 40) }) do
+    check(crypto.json_decode(bad) == nil, "json: refuses " .. bad:sub(1, 20))
+  end
+end
+
 -- A vectors file that lost its content must not pass quietly.
 for _, kind in ipairs({ "sha256", "fingerprint", "fingerprint2", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
   "unpad", "session2", "hchacha20", "chacha20", "xaead", "base64", "e2eseal" }) do
