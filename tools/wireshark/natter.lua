@@ -1249,13 +1249,21 @@ local function read_e2e_keylog(path)
   for line in content:gmatch("[^\r\n]+") do
     local kind, id, n, mk = line:match("^%s*NATTER_E2E_KEY%s+(%a+)%s+(%x+)%s+(%d+)%s+(%x+)%s*$")
     if (kind == "pairwise" or kind == "room") and #id == 16 and #mk == 64 and #n <= 10 then
-      keys[kind .. ":" .. id:lower() .. ":" .. tonumber(n)] = crypto.fromhex(mk)
+      -- A list: both directions of a pairwise session share its id and each counts n from 0,
+      -- so one (id, n) names two keys; the AEAD tells which one a body is sealed with.
+      local name = kind .. ":" .. id:lower() .. ":" .. tonumber(n)
+      local list = keys[name] or {}
+      local key = crypto.fromhex(mk)
+      local seen = false
+      for _, k in ipairs(list) do seen = seen or k == key end
+      if not seen then list[#list + 1] = key end
+      keys[name] = list
     end
   end
   return keys, #content
 end
 
--- The message key for (kind, id, n), or nil; re-reads the file when its size changed (the
+-- The message keys for (kind, id, n) (a list, see read_e2e_keylog), or nil; re-reads the file when its size changed (the
 -- client appends a line per message key), as the hop key log does.
 local function e2e_key_for(kind, id_hex, n)
   local path = natter.prefs.e2e_keylog_file
@@ -1307,12 +1315,16 @@ end
 
 -- Opens (cached) and shows the content; `what` is "text" or "distribution".
 local function open_and_show(rtree, ekey, kind, id_hex, n, ct, ad, nonce, what)
-  local mk = e2e_key_for(kind, id_hex, n)
-  if not mk then return not_opened(rtree, kind, id_hex, n) end
+  local mks = e2e_key_for(kind, id_hex, n)
+  if not mks then return not_opened(rtree, kind, id_hex, n) end
   local cached = e2e_opened[ekey]
-  if not (cached and cached.key == mk) then
-    local status, plain = crypto.open_e2e(ct, ad, nonce, mk)
-    cached = { key = mk, status = status, plain = plain }
+  if not (cached and cached.keys == mks) then
+    local status, plain
+    for _, mk in ipairs(mks) do
+      status, plain = crypto.open_e2e(ct, ad, nonce, mk)
+      if status ~= "auth_failed" then break end
+    end
+    cached = { keys = mks, status = status, plain = plain }
     e2e_opened[ekey] = cached
   end
   if cached.status == "auth_failed" then
