@@ -425,8 +425,8 @@ void short_frames_connection(pcap_writer& pcap, expectations& expect) {
 // connection to one server, set up a pairwise session with natter's pairwise_setup (Noise KK,
 // relayed as kind handshake), whisper over it, alice hands bob her sender key for "lobby"
 // (kind key) and writes to the room with it (kind room, delivered to bob in a batch). The
-// server then delivers one whisper to bob altered (its AEAD must fail), and alice sends one
-// whisper whose key is left out of the end-to-end key log.
+// server then delivers one whisper to bob altered (its AEAD must fail), alice sends one
+// whisper whose key is left out of the end-to-end key log, and two bodies that do not parse.
 //
 // The end-to-end key log (PREFIX.e2ekeylog, one NATTER_E2E_KEY line per message key) is
 // written by the tool, as the client's would be: the pairwise chain keys come from a second
@@ -637,8 +637,14 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
   tb.send(1, said(b, 1, e2e_event(108, "alice", "whisper", "bob", w4), expect));
   expect.secret(unlogged);
 
+  // Bodies that are base64 but not the layer's formats (the server routes them unread): a
+  // 3-byte whisper, a room message one byte short. Flagged, never a Lua error.
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", bytes{0, 0, 0}, 8), expect));
+  ta.send(0, said(a, 0, e2e_request("room", "", bytes(room_msg->begin(), room_msg->end() - 1), 9), expect));
+  expect.count("natter.e2e.bad_format", 2);
+
   // What each layer shows: without the end-to-end key log every body is "not readable".
-  expect.count("natter.e2e", 16);
+  expect.count("natter.e2e", 18);
   expect.count("natter.e2e.kind == \"handshake\" && natter.e2e.handshake_kind", 4);
   expect.count("natter.e2e.no_key", 12);
   expect.count("natter.e2e.text", 0);
