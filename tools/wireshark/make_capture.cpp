@@ -5,9 +5,10 @@
 // It lets the dissector be tested without a running server.
 //
 //   make_capture PREFIX [--fixed] [--mutate N]
-//     writes PREFIX.pcap, PREFIX.keylog, PREFIX.expect; with --mutate also N copies of the same
-//     exchange, PREFIX-mutated-I.pcap + .keylog, where random payload bytes (length prefixes,
-//     magics, nonces, MACs...) were flipped: the dissector must survive them without a Lua error.
+//     writes PREFIX.pcap, PREFIX.keylog, PREFIX.e2ekeylog, PREFIX.expect; with --mutate also N
+//     copies of the same exchange, PREFIX-mutated-I.pcap + .keylog + .e2ekeylog, where random
+//     payload bytes (length prefixes, magics, nonces, MACs...) were flipped, and which also
+//     carry damaged end-to-end bodies inside authentic frames: the dissector must survive them without a Lua error.
 //     --fixed derives every key and ephemeral from fixed seeds, so the output is the same on
 //     every run (that is how testdata/ is made; without it each run has fresh keys).
 //
@@ -23,6 +24,8 @@
 //      repeated another (a replay), and an authentic client frame whose padding is not sodium_pad's.
 //   6. port 9900: handshake and session frames too short for their fixed parts.
 //   7. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
+//   8. (before 7) port 9900, two clients of one server exchanging end-to-end messages built with
+//      natter's real e2e core, and PREFIX.e2ekeylog, their message keys (see e2e_connections).
 // PREFIX.expect lists what check_capture.sh must find (see that script), including that no
 // client's static X25519 key or Ed25519 key appears anywhere: message 3 carries them encrypted.
 #include <sodium.h>
@@ -642,6 +645,28 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
   ta.send(0, said(a, 0, e2e_request("whisper", "bob", bytes{0, 0, 0}, 8), expect));
   ta.send(0, said(a, 0, e2e_request("room", "", bytes(room_msg->begin(), room_msg->end() - 1), 9), expect));
   expect.count("natter.e2e.bad_format", 2);
+
+  // The mutated copies only: real bodies with bytes flipped, cut or added, inside authentic
+  // frames, so the end-to-end parser meets random input with keys at hand.
+  if (natter::tools::mutation_percent > 0) {
+    const std::vector<std::pair<std::string, bytes>> originals{
+        {"handshake", *init}, {"whisper", w1}, {"key", *key_body}, {"room", *room_msg}, {"whisper", w2}};
+    for (int i = 0; i < 40; ++i) {
+      const auto& [kind, original] = originals[randombytes_uniform(static_cast<std::uint32_t>(originals.size()))];
+      bytes damaged = original;
+      const std::uint32_t how = randombytes_uniform(4);
+      if (how == 0) {
+        damaged.resize(randombytes_uniform(static_cast<std::uint32_t>(damaged.size())) + 1);
+      } else if (how == 1) {
+        damaged.push_back(static_cast<unsigned char>(randombytes_uniform(256)));
+      }
+      for (std::uint32_t j = 0, n = randombytes_uniform(4); j < n; ++j) {
+        const auto at = randombytes_uniform(static_cast<std::uint32_t>(damaged.size()));
+        damaged[at] = static_cast<unsigned char>(damaged[at] ^ (1 + randombytes_uniform(255)));
+      }
+      ta.send(0, a.session(0, e2e_request(kind, kind == "room" ? "" : "bob", damaged, 100 + i)));
+    }
+  }
 
   // What each layer shows: without the end-to-end key log every body is "not readable".
   expect.count("natter.e2e", 18);

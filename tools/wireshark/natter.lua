@@ -15,6 +15,13 @@
 -- `--keylog`, session frames are opened, their MAC and padding checked, and the JSON handed to
 -- Wireshark's JSON dissector. Counter gaps (a dropped frame) and replays are flagged.
 --
+-- Layer 2, end to end (docs/E2E.md): every JSON message of type "e2e" in a decrypted frame (or
+-- batch) is shown as what the server sees (the routing envelope and the body's cleartext
+-- header, per kind: handshake, whisper/key pairwise bodies, room messages) and what only the
+-- recipients read: with the "End-to-end key log file" preference (NATTER_E2E_KEY lines, one
+-- per message key) the body is opened (XChaCha20-Poly1305) and its text, or a sender key
+-- distribution's fields, shown; a chain key is never shown.
+--
 -- Requires Wireshark 4.0 or newer (Lua 5.2 with bit32; a shim covers Lua 5.3/5.4 builds).
 -- Loaded by a plain Lua interpreter (where `Proto` does not exist) the file returns its crypto
 -- table instead of registering a dissector: that is how test_crypto.lua tests it.
