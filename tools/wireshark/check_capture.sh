@@ -2,9 +2,10 @@
 # Checks what the natter dissector shows for a capture, using tshark. Works on the synthetic
 # capture from make_capture and on a live capture of the real server alike:
 #
-#   check_capture.sh --plugin natter.lua --pcap FILE [--keylog FILE] [--expect FILE]
-#                    [--fingerprint FP]... [--json JSON]... [--secret TEXT]... [--absent HEX]...
-#                    [--hidden HEX]... [--count N FILTER]...
+#   check_capture.sh --plugin natter.lua --pcap FILE [--keylog FILE] [--e2e-keylog FILE]
+#                    [--expect FILE] [--fingerprint FP]... [--json JSON]... [--secret TEXT]...
+#                    [--absent HEX]... [--hidden HEX]... [--count N FILTER]...
+#                    [--e2e-text TEXT]... [--e2e-count N FILTER]...
 #
 #   --fingerprint FP   a hello with this fingerprint must be shown
 #   --json JSON        with the key log, this exact plaintext must be decrypted (MAC verified);
@@ -16,9 +17,14 @@
 #   --hidden HEX       the same, but only without the key log: for a live chat, where a
 #                      decrypted message may name a user's key on purpose
 #   --count N FILTER   with the key log, exactly N packets match the display filter FILTER
+#   --e2e-keylog FILE  the end-to-end key log (NATTER_E2E_KEY lines): a third run with both logs
+#   --e2e-text TEXT    an end-to-end text: with both key logs it is a natter.e2e.text value;
+#                      with the hop key log only (and with none) it appears nowhere in tshark's
+#                      output (-V -x)
+#   --e2e-count N FILTER  with both key logs, exactly N packets match FILTER
 #   --expect FILE      the same, one per line: "fingerprint FP", "json JSON", "secret TEXT",
-#                      "absent HEX", "hidden HEX", "count N FILTER" ('#' lines are comments); make_capture
-#                      writes one
+#                      "absent HEX", "hidden HEX", "count N FILTER", "e2etext TEXT",
+#                      "e2ecount N FILTER" ('#' lines are comments); make_capture writes one
 #   --robustness       for damaged captures (make_capture --mutate): only check that the
 #                      dissector neither raises a Lua error nor gives up on a frame
 #
@@ -29,8 +35,8 @@
 # skip code) when tshark is not installed.
 set -u
 
-plugin="" pcap="" keylog="" robustness=0
-fingerprints=() jsons=() secrets=() absents=() hiddens=() counts=()
+plugin="" pcap="" keylog="" e2e_keylog="" robustness=0
+fingerprints=() jsons=() secrets=() absents=() hiddens=() counts=() e2e_texts=() e2e_counts=()
 
 read_expect_file() {
   local line kind rest
@@ -45,6 +51,8 @@ read_expect_file() {
       absent) absents+=("$rest") ;;
       hidden) hiddens+=("$rest") ;;
       count) counts+=("$rest") ;;
+      e2etext) e2e_texts+=("$rest") ;;
+      e2ecount) e2e_counts+=("$rest") ;;
       *) echo "check_capture: unknown line in $1: $line" >&2; exit 2 ;;
     esac
   done <"$1"
@@ -55,6 +63,9 @@ while [[ $# -gt 0 ]]; do
     --plugin) plugin=$2; shift 2 ;;
     --pcap) pcap=$2; shift 2 ;;
     --keylog) keylog=$2; shift 2 ;;
+    --e2e-keylog) e2e_keylog=$2; shift 2 ;;
+    --e2e-text) e2e_texts+=("$2"); shift 2 ;;
+    --e2e-count) e2e_counts+=("$2 $3"); shift 3 ;;
     --expect) read_expect_file "$2"; shift 2 ;;
     --fingerprint) fingerprints+=("$2"); shift 2 ;;
     --json) jsons+=("$2"); shift 2 ;;
@@ -87,11 +98,13 @@ pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # ts KEYLOG ARGS...: tshark with the plugin, two passes (so frames cut off by the end of the
-# capture are reported), the key log preference set to KEYLOG (may be empty).
+# capture are reported), the key log preference set to KEYLOG (may be empty), the end-to-end
+# key log to $E2E (empty unless set for the call).
 ts() {
   local log=$1
   shift
-  tshark -n -2 -r "$pcap" -X "lua_script:$plugin" -o "natter.keylog_file:$log" "$@" 2>>"$work/stderr"
+  tshark -n -2 -r "$pcap" -X "lua_script:$plugin" -o "natter.keylog_file:$log" \
+    -o "natter.e2e_keylog_file:${E2E:-}" "$@" 2>>"$work/stderr"
 }
 
 count_packets() {  # count_packets KEYLOG FILTER
@@ -109,7 +122,7 @@ no_lua_errors() {  # no_lua_errors FILE WHAT
 }
 
 if [[ $robustness -eq 1 ]]; then
-  ts "$keylog" -V >"$work/robust.txt"
+  E2E=$e2e_keylog ts "$keylog" -V >"$work/robust.txt"
   no_lua_errors "$work/robust.txt" "$(basename "$pcap")"
   if grep -q "^natter encrypted chat" "$work/robust.txt"; then pass; else
     fail "$(basename "$pcap"): nothing labelled natter"
@@ -161,7 +174,7 @@ for fp in "${fingerprints[@]}"; do
 done
 
 if grep -q "Plaintext:" "$work/plain.txt"; then fail "plaintext shown without a key log"; else pass; fi
-for text in "${jsons[@]}" "${secrets[@]}"; do
+for text in "${jsons[@]}" "${secrets[@]}" "${e2e_texts[@]}"; do
   if grep -qF -- "$text" "$work/plain.txt"; then
     fail "without the key log, plaintext appears: ${text:0:80}"
   else
@@ -211,6 +224,14 @@ if [[ -n "$keylog" ]]; then
       pass
     fi
   done
+  # The hop key log opens the frames, not the end-to-end bodies inside them.
+  for text in "${e2e_texts[@]}"; do
+    if grep -qF -- "$text" "$work/keys.txt" "$work/plaintexts.txt"; then
+      fail "with only the hop key log, an end-to-end text appears: $text"
+    else
+      pass
+    fi
+  done
 
   if [[ ${#jsons[@]} -gt 0 ]]; then
     n=$(count_packets "$keylog" json)
@@ -224,6 +245,40 @@ for spec in "${counts[@]}"; do
   got=$(count_packets "$keylog" "$filter")
   if [[ "$got" -eq "$want" ]]; then pass; else fail "$got packets match '$filter', expected $want"; fi
 done
+
+# ------------------------------------------------------------- with both key logs (end-to-end)
+if [[ -n "$e2e_keylog" ]]; then
+  if [[ -z "$keylog" ]]; then echo "check_capture: --e2e-keylog needs --keylog" >&2; exit 2; fi
+  E2E=$e2e_keylog ts "$keylog" -V -x >"$work/e2e.txt"
+  no_lua_errors "$work/e2e.txt" "with both key logs"
+  absent_from "$work/e2e.txt" "with both key logs" "${absents[@]}"
+  E2E=$e2e_keylog ts "$keylog" -T fields -E occurrence=a -E aggregator=$'\x1e' -e natter.e2e.text |
+    tr '\036' '\n' >"$work/e2e-texts.txt"
+  for text in "${e2e_texts[@]}"; do
+    if grep -qxF -- "$text" "$work/e2e-texts.txt"; then pass; else fail "end-to-end text not shown: $text"; fi
+  done
+  for text in "${secrets[@]}"; do
+    if grep -qF -- "$text" "$work/e2e.txt" "$work/e2e-texts.txt"; then
+      fail "secret appears with both key logs: $text"
+    else
+      pass
+    fi
+  done
+  for spec in "${e2e_counts[@]}"; do
+    want=${spec%% *}
+    filter=${spec#* }
+    got=$(E2E=$e2e_keylog count_packets "$keylog" "$filter")
+    if [[ "$got" -eq "$want" ]]; then pass; else
+      fail "with both key logs, $got packets match '$filter', expected $want"
+    fi
+  done
+  # A missing end-to-end key log is named as such.
+  missing="$work/no-such-dir/e2e-keylog"
+  E2E=$missing ts "$keylog" -V >"$work/e2e-missing.txt"
+  if [[ ${#e2e_texts[@]} -eq 0 ]] || grep -qF "key log not found: $missing" "$work/e2e-missing.txt"; then pass; else
+    fail "a missing end-to-end key log is not reported as \"key log not found: $missing\""
+  fi
+fi
 
 echo "check_capture: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

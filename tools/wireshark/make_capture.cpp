@@ -5,9 +5,10 @@
 // It lets the dissector be tested without a running server.
 //
 //   make_capture PREFIX [--fixed] [--mutate N]
-//     writes PREFIX.pcap, PREFIX.keylog, PREFIX.expect; with --mutate also N copies of the same
-//     exchange, PREFIX-mutated-I.pcap + .keylog, where random payload bytes (length prefixes,
-//     magics, nonces, MACs...) were flipped: the dissector must survive them without a Lua error.
+//     writes PREFIX.pcap, PREFIX.keylog, PREFIX.e2ekeylog, PREFIX.expect; with --mutate also N
+//     copies of the same exchange, PREFIX-mutated-I.pcap + .keylog + .e2ekeylog, where random
+//     payload bytes (length prefixes, magics, nonces, MACs...) were flipped, and which also
+//     carry damaged end-to-end bodies inside authentic frames: the dissector must survive them without a Lua error.
 //     --fixed derives every key and ephemeral from fixed seeds, so the output is the same on
 //     every run (that is how testdata/ is made; without it each run has fresh keys).
 //
@@ -23,10 +24,13 @@
 //      repeated another (a replay), and an authentic client frame whose padding is not sodium_pad's.
 //   6. port 9900: handshake and session frames too short for their fixed parts.
 //   7. port 9900: malformed frames (empty, over-long), then a frame cut by the capture's end.
+//   8. (before 7) port 9900, two clients of one server exchanging end-to-end messages built with
+//      natter's real e2e core, and PREFIX.e2ekeylog, their message keys (see e2e_connections).
 // PREFIX.expect lists what check_capture.sh must find (see that script), including that no
 // client's static X25519 key or Ed25519 key appears anywhere: message 3 carries them encrypted.
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -38,7 +42,14 @@
 #include <string>
 #include <vector>
 
+#include "natter/crypto/e2e_aead.hpp"
+#include "natter/crypto/e2e_chain.hpp"
+#include "natter/crypto/e2e_pairwise_session.hpp"
+#include "natter/crypto/e2e_sender_key.hpp"
+#include "natter/crypto/e2e_wire.hpp"
 #include "natter/crypto/handshake_v2.hpp"
+#include "natter/crypto/identity_v2.hpp"
+#include "natter/crypto/noise_handshake_state.hpp"
 #include "natter/crypto/hello.hpp"
 #include "natter/crypto/keys.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
@@ -48,6 +59,7 @@
 namespace {
 
 namespace cr = natter::crypto;
+namespace e2e = natter::crypto::e2e;
 using bytes = std::vector<unsigned char>;
 using natter::tools::pcap_writer;
 using natter::tools::tcp_connection;
@@ -107,6 +119,14 @@ struct expectations {
   void secret(const std::string& s) { out << "secret " << s << '\n'; }
   void absent(const std::string& hex_bytes) { out << "absent " << hex_bytes << '\n'; }
   void count(const std::string& filter, int n) { out << "count " << n << ' ' << filter << '\n'; }
+  // An end-to-end text: with both key logs it is shown as natter.e2e.text in exactly n
+  // packets; without the end-to-end key log it appears nowhere.
+  void e2e_text(const std::string& text, int n) {
+    out << "e2etext " << text << '\n';
+    e2e_count("natter.e2e.text == \"" + text + "\"", n);
+  }
+  // With both key logs, exactly n packets match FILTER.
+  void e2e_count(const std::string& filter, int n) { out << "e2ecount " << n << ' ' << filter << '\n'; }
 };
 
 // Records the keys the server's handshake derives: the key log line, written by the tool
@@ -126,6 +146,17 @@ class v2_session {
   v2_session()
       : server_static_(cr::key_pair::from_secret(next_secret())),
         identity_(next_identity()),
+        server_(cr::handshake_v2::server(server_static_, cr::server_parameters{65536, 4096}, &recorder_)),
+        client_(cr::handshake_v2::client(identity_)) {
+    if (!server_.set_ephemeral_for_testing(next_secret()) || !client_.set_ephemeral_for_testing(next_secret())) {
+      throw std::runtime_error("cannot set the ephemerals");
+    }
+  }
+  // A client with the identity of `seed` on the server of `server_secret` (the end-to-end
+  // connections: two clients of one server).
+  v2_session(const cr::secret_key& server_secret, const cr::secret_key& seed)
+      : server_static_(cr::key_pair::from_secret(cr::e2e::copy_of(server_secret))),
+        identity_(natter::tools::identity_from_seed(seed)),
         server_(cr::handshake_v2::server(server_static_, cr::server_parameters{65536, 4096}, &recorder_)),
         client_(cr::handshake_v2::client(identity_)) {
     if (!server_.set_ephemeral_for_testing(next_secret()) || !client_.set_ephemeral_for_testing(next_secret())) {
@@ -392,6 +423,266 @@ void short_frames_connection(pcap_writer& pcap, expectations& expect) {
   tcp.close();
 }
 
+// ------------------------------------------------------------------------------ end-to-end
+// The end-to-end layer (docs/E2E.md) inside real hop frames: alice and bob, each on their own
+// connection to one server, set up a pairwise session with natter's pairwise_setup (Noise KK,
+// relayed as kind handshake), whisper over it, alice hands bob her sender key for "lobby"
+// (kind key) and writes to the room with it (kind room, delivered to bob in a batch). The
+// server then delivers one whisper to bob altered (its AEAD must fail), alice sends one
+// whisper whose key is left out of the end-to-end key log, and two bodies that do not parse.
+//
+// The end-to-end key log (PREFIX.e2ekeylog, one NATTER_E2E_KEY line per message key) is
+// written by the tool, as the client's would be: the pairwise chain keys come from a second
+// Noise KK initiator run beside alice's setup with the same ephemeral (Split() is
+// deterministic), the sender key's chain from the chain key the tool gives create_for_testing;
+// mk_n is each chain's step(). Every logged key is checked to open the real body, and bob's
+// real session and sender key receiver open each message, so the log cannot drift from the core.
+std::string base64(const bytes& b) {
+  std::string out(sodium_base64_ENCODED_LEN(b.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), b.data(), b.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.pop_back();
+  return out;
+}
+
+e2e::aead_nonce next_nonce() {
+  const cr::secret_key s = next_secret();
+  e2e::aead_nonce n{};
+  std::copy_n(s.data(), n.size(), n.begin());
+  return n;
+}
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("end-to-end: ") + what);
+}
+
+struct e2e_logger {
+  std::ofstream& out;
+  // Writes the key line of message n of `chain` (stepping the chain to it) and checks that
+  // the key opens `body`'s ciphertext.
+  void log(const char* kind, const std::string& id_hex, e2e::chain_key& chain, std::uint32_t n,
+           std::span<const std::uint8_t> ad, const e2e::aead_nonce& nonce, std::span<const std::uint8_t> ct) {
+    require(chain.index() == n, "the logged chain is not at this message");
+    auto mk = chain.step();
+    require(mk && mk->n == n, "chain step");
+    require(e2e::open(mk->key, nonce, ad, ct).has_value(), "the logged key does not open its message");
+    out << "NATTER_E2E_KEY " << kind << ' ' << id_hex << ' ' << n << ' ' << hex(mk->key.data(), mk->key.size())
+        << '\n';
+  }
+  void log_pairwise(e2e::chain_key& chain, const bytes& body) {
+    const auto v = e2e::parse_pairwise_body(body);
+    require(v.has_value(), "pairwise body");
+    log("pairwise", hex(v->header.id), chain, v->header.n, v->header_bytes, v->nonce, v->ciphertext);
+  }
+  void log_room(e2e::chain_key& chain, const bytes& message) {
+    const auto v = e2e::parse_room_message(message);
+    require(v.has_value(), "room message");
+    log("room", hex(v->header.key_id), chain, v->header.n, v->header_bytes, v->nonce, v->ciphertext);
+  }
+};
+
+std::string e2e_request(const std::string& kind, const std::string& to, const bytes& body, int ref) {
+  return R"({"type":"e2e","kind":")" + kind + (to.empty() ? "" : R"(","to":")" + to) + R"(","body":")" +
+         base64(body) + R"(","ref":)" + std::to_string(ref) + "}";
+}
+std::string e2e_event(int id, const std::string& from, const std::string& kind, const std::string& to,
+                      const bytes& body) {
+  return R"({"type":"e2e","id":)" + std::to_string(id) + R"(,"ts":)" + std::to_string(1764000100000 + id) +
+         R"(,"from":")" + from + R"(","kind":")" + kind + (to.empty() ? "" : R"(","to":")" + to) +
+         R"(","body":")" + base64(body) + R"("})";
+}
+
+void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2e_keylog, expectations& expect) {
+  const auto now = e2e::clock::now();
+  const cr::secret_key server_secret = next_secret();
+  const cr::secret_key alice_seed = next_secret();
+  const cr::secret_key bob_seed = next_secret();
+  v2_session a(server_secret, alice_seed);
+  v2_session b(server_secret, bob_seed);
+  const auto alice = cr::identity_v2::from_seed(e2e::copy_of(alice_seed));
+  const auto bob = cr::identity_v2::from_seed(e2e::copy_of(bob_seed));
+  const cr::public_key& server_key = a.server_key();
+  e2e_logger elog{e2e_keylog};
+
+  tcp_connection ta(pcap, {127, 0, 0, 1}, 50010, {127, 0, 0, 1}, 9900);
+  ta.send(0, handshake(ta, a, expect));
+  keylog << a.keylog_line() << '\n';
+  tcp_connection tb(pcap, {127, 0, 0, 1}, 50011, {127, 0, 0, 1}, 9900);
+  tb.send(0, handshake(tb, b, expect));
+  keylog << b.keylog_line() << '\n';
+  ta.send(0, said(a, 0, R"({"type":"join","name":"alice","ref":1})", expect));
+  ta.send(1, said(a, 1, R"({"type":"welcome","name":"alice","users":[]})", expect));
+  tb.send(0, said(b, 0, R"({"type":"join","name":"bob","ref":1})", expect));
+  tb.send(1, said(b, 1, R"({"type":"welcome","name":"bob","users":[{"name":"alice","fingerprint":")" +
+                               natter::tools::user_fingerprint(alice.public_key().bytes) +
+                               R"(","since":1764000000000}]})", expect));
+
+  // The pairwise session: alice initiates; a second KK initiator with her ephemeral gives the
+  // same Split() keys, for the key log.
+  const e2e::party alice_party{"alice", alice.public_key()};
+  const e2e::party bob_party{"bob", bob.public_key()};
+  auto alice_setup = e2e::pairwise_setup::create(alice, "alice", bob_party, server_key);
+  auto bob_setup = e2e::pairwise_setup::create(bob, "bob", alice_party, server_key);
+  require(alice_setup && bob_setup, "pairwise_setup::create");
+  const cr::secret_key alice_ephemeral = next_secret();
+  alice_setup->set_ephemeral_for_testing(e2e::copy_of(alice_ephemeral));
+  bob_setup->set_ephemeral_for_testing(next_secret());
+  const auto prologue = e2e::pairwise_prologue(server_key, alice_party, bob_party);
+  const auto bob_x25519 = cr::x25519_of(bob.public_key());
+  require(prologue && bob_x25519, "prologue");
+  auto shadow = cr::noise::handshake_state::initiator_kk(alice.x25519(), *bob_x25519, *prologue);
+  require(shadow.set_ephemeral_for_testing(e2e::copy_of(alice_ephemeral)), "shadow ephemeral");
+
+  const auto init = alice_setup->start();
+  require(init.has_value(), "start");
+  const auto shadow_m1 = shadow.write_message({});
+  require(shadow_m1 && bytes(init->begin() + 1, init->end()) == *shadow_m1, "the shadow's message 1 differs");
+  ta.send(0, said(a, 0, e2e_request("handshake", "bob", *init, 2), expect));
+  tb.send(1, said(b, 1, e2e_event(101, "alice", "handshake", "bob", *init), expect));
+  const auto reply = bob_setup->receive(*init);
+  require(reply.status == e2e::pairwise_setup::setup_status::reply && reply.reply, "bob's reply");
+  tb.send(0, said(b, 0, e2e_request("handshake", "alice", *reply.reply, 2), expect));
+  ta.send(1, said(a, 1, e2e_event(102, "bob", "handshake", "alice", *reply.reply), expect));
+  require(alice_setup->receive(*reply.reply).status == e2e::pairwise_setup::setup_status::established,
+          "alice's session");
+  require(shadow.read_message(std::span<const std::uint8_t>(*reply.reply).subspan(1)).has_value(), "shadow read");
+  auto split = shadow.split();
+  require(split.has_value(), "shadow split");
+  auto alice_session = alice_setup->take_session();
+  auto bob_session = bob_setup->take_session();
+  require(alice_session && bob_session && alice_session->id() == bob_session->id(), "one session");
+  e2e::chain_key alice_chain(e2e::copy_of(split->initiator_to_responder), 0, e2e::chain_kind::pairwise);
+  e2e::chain_key bob_chain(e2e::copy_of(split->responder_to_initiator), 0, e2e::chain_kind::pairwise);
+
+  // Seals a whisper in the sender's real session and logs its key (unless `logged` is false:
+  // the chain still steps past it, as the client's would).
+  const auto whisper = [&](bool from_alice, const std::string& text, bool logged) {
+    auto& sender = from_alice ? *alice_session : *bob_session;
+    auto& chain = from_alice ? alice_chain : bob_chain;
+    const auto body = sender.seal_with_nonce_for_testing(str_bytes(text), next_nonce());
+    require(body.has_value(), "seal");
+    if (logged) {
+      elog.log_pairwise(chain, *body);
+    } else {
+      require(chain.step().has_value(), "chain step");
+    }
+    return *body;
+  };
+  // The recipient's real session opens it.
+  const auto delivered = [&](bool from_alice, const bytes& body, const std::string& text) {
+    const auto opened = (from_alice ? *bob_session : *alice_session).open(body, now);
+    require(opened.status == e2e::receive_status::ok && opened.plaintext == str_bytes(text), "whisper opens");
+  };
+
+  // Whispers both ways.
+  const std::string hello_bob = "hello bob, only you can read this ☃";
+  const bytes w1 = whisper(true, hello_bob, true);
+  delivered(true, w1, hello_bob);
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", w1, 3), expect));
+  tb.send(1, said(b, 1, e2e_event(103, "alice", "whisper", "bob", w1), expect));
+  expect.e2e_text(hello_bob, 2);
+  const std::string hello_alice = "hi alice, end to end";
+  const bytes w2 = whisper(false, hello_alice, true);
+  delivered(false, w2, hello_alice);
+  tb.send(0, said(b, 0, e2e_request("whisper", "alice", w2, 3), expect));
+  ta.send(1, said(a, 1, e2e_event(104, "bob", "whisper", "alice", w2), expect));
+  expect.e2e_text(hello_alice, 2);
+
+  // Alice's sender key for "lobby", handed to bob in the pairwise session (kind key).
+  const cr::secret_key chain_key = next_secret();
+  auto sender = e2e::sender_key_sender::create_for_testing("lobby", 3, e2e::copy_of(chain_key), next_secret());
+  require(sender.has_value(), "sender key");
+  e2e::chain_key room_chain(e2e::copy_of(chain_key), 0, e2e::chain_kind::sender_key);
+  const bytes distribution = sender->distribution();
+  const auto key_body = alice_session->seal_with_nonce_for_testing(distribution, next_nonce());
+  require(key_body.has_value(), "seal the distribution");
+  elog.log_pairwise(alice_chain, *key_body);
+  const auto dist_opened = bob_session->open(*key_body, now);
+  require(dist_opened.status == e2e::receive_status::ok, "the distribution opens");
+  auto receiver = e2e::sender_key_receiver::from_distribution(dist_opened.plaintext);
+  require(receiver.has_value(), "sender key receiver");
+  ta.send(0, said(a, 0, e2e_request("key", "bob", *key_body, 4), expect));
+  tb.send(1, said(b, 1, e2e_event(105, "alice", "key", "bob", *key_body), expect));
+  expect.absent(hex(chain_key.data(), chain_key.size()));  // never shown, not even decrypted
+  expect.e2e_count("natter.e2e.distribution.signing_key == \"" +
+                       hex(natter::tools::ed25519_bytes(sender->signing_key())) + "\"", 2);
+  expect.e2e_count("natter.e2e.distribution.chain_key == \"(chain key, 32 bytes)\"", 2);
+  expect.e2e_count("natter.e2e.distribution.room == \"lobby\" && natter.e2e.distribution.epoch == 3", 2);
+
+  // A room message, sealed once; bob gets it in a batch.
+  const std::string hello_room = "hello lobby, sealed once for the whole room";
+  const auto room_msg = sender->seal_with_nonce_for_testing(str_bytes(hello_room), next_nonce());
+  require(room_msg.has_value(), "room seal");
+  elog.log_room(room_chain, *room_msg);
+  const auto room_opened = receiver->open(*room_msg, now);
+  require(room_opened.status == e2e::receive_status::ok && room_opened.plaintext == str_bytes(hello_room),
+          "room message opens");
+  ta.send(0, said(a, 0, e2e_request("room", "", *room_msg, 5), expect));
+  tb.send(1, said(b, 1, "[" + e2e_event(106, "alice", "room", "", *room_msg) +
+                            R"(,{"type":"presence","event":"joined","name":"carol","fingerprint":"3b6a-27bc-ceb6-a42d-62a3-a8d0-2a6f-0d73"}])",
+                  expect));
+  expect.e2e_text(hello_room, 2);
+
+  // The server alters a whisper on the way to bob: alice's request opens, bob's copy does not.
+  const std::string altered = "this whisper was altered by the server";
+  const bytes w3 = whisper(true, altered, true);
+  bytes w3_altered = w3;
+  w3_altered[w3_altered.size() - 20] ^= 0x01;  // a ciphertext byte (the tag is the last 16)
+  require(bob_session->open(w3_altered, now).status == e2e::receive_status::auth_failed, "altered refused");
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", w3, 6), expect));
+  tb.send(1, said(b, 1, e2e_event(107, "alice", "whisper", "bob", w3_altered), expect));
+  expect.e2e_text(altered, 1);
+
+  // A whisper whose key is not in the end-to-end key log: never readable.
+  const std::string unlogged = "unlogged end-to-end words";
+  const bytes w4 = whisper(true, unlogged, false);
+  delivered(true, w4, unlogged);
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", w4, 7), expect));
+  tb.send(1, said(b, 1, e2e_event(108, "alice", "whisper", "bob", w4), expect));
+  expect.secret(unlogged);
+
+  // Bodies that are base64 but not the layer's formats (the server routes them unread): a
+  // 3-byte whisper, a room message one byte short. Flagged, never a Lua error.
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", bytes{0, 0, 0}, 8), expect));
+  ta.send(0, said(a, 0, e2e_request("room", "", bytes(room_msg->begin(), room_msg->end() - 1), 9), expect));
+  expect.count("natter.e2e.bad_format", 2);
+
+  // The mutated copies only: real bodies with bytes flipped, cut or added, inside authentic
+  // frames, so the end-to-end parser meets random input with keys at hand.
+  if (natter::tools::mutation_percent > 0) {
+    const std::vector<std::pair<std::string, bytes>> originals{
+        {"handshake", *init}, {"whisper", w1}, {"key", *key_body}, {"room", *room_msg}, {"whisper", w2}};
+    for (int i = 0; i < 40; ++i) {
+      const auto& [kind, original] = originals[randombytes_uniform(static_cast<std::uint32_t>(originals.size()))];
+      bytes damaged = original;
+      const std::uint32_t how = randombytes_uniform(4);
+      if (how == 0) {
+        damaged.resize(randombytes_uniform(static_cast<std::uint32_t>(damaged.size())) + 1);
+      } else if (how == 1) {
+        damaged.push_back(static_cast<unsigned char>(randombytes_uniform(256)));
+      }
+      for (std::uint32_t j = 0, n = randombytes_uniform(4); j < n; ++j) {
+        const auto at = randombytes_uniform(static_cast<std::uint32_t>(damaged.size()));
+        damaged[at] = static_cast<unsigned char>(damaged[at] ^ (1 + randombytes_uniform(255)));
+      }
+      ta.send(0, a.session(0, e2e_request(kind, kind == "room" ? "" : "bob", damaged, 100 + i)));
+    }
+  }
+
+  // What each layer shows: without the end-to-end key log every body is "not readable".
+  expect.count("natter.e2e", 18);
+  expect.count("natter.e2e.kind == \"handshake\" && natter.e2e.handshake_kind", 4);
+  expect.count("natter.e2e.no_key", 12);
+  expect.count("natter.e2e.text", 0);
+  expect.count("natter.e2e.signature", 2);
+  expect.count("natter.e2e.auth_failed", 0);
+  expect.e2e_count("natter.e2e.no_key", 2);
+  expect.e2e_count("natter.e2e.auth_failed", 1);
+  expect.e2e_count("natter.e2e.aead_ok == 1", 9);
+  expect.e2e_count("natter.e2e.keylog_missing", 0);
+  ta.close();
+  tb.close();
+}
+
 // Must be the last connection: it ends the capture in the middle of a frame.
 void malformed_connection(pcap_writer& pcap, expectations& expect) {
   v2_session s;
@@ -411,8 +702,9 @@ void write_capture(const std::string& prefix) {
   secrets_drawn = 0;
   pcap_writer pcap(prefix + ".pcap");
   std::ofstream keylog(prefix + ".keylog");
+  std::ofstream e2e_keylog(prefix + ".e2ekeylog");
   expectations expect{std::ofstream(prefix + ".expect")};
-  if (!keylog || !expect.out) throw std::runtime_error("cannot write " + prefix + ".*");
+  if (!keylog || !e2e_keylog || !expect.out) throw std::runtime_error("cannot write " + prefix + ".*");
   const std::string name = prefix.substr(prefix.find_last_of('/') + 1);
   expect.out << "# what check_capture.sh must find in " << name << ".pcap (make_capture)\n";
   // A protocol 1 line left in an old key log: ignored.
@@ -423,6 +715,7 @@ void write_capture(const std::string& prefix) {
   refused_connections(pcap, expect);
   dropped_frame_connection(pcap, keylog, expect);
   short_frames_connection(pcap, expect);
+  e2e_connections(pcap, keylog, e2e_keylog, expect);
   malformed_connection(pcap, expect);
   expect.count("natter.mac_failed", 1);
   expect.count("natter.gap", 1);
@@ -443,6 +736,8 @@ void write_capture(const std::string& prefix) {
   expect.count("natter.kind == \"message 3\"", expect.server_hellos - 2);
   expect.count("natter.kind == \"hello, unsupported version\"", 1);
   expect.count("natter.session.counter == 4 && natter.gap && natter.session.mac_ok", 1);
+  expect.e2e_count("natter.internal", 0);
+  expect.e2e_count("natter.mac_failed", 1);
 }
 
 }  // namespace

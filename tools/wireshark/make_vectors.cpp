@@ -19,6 +19,15 @@
 //   session2    KEY DIR COUNTER PLAIN BODY            a protocol 2 session frame body sealed by
 //                                                     natter's own session_cipher_v2 with the
 //                                                     raw directional key KEY (DIR 1 or 2)
+// The end-to-end layer (docs/E2E.md):
+//   hchacha20   KEY IN16 OUT32                       crypto_core_hchacha20 (standard constants)
+//   chacha20    KEY NONCE12 IC OUT                   crypto_stream_chacha20_ietf_xor_ic over zeros
+//   xaead       KEY NONCE AD MSG C                   crypto_aead_xchacha20poly1305_ietf_encrypt
+//                                                     (C = ciphertext ‖ tag); Lua decrypts it
+//   base64      TEXT RESULT                          sodium_base642bin, original variant (padded):
+//                                                     RESULT the bytes, or "fail"; TEXT "-" if empty
+//   e2eseal     KEY NONCE AD PLAIN C                 natter's own e2e::seal (padded to 64-byte
+//                                                     blocks, XChaCha20-Poly1305, ad = header)
 //
 // Usage: make_vectors [OUTPUT_FILE]   (stdout without an argument)
 #include <sodium.h>
@@ -32,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "natter/crypto/e2e_aead.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
 
 namespace {
@@ -96,7 +106,7 @@ void emit_unpad(std::ostream& out, std::size_t block, const bytes& padded) {
 
 void emit_unpad_cases(std::ostream& out) {
   // Well-formed: sodium_pad of random plaintexts around the block edges.
-  for (std::size_t block : {16, 128}) {
+  for (std::size_t block : {16, 64, 128}) {
     for (std::size_t n : {0, 1, 15, 16, 17, 127, 128, 129, 255, 300}) {
       bytes padded = random_bytes(n);
       padded.resize(n + block);
@@ -150,6 +160,108 @@ void emit_session2(std::ostream& out) {
       out << "session2 " << hex(key) << ' ' << static_cast<int>(dir) << ' ' << cipher.frames_sent() << ' '
           << hex(plain) << ' ' << hex(body.data(), body.size()) << '\n';
     }
+  }
+}
+
+// ----------------------------------------------------------------------- end-to-end layer
+void emit_chacha(std::ostream& out) {
+  for (int i = 0; i < 8; ++i) {
+    const bytes key = random_bytes(crypto_core_hchacha20_KEYBYTES);
+    const bytes in = random_bytes(crypto_core_hchacha20_INPUTBYTES);
+    bytes o(crypto_core_hchacha20_OUTPUTBYTES);
+    crypto_core_hchacha20(o.data(), in.data(), key.data(), nullptr);
+    out << "hchacha20 " << hex(key) << ' ' << hex(in) << ' ' << hex(o) << '\n';
+  }
+  // Block counters 0, 1, a random one, and one just below 2^32 (the last block before the wrap).
+  std::uint32_t ics[] = {0, 1, randombytes_uniform(1u << 30), 0xfffffffeu};
+  for (std::uint32_t ic : ics) {
+    for (std::size_t n : {1, 63, 64, 65, 128, 200}) {
+      if (ic == 0xfffffffeu && n > 128) continue;  // would pass 2^32 blocks
+      const bytes key = random_bytes(crypto_stream_chacha20_ietf_KEYBYTES);
+      const bytes nonce = random_bytes(crypto_stream_chacha20_ietf_NONCEBYTES);
+      const bytes zeros(n, 0);
+      bytes s(n);
+      crypto_stream_chacha20_ietf_xor_ic(s.data(), zeros.data(), n, nonce.data(), ic, key.data());
+      out << "chacha20 " << hex(key) << ' ' << hex(nonce) << ' ' << ic << ' ' << hex(s) << '\n';
+    }
+  }
+}
+
+void emit_xaead(std::ostream& out) {
+  for (std::size_t ad_len : {0, 1, 13, 16, 17, 40}) {
+    for (int n : message_lengths) {
+      if (n > 300 && ad_len != 13) continue;
+      const bytes key = random_bytes(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+      const bytes nonce = random_bytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+      const bytes ad = random_bytes(ad_len);
+      const bytes msg = random_bytes(static_cast<std::size_t>(n));
+      bytes c(msg.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+      unsigned long long c_len = 0;
+      crypto_aead_xchacha20poly1305_ietf_encrypt(c.data(), &c_len, msg.data(), msg.size(), ad.data(), ad.size(),
+                                                 nullptr, nonce.data(), key.data());
+      c.resize(c_len);
+      out << "xaead " << hex(key) << ' ' << hex(nonce) << ' ' << hex(ad) << ' ' << hex(msg) << ' ' << hex(c)
+          << '\n';
+    }
+  }
+}
+
+void emit_base64_case(std::ostream& out, const std::string& text) {
+  bytes bin(text.size() + 1);
+  std::size_t bin_len = 0;
+  const char* end = nullptr;
+  const int rc = sodium_base642bin(bin.data(), bin.size(), text.data(), text.size(), nullptr, &bin_len, &end,
+                                   sodium_base64_VARIANT_ORIGINAL);
+  out << "base64 " << (text.empty() ? "-" : text) << ' ';
+  // libsodium stops at the first byte it cannot take; the whole string must be consumed.
+  if (rc != 0 || end != text.data() + text.size()) {
+    out << "fail\n";
+  } else {
+    out << hex(bin.data(), bin_len) << '\n';
+  }
+}
+
+void emit_base64(std::ostream& out) {
+  for (std::size_t n : {1, 2, 3, 4, 5, 6, 31, 32, 33, 100, 309, 383}) {
+    const bytes b = random_bytes(n);
+    std::string text(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(text.data(), text.size(), b.data(), b.size(), sodium_base64_VARIANT_ORIGINAL);
+    text.pop_back();
+    emit_base64_case(out, text);
+    // Damaged: one character replaced (by one outside the alphabet, or a misplaced '='), the
+    // padding dropped, a character dropped, nonzero bits in the last symbol.
+    std::string bad = text;
+    bad[randombytes_uniform(static_cast<std::uint32_t>(bad.size()))] = "!=-_*"[randombytes_uniform(5)];
+    emit_base64_case(out, bad);
+    if (text.back() == '=') {
+      std::string unpadded = text;
+      while (unpadded.back() == '=') unpadded.pop_back();
+      emit_base64_case(out, unpadded);
+      std::string high = text;
+      const std::size_t last = high.find('=') - 1;
+      high[last] = high[last] == 'A' ? 'B' : static_cast<char>(high[last] == 'z' ? 'y' : high[last] + 1);
+      emit_base64_case(out, high);
+    }
+    emit_base64_case(out, text.substr(0, text.size() - 1));
+  }
+  for (const char* s : {"AAAA", "AA==", "AAA=", "A===", "====", "AB==", "AAB=", "+/+/", "//==", "AA=A"}) {
+    emit_base64_case(out, s);
+  }
+}
+
+// Bodies as natter's e2e layer seals them (e2e_aead.hpp), with random keys and headers.
+void emit_e2eseal(std::ostream& out) {
+  for (std::size_t n : {0, 1, 63, 64, 65, 127, 128, 200, 1000}) {
+    natter::crypto::secret_key key;
+    randombytes_buf(key.data(), key.size());
+    natter::crypto::e2e::aead_nonce nonce{};
+    randombytes_buf(nonce.data(), nonce.size());
+    const bytes ad = random_bytes(n % 2 ? 13 : 23);
+    const bytes plain = random_bytes(n);
+    const auto c = natter::crypto::e2e::seal(key, nonce, ad, plain);
+    if (!c) throw std::runtime_error("e2e::seal failed");
+    out << "e2eseal " << hex(key.data(), key.size()) << ' ' << hex(nonce.data(), nonce.size()) << ' ' << hex(ad)
+        << ' ' << hex(plain) << ' ' << hex(c->data(), c->size()) << '\n';
   }
 }
 
@@ -249,6 +361,10 @@ void generate(std::ostream& out) {
 
   emit_unpad_cases(out);
   emit_session2(out);
+  emit_chacha(out);
+  emit_xaead(out);
+  emit_base64(out);
+  emit_e2eseal(out);
 }
 
 }  // namespace

@@ -15,6 +15,13 @@
 -- `--keylog`, session frames are opened, their MAC and padding checked, and the JSON handed to
 -- Wireshark's JSON dissector. Counter gaps (a dropped frame) and replays are flagged.
 --
+-- Layer 2, end to end (docs/E2E.md): every JSON message of type "e2e" in a decrypted frame (or
+-- batch) is shown as what the server sees (the routing envelope and the body's cleartext
+-- header, per kind: handshake, whisper/key pairwise bodies, room messages) and what only the
+-- recipients read: with the "End-to-end key log file" preference (NATTER_E2E_KEY lines, one
+-- per message key) the body is opened (XChaCha20-Poly1305) and its text, or a sender key
+-- distribution's fields, shown; a chain key is never shown.
+--
 -- Requires Wireshark 4.0 or newer (Lua 5.2 with bit32; a shim covers Lua 5.3/5.4 builds).
 -- Loaded by a plain Lua interpreter (where `Proto` does not exist) the file returns its crypto
 -- table instead of registering a dissector: that is how test_crypto.lua tests it.
@@ -344,6 +351,247 @@ do
     if not plain then return "bad_padding" end
     return "ok", plain
   end
+
+  -- ---------------------------------------------------------------- ChaCha20 (end-to-end layer)
+  -- The end-to-end bodies (docs/E2E.md §4) are crypto_aead_xchacha20poly1305_ietf: HChaCha20
+  -- derives a subkey from the key and the nonce's first 16 bytes, then ChaCha20 (IETF: 32-bit
+  -- block counter, 12-byte nonce = 4 zero bytes ‖ the nonce's last 8) encrypts from block 1;
+  -- block 0's first 32 bytes are the Poly1305 key (RFC 8439 §2.8 / draft-irtf-cfrg-xchacha).
+  -- State: "expand 32-byte k" in words 0..3, key in 4..11, counter 12, nonce 13..15.
+  local function chacha_state(key, counter, nonce12)
+    local x = { [0] = SIGMA[1], SIGMA[2], SIGMA[3], SIGMA[4] }
+    for i = 0, 7 do x[4 + i] = le32(key, 1 + 4 * i) end
+    x[12] = counter
+    for i = 0, 2 do x[13 + i] = le32(nonce12, 1 + 4 * i) end
+    return x
+  end
+
+  local function chacha_rounds(x)
+    local function qr(a, b, c, d)
+      x[a] = (x[a] + x[b]) % TWO32; x[d] = lrotate(bxor(x[d], x[a]), 16)
+      x[c] = (x[c] + x[d]) % TWO32; x[b] = lrotate(bxor(x[b], x[c]), 12)
+      x[a] = (x[a] + x[b]) % TWO32; x[d] = lrotate(bxor(x[d], x[a]), 8)
+      x[c] = (x[c] + x[d]) % TWO32; x[b] = lrotate(bxor(x[b], x[c]), 7)
+    end
+    for _ = 1, 10 do
+      qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)  -- columns
+      qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)  -- diagonals
+    end
+  end
+
+  -- HChaCha20(key 32, input 16) -> 32 bytes: the input in words 12..15, the rounds without the
+  -- final addition, output words 0..3 and 12..15 (crypto_core_hchacha20).
+  function crypto.hchacha20(key, input16)
+    local x = { [0] = SIGMA[1], SIGMA[2], SIGMA[3], SIGMA[4] }
+    for i = 0, 7 do x[4 + i] = le32(key, 1 + 4 * i) end
+    for i = 0, 3 do x[12 + i] = le32(input16, 1 + 4 * i) end
+    chacha_rounds(x)
+    local out = {}
+    for _, i in ipairs({ 0, 1, 2, 3, 12, 13, 14, 15 }) do out[#out + 1] = le32_bytes(x[i]) end
+    return concat(out)
+  end
+
+  -- ChaCha20 IETF keystream of `len` bytes (crypto_stream_chacha20_ietf_xor_ic), from block
+  -- counter `ic` (the counter wraps at 2^32 as libsodium's does not need to: inputs are small).
+  function crypto.chacha20_stream(key, nonce12, len, ic)
+    local out, counter = {}, ic or 0
+    while #out * 64 < len do
+      local x = chacha_state(key, counter % TWO32, nonce12)
+      local y = {}
+      for i = 0, 15 do y[i] = x[i] end
+      chacha_rounds(x)
+      local block = {}
+      for i = 0, 15 do block[#block + 1] = le32_bytes((x[i] + y[i]) % TWO32) end
+      out[#out + 1] = concat(block)
+      counter = counter + 1
+    end
+    return concat(out):sub(1, len)
+  end
+
+  local function le64_bytes(n)
+    return le32_bytes(n % TWO32) .. le32_bytes(floor(n / TWO32))
+  end
+  local function pad16(n) return string.rep("\0", (16 - n % 16) % 16) end
+
+  -- crypto_aead_xchacha20poly1305_ietf_decrypt: `c` is ciphertext ‖ tag (16). Returns the
+  -- plaintext, or nil if the tag does not verify (or the sizes are wrong).
+  function crypto.xchacha20poly1305_decrypt(c, ad, nonce24, key32)
+    if #c < 16 or #nonce24 ~= 24 or #key32 ~= 32 then return nil end
+    local subkey = crypto.hchacha20(key32, nonce24:sub(1, 16))
+    local nonce12 = "\0\0\0\0" .. nonce24:sub(17, 24)
+    local ct, tag = c:sub(1, #c - 16), c:sub(#c - 15)
+    local otk = crypto.chacha20_stream(subkey, nonce12, 32, 0)
+    local mac_data = ad .. pad16(#ad) .. ct .. pad16(#ct) .. le64_bytes(#ad) .. le64_bytes(#ct)
+    if not verify16(crypto.poly1305(mac_data, otk), tag) then return nil end
+    if #ct == 0 then return "" end
+    return xor_strings(ct, crypto.chacha20_stream(subkey, nonce12, #ct, 1))
+  end
+
+  -- The end-to-end AEAD (e2e_aead.hpp): XChaCha20-Poly1305 with ad = the body's header, over
+  -- sodium_pad(plaintext, 64). Returns "ok", plaintext | "bad_size" (not whole 64-byte blocks
+  -- + tag) | "auth_failed" | "bad_padding" (authentic, but sodium_unpad refuses it).
+  crypto.E2E_BLOCK = 64
+  function crypto.open_e2e(ciphertext, ad, nonce24, key32)
+    if #ciphertext < 16 + crypto.E2E_BLOCK or (#ciphertext - 16) % crypto.E2E_BLOCK ~= 0 then
+      return "bad_size"
+    end
+    local padded = crypto.xchacha20poly1305_decrypt(ciphertext, ad, nonce24, key32)
+    if not padded then return "auth_failed" end
+    local plain = crypto.unpad(padded, crypto.E2E_BLOCK)
+    if not plain then return "bad_padding" end
+    return "ok", plain
+  end
+
+  -- Standard base64 (RFC 4648 §4, padded; sodium_base642bin with
+  -- sodium_base64_VARIANT_ORIGINAL): nil for anything else (a length not a multiple of 4,
+  -- characters outside the alphabet, misplaced '=', nonzero bits in the last symbol's padding).
+  local B64 = {}
+  do
+    local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for i = 1, 64 do B64[byte(alphabet, i)] = i - 1 end
+  end
+  function crypto.base64_decode(s)
+    if #s % 4 ~= 0 then return nil end
+    local out = {}
+    for i = 1, #s, 4 do
+      local a, b, c, d = byte(s, i, i + 3)
+      local last = i + 3 == #s
+      local va, vb = B64[a], B64[b]
+      if va == nil or vb == nil then return nil end
+      if c == 61 and d == 61 and last then  -- "xx=="
+        if vb % 16 ~= 0 then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16))
+      elseif d == 61 and last then  -- "xxx="
+        local vc = B64[c]
+        if vc == nil or vc % 4 ~= 0 then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16), (vb % 16) * 16 + floor(vc / 4))
+      else
+        local vc, vd = B64[c], B64[d]
+        if vc == nil or vd == nil then return nil end
+        out[#out + 1] = char(va * 4 + floor(vb / 16), (vb % 16) * 16 + floor(vc / 4), (vc % 4) * 64 + vd)
+      end
+    end
+    return concat(out)
+  end
+
+  -- A small JSON reader for the end-to-end envelope (not crypto, but pure Lua like the rest and
+  -- tested beside it): objects become tables with a `keys` list in document order, arrays
+  -- tables with `n`, strings Lua strings (UTF-8, \u escapes and surrogate pairs decoded),
+  -- numbers { number = "the literal" } (an id or a timestamp stays exact), true/false/null
+  -- { literal = "true" }... Returns the value, or nil and a reason for anything malformed or
+  -- nested deeper than 32 levels. Wireshark's own JSON dissector shows the tree; this is only
+  -- so the dissector can find the e2e members.
+  local function utf8_char(cp)
+    if cp < 0x80 then return char(cp) end
+    if cp < 0x800 then return char(0xC0 + floor(cp / 64), 0x80 + cp % 64) end
+    if cp < 0x10000 then
+      return char(0xE0 + floor(cp / 4096), 0x80 + floor(cp / 64) % 64, 0x80 + cp % 64)
+    end
+    return char(0xF0 + floor(cp / 262144), 0x80 + floor(cp / 4096) % 64, 0x80 + floor(cp / 64) % 64,
+      0x80 + cp % 64)
+  end
+  local ESCAPES = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+
+  function crypto.json_decode(s)
+    local pos = 1
+    local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
+    local value
+    local function str()
+      pos = pos + 1  -- the opening quote
+      local parts = {}
+      while true do
+        local q = s:find('["\\%c]', pos)
+        if not q then error("unterminated string", 0) end
+        parts[#parts + 1] = s:sub(pos, q - 1)
+        local c = s:sub(q, q)
+        if c == '"' then pos = q + 1; return concat(parts) end
+        if c ~= "\\" then error("control character in a string", 0) end
+        local e = s:sub(q + 1, q + 1)
+        if ESCAPES[e] then
+          parts[#parts + 1] = ESCAPES[e]
+          pos = q + 2
+        elseif e == "u" then
+          local h = s:sub(q + 2, q + 5)
+          if not h:match("^%x%x%x%x$") then error("bad \\u escape", 0) end
+          local cp = tonumber(h, 16)
+          pos = q + 6
+          if cp >= 0xD800 and cp <= 0xDBFF and s:sub(pos, pos + 1) == "\\u" then
+            local lo = tonumber(s:sub(pos + 2, pos + 5):match("^%x%x%x%x$") or "0", 16)
+            if lo >= 0xDC00 and lo <= 0xDFFF then
+              cp = 0x10000 + (cp - 0xD800) * 1024 + (lo - 0xDC00)
+              pos = pos + 6
+            end
+          end
+          parts[#parts + 1] = utf8_char(cp)
+        else
+          error("bad escape", 0)
+        end
+      end
+    end
+    function value(depth)
+      if depth > 32 then error("nested too deeply", 0) end
+      ws()
+      local c = s:sub(pos, pos)
+      if c == "{" then
+        local obj = { keys = {}, members = {} }
+        pos = pos + 1
+        ws()
+        if s:sub(pos, pos) == "}" then pos = pos + 1; return obj end
+        while true do
+          ws()
+          if s:sub(pos, pos) ~= '"' then error("member name expected", 0) end
+          local k = str()
+          ws()
+          if s:sub(pos, pos) ~= ":" then error("':' expected", 0) end
+          pos = pos + 1
+          if obj.members[k] == nil then obj.keys[#obj.keys + 1] = k end
+          obj.members[k] = value(depth + 1)
+          ws()
+          c = s:sub(pos, pos)
+          pos = pos + 1
+          if c == "}" then return obj end
+          if c ~= "," then error("',' or '}' expected", 0) end
+        end
+      elseif c == "[" then
+        local arr = { n = 0, array = true }
+        pos = pos + 1
+        ws()
+        if s:sub(pos, pos) == "]" then pos = pos + 1; return arr end
+        while true do
+          arr.n = arr.n + 1
+          arr[arr.n] = value(depth + 1)
+          ws()
+          c = s:sub(pos, pos)
+          pos = pos + 1
+          if c == "]" then return arr end
+          if c ~= "," then error("',' or ']' expected", 0) end
+        end
+      elseif c == '"' then
+        return str()
+      else
+        local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+        if num and num ~= "" and num ~= "-" then
+          pos = pos + #num
+          return { number = num }
+        end
+        for _, lit in ipairs({ "true", "false", "null" }) do
+          if s:sub(pos, pos + #lit - 1) == lit then
+            pos = pos + #lit
+            return { literal = lit }
+          end
+        end
+        error("unexpected character", 0)
+      end
+    end
+    local ok, result = pcall(function()
+      local v = value(1)
+      ws()
+      if pos <= #s then error("trailing characters", 0) end
+      return v
+    end)
+    if not ok then return nil, result end
+    return result
+  end
 end
 
 if Proto == nil then
@@ -417,6 +665,49 @@ local f = {
   plaintext_length = ProtoField.uint32("natter.session.plaintext_length", "Plaintext length (unpadded)"),
   plaintext = ProtoField.string("natter.session.plaintext", "Plaintext", base.UNICODE),
   message_type = ProtoField.string("natter.message.type", "Message type"),
+  -- The end-to-end layer (docs/E2E.md) inside the session frames' JSON.
+  e2e = ProtoField.string("natter.e2e", "End-to-end message"),
+  e2e_server_sees = ProtoField.string("natter.e2e.server_sees", "Server sees"),
+  e2e_type = ProtoField.string("natter.e2e.type", "Type"),
+  e2e_kind = ProtoField.string("natter.e2e.kind", "Kind"),
+  e2e_from = ProtoField.string("natter.e2e.from", "From", base.UNICODE),
+  e2e_to = ProtoField.string("natter.e2e.to", "To", base.UNICODE),
+  e2e_id = ProtoField.uint64("natter.e2e.id", "Id (server's message id)"),
+  e2e_ts = ProtoField.uint64("natter.e2e.ts", "Timestamp (ms)"),
+  e2e_ref = ProtoField.uint64("natter.e2e.ref", "Ref (client's request number)"),
+  e2e_body_b64_length = ProtoField.uint32("natter.e2e.body_base64_length", "Body length (base64 characters)"),
+  e2e_body_size = ProtoField.uint32("natter.e2e.body_size", "Body size (bytes)"),
+  e2e_body = ProtoField.bytes("natter.e2e.body", "Body (base64-decoded)"),
+  e2e_header = ProtoField.string("natter.e2e.header", "Body header"),
+  e2e_version = ProtoField.uint8("natter.e2e.version", "Version"),
+  e2e_handshake_kind = ProtoField.uint8("natter.e2e.handshake_kind", "Handshake message", base.DEC,
+    { [1] = "init (Noise KK message 1)", [2] = "response (Noise KK message 2)" }),
+  e2e_ephemeral = ProtoField.bytes("natter.e2e.ephemeral", "Ephemeral public key (X25519)"),
+  e2e_payload = ProtoField.bytes("natter.e2e.encrypted_payload", "Encrypted payload (empty payload + tag 16)"),
+  e2e_session_id = ProtoField.bytes("natter.e2e.session_id", "Session id"),
+  e2e_room = ProtoField.string("natter.e2e.room", "Room", base.UNICODE),
+  e2e_epoch = ProtoField.uint32("natter.e2e.epoch", "Epoch"),
+  e2e_sender_key_id = ProtoField.bytes("natter.e2e.sender_key_id", "Sender key id"),
+  e2e_n = ProtoField.uint32("natter.e2e.n", "Message number n (chain index)"),
+  e2e_nonce = ProtoField.bytes("natter.e2e.nonce", "Nonce (XChaCha20, random)"),
+  e2e_ciphertext = ProtoField.bytes("natter.e2e.ciphertext", "Ciphertext (padded plaintext + tag 16)"),
+  e2e_ciphertext_length = ProtoField.uint32("natter.e2e.ciphertext_length", "Ciphertext length"),
+  e2e_size_bucket = ProtoField.string("natter.e2e.size_bucket", "Plaintext size (from the body size)"),
+  e2e_signature = ProtoField.bytes("natter.e2e.signature", "Signature (Ed25519, sender key)"),
+  e2e_signature_status = ProtoField.string("natter.e2e.signature_status", "Signature check"),
+  e2e_contents = ProtoField.string("natter.e2e.contents", "Contents"),
+  e2e_recipients = ProtoField.string("natter.e2e.recipients", "Only the recipients"),
+  e2e_aead_ok = ProtoField.bool("natter.e2e.aead_ok", "AEAD verified (XChaCha20-Poly1305)"),
+  e2e_plaintext_length = ProtoField.uint32("natter.e2e.plaintext_length", "Plaintext length (unpadded)"),
+  e2e_text = ProtoField.string("natter.e2e.text", "Text", base.UNICODE),
+  e2e_dist_room = ProtoField.string("natter.e2e.distribution.room", "Room", base.UNICODE),
+  e2e_dist_epoch = ProtoField.uint32("natter.e2e.distribution.epoch", "Epoch"),
+  e2e_dist_chain_key = ProtoField.string("natter.e2e.distribution.chain_key", "Chain key"),
+  e2e_dist_iteration = ProtoField.uint32("natter.e2e.distribution.iteration", "Iteration (chain index it starts at)"),
+  e2e_dist_signing_key = ProtoField.string("natter.e2e.distribution.signing_key",
+    "Signing key (Ed25519 public key of the sender key)"),
+  e2e_dist_sender_key_id = ProtoField.string("natter.e2e.distribution.sender_key_id",
+    "Sender key id (of the signing key)"),
   data = ProtoField.bytes("natter.data", "Data"),
 }
 natter.fields = {
@@ -425,6 +716,13 @@ natter.fields = {
   f.payload_length, f.contents, f.connection_id, f.nonce, f.nonce_direction, f.padding,
   f.counter, f.expected, f.mac, f.ciphertext, f.ciphertext_length, f.size_bucket, f.mac_ok,
   f.plaintext_length, f.plaintext, f.message_type, f.data,
+  f.e2e, f.e2e_server_sees, f.e2e_type, f.e2e_kind, f.e2e_from, f.e2e_to, f.e2e_id, f.e2e_ts, f.e2e_ref,
+  f.e2e_body_b64_length, f.e2e_body_size, f.e2e_body, f.e2e_header, f.e2e_version, f.e2e_handshake_kind,
+  f.e2e_ephemeral, f.e2e_payload, f.e2e_session_id, f.e2e_room, f.e2e_epoch, f.e2e_sender_key_id, f.e2e_n,
+  f.e2e_nonce, f.e2e_ciphertext, f.e2e_ciphertext_length, f.e2e_size_bucket, f.e2e_signature,
+  f.e2e_signature_status, f.e2e_contents, f.e2e_recipients, f.e2e_aead_ok, f.e2e_plaintext_length, f.e2e_text,
+  f.e2e_dist_room, f.e2e_dist_epoch, f.e2e_dist_chain_key, f.e2e_dist_iteration, f.e2e_dist_signing_key,
+  f.e2e_dist_sender_key_id,
 }
 
 local MALFORMED, ERROR, WARN, NOTE = expert.group.MALFORMED, expert.severity.ERROR,
@@ -455,11 +753,26 @@ natter.experts = {
   e.replay, e.gap, e.mac_failed, e.bad_padding, e.no_key, e.keylog_missing, e.refusal,
   e.after_error, e.internal,
 }
+-- The end-to-end layer's own (natter.e2e.*), so a filter tells the two layers apart.
+e.e2e_no_key = ProtoExpert.new("natter.e2e.no_key", "End-to-end body not readable (no key line)", DECRYPTION, NOTE)
+e.e2e_keylog_missing = ProtoExpert.new("natter.e2e.keylog_missing", "End-to-end key log file not found",
+  DECRYPTION, WARN)
+e.e2e_auth_failed = ProtoExpert.new("natter.e2e.auth_failed", "End-to-end AEAD check failed", DECRYPTION, ERROR)
+e.e2e_bad_padding = ProtoExpert.new("natter.e2e.bad_padding", "Bad padding in an authentic end-to-end body",
+  DECRYPTION, ERROR)
+e.e2e_bad_format = ProtoExpert.new("natter.e2e.bad_format", "Malformed end-to-end message", MALFORMED, ERROR)
+for _, x in ipairs({ e.e2e_no_key, e.e2e_keylog_missing, e.e2e_auth_failed, e.e2e_bad_padding, e.e2e_bad_format }) do
+  natter.experts[#natter.experts + 1] = x
+end
 
 natter.prefs.port = Pref.uint("TCP port", 9900,
   "TCP port dissected as natter (other ports are found by the heuristic dissector)")
 natter.prefs.max_frame = Pref.uint("Maximum frame size", 65536,
   "Largest frame body accepted; longer length prefixes are flagged as fatal (server --max-frame)")
+natter.prefs.e2e_keylog_file = Pref.string("End-to-end key log file", "",
+  "File of NATTER_E2E_KEY lines (one per message key: pairwise|room, session or sender key id, n, " ..
+  "message key): end-to-end bodies inside decrypted session frames are opened. Needs the key log " ..
+  "file as well, since the bodies travel inside session frames")
 natter.prefs.keylog_file = Pref.string("Key log file", "",
   "File of NATTER_V2_SESSION lines written by natter --keylog / NATTER_KEYLOGFILE; " ..
   "session frames of the logged connections are decrypted")
@@ -477,14 +790,21 @@ local dead        -- conversation key ">" source endpoint -> true once framing i
 local pending     -- conversation key ">" source endpoint -> frame started but not completed
 local opened      -- frame key -> { key = session key, status = ..., plain = string or nil }
 local keylog
+local e2e_keylog  -- { path, size, keys = { ["pairwise:<id hex>:<n>"] = message key }, missing }
+local e2e_opened  -- frame key "#" element -> { key, status, plain }
+
+local function reset_e2e_keylog()
+  e2e_keylog = { path = nil, size = nil, keys = {}, missing = false }
+end
 
 local function reset_keylog()
   keylog = { path = nil, size = nil, keys = {}, missing = false }
 end
 
 local function reset_state()
-  convs, records, lengths, dead, pending, opened = {}, {}, {}, {}, {}, {}
+  convs, records, lengths, dead, pending, opened, e2e_opened = {}, {}, {}, {}, {}, {}, {}
   reset_keylog()
+  reset_e2e_keylog()
 end
 reset_state()
 
@@ -911,6 +1231,286 @@ local function u64(n)
   return UInt64.new(n % 4294967296, math.floor(n / 4294967296))
 end
 
+-- ===========================================================================================
+-- Layer 2: the end-to-end messages inside the session frames (docs/E2E.md, docs/WIRESHARK.md).
+-- A decrypted session frame is a JSON message or a batch (an array) of them; each of type "e2e"
+-- is shown in two parts: what the server sees (the routing envelope: type, kind, from, to, ids,
+-- the body's size, and the body's cleartext header) and what only the recipients can read (the
+-- body's content, sealed client to client with XChaCha20-Poly1305). The content is opened only
+-- with a NATTER_E2E_KEY line for its message key.
+-- ===========================================================================================
+local E2E_NONCE_LEN, E2E_TAG_LEN, E2E_BLOCK = 24, 16, crypto.E2E_BLOCK
+local E2E_PAIRWISE_HEADER = 13       -- 1 ‖ session id 8 ‖ n 4
+local E2E_KK_LEN = 48                -- Noise KK message with an empty payload: e 32 ‖ tag 16
+local E2E_SIG_LEN = 64
+local E2E_MAX_ROOM = 64
+local NOT_READABLE = "end-to-end: not readable without the end-to-end key log"
+
+-- NATTER_E2E_KEY <pairwise|room> <id 16 hex> <n> <message key 64 hex>; other lines ignored.
+local function read_e2e_keylog(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local content = fh:read("*a") or ""
+  fh:close()
+  local keys = {}
+  for line in content:gmatch("[^\r\n]+") do
+    local kind, id, n, mk = line:match("^%s*NATTER_E2E_KEY%s+(%a+)%s+(%x+)%s+(%d+)%s+(%x+)%s*$")
+    if (kind == "pairwise" or kind == "room") and #id == 16 and #mk == 64 and #n <= 10 then
+      -- A list: both directions of a pairwise session share its id and each counts n from 0,
+      -- so one (id, n) names two keys; the AEAD tells which one a body is sealed with.
+      local name = kind .. ":" .. id:lower() .. ":" .. tonumber(n)
+      local list = keys[name] or {}
+      local key = crypto.fromhex(mk)
+      local seen = false
+      for _, k in ipairs(list) do seen = seen or k == key end
+      if not seen then list[#list + 1] = key end
+      keys[name] = list
+    end
+  end
+  return keys, #content
+end
+
+-- The message keys for (kind, id, n) (a list, see read_e2e_keylog), or nil; re-reads the file when its size changed (the
+-- client appends a line per message key), as the hop key log does.
+local function e2e_key_for(kind, id_hex, n)
+  local path = natter.prefs.e2e_keylog_file
+  if path == nil or path == "" then return nil end
+  if e2e_keylog.path ~= path then
+    reset_e2e_keylog()
+    e2e_keylog.path = path
+  end
+  local name = kind .. ":" .. id_hex .. ":" .. n
+  if e2e_keylog.keys[name] then return e2e_keylog.keys[name] end
+  local size = file_size(path)
+  if size == nil then
+    e2e_keylog.missing, e2e_keylog.size, e2e_keylog.keys = true, nil, {}
+    return nil
+  end
+  e2e_keylog.missing = false
+  if size ~= e2e_keylog.size then
+    local read, read_size = read_e2e_keylog(path)
+    e2e_keylog.keys, e2e_keylog.size = read or {}, read_size
+  end
+  return e2e_keylog.keys[name]
+end
+
+local function be32(s, i)
+  local a, b, c, d = s:byte(i, i + 3)
+  return ((a * 256 + b) * 256 + c) * 256 + d
+end
+
+local function json_uint(v)
+  local n = type(v) == "table" and v.number and tonumber(v.number)
+  if n and n >= 0 and n == math.floor(n) and n < 2 ^ 53 then return n end
+  return nil
+end
+
+-- "Only the recipients" when the body cannot be opened: why not.
+local function not_opened(rtree, kind, id_hex, n)
+  local path = natter.prefs.e2e_keylog_file
+  local item = add_generated(rtree, f.e2e_recipients, NOT_READABLE)
+  if path ~= nil and path ~= "" and e2e_keylog.missing then
+    item:add_proto_expert_info(e.e2e_keylog_missing, "key log not found: " .. path)
+  elseif path ~= nil and path ~= "" then
+    item:add_proto_expert_info(e.e2e_no_key, string.format(
+      "No NATTER_E2E_KEY line for %s %s n=%d in the end-to-end key log: %s", kind, id_hex, n, NOT_READABLE))
+  else
+    item:add_proto_expert_info(e.e2e_no_key, NOT_READABLE)
+  end
+  return " [e2e not readable]"
+end
+
+-- Opens (cached) and shows the content; `what` is "text" or "distribution".
+local function open_and_show(rtree, ekey, kind, id_hex, n, ct, ad, nonce, what)
+  local mks = e2e_key_for(kind, id_hex, n)
+  if not mks then return not_opened(rtree, kind, id_hex, n) end
+  local cached = e2e_opened[ekey]
+  if not (cached and cached.keys == mks) then
+    local status, plain
+    for _, mk in ipairs(mks) do
+      status, plain = crypto.open_e2e(ct, ad, nonce, mk)
+      if status ~= "auth_failed" then break end
+    end
+    cached = { keys = mks, status = status, plain = plain }
+    e2e_opened[ekey] = cached
+  end
+  if cached.status == "auth_failed" then
+    local item = add_generated(rtree, f.e2e_aead_ok, false)
+    item:add_proto_expert_info(e.e2e_auth_failed, "End-to-end AEAD check failed: the body (or its " ..
+      "header) was altered on the way, e.g. by the server, or the logged key is not this message's")
+    return " [e2e AEAD check failed]"
+  elseif cached.status == "bad_padding" then
+    add_generated(rtree, f.e2e_aead_ok, true)
+    rtree:add_proto_expert_info(e.e2e_bad_padding, "Authentic body, but its plaintext is not " ..
+      "sodium_pad's (64-byte blocks): the recipient refuses it")
+    return " [e2e bad padding]"
+  elseif cached.status ~= "ok" then
+    rtree:add_proto_expert_info(e.e2e_bad_format, "Ciphertext is not whole 64-byte blocks + tag")
+    return " [e2e bad size]"
+  end
+  add_generated(rtree, f.e2e_aead_ok, true)
+  local plain = cached.plain
+  add_generated(rtree, f.e2e_plaintext_length, #plain)
+  if what == "text" then
+    add_generated(rtree, f.e2e_text, plain)
+    return ": " .. utf8_prefix(plain, INFO_JSON_MAX)
+  end
+  -- A sender key distribution (e2e_wire.hpp): 1 ‖ room len ‖ room ‖ epoch ‖ chain key 32 ‖
+  -- iteration ‖ signing key 32. The chain key is a secret and is never shown, not even here.
+  local rl = #plain >= 2 and plain:byte(2) or 0
+  if #plain ~= 74 + rl or plain:byte(1) ~= 1 or rl < 1 or rl > E2E_MAX_ROOM then
+    rtree:add_proto_expert_info(e.e2e_bad_format, string.format(
+      "Not a sender key distribution (%d bytes): the recipient refuses it", #plain))
+    return " [e2e key: not a distribution]"
+  end
+  local room = plain:sub(3, 2 + rl)
+  local p = 3 + rl
+  local signing_key = plain:sub(p + 40, p + 71)
+  add_generated(rtree, f.e2e_dist_room, room)
+  add_generated(rtree, f.e2e_dist_epoch, be32(plain, p))
+  add_generated(rtree, f.e2e_dist_chain_key, "(chain key, 32 bytes)")
+  add_generated(rtree, f.e2e_dist_iteration, be32(plain, p + 36))
+  add_generated(rtree, f.e2e_dist_signing_key, crypto.tohex(signing_key))
+  return string.format(": sender key for %s, epoch %d", utf8_prefix(room, 32), be32(plain, p))
+end
+
+-- The body of a pairwise kind (whisper, key): 1 ‖ session id ‖ n ‖ nonce ‖ ciphertext.
+local function dissect_pairwise_body(raw, btvb, htree, rtree, ekey, what)
+  local len = #raw
+  if raw:byte(1) ~= 1 or len < E2E_PAIRWISE_HEADER + E2E_NONCE_LEN + E2E_TAG_LEN + E2E_BLOCK or
+      (len - E2E_PAIRWISE_HEADER - E2E_NONCE_LEN - E2E_TAG_LEN) % E2E_BLOCK ~= 0 then
+    htree:add_proto_expert_info(e.e2e_bad_format, string.format(
+      "Not a pairwise body (version 1, header 13, nonce 24, whole 64-byte blocks + tag 16): %d bytes", len))
+    return " [e2e malformed body]"
+  end
+  htree:add(f.e2e_version, btvb:range(0, 1))
+  htree:add(f.e2e_session_id, btvb:range(1, 8))
+  htree:add(f.e2e_n, btvb:range(9, 4))
+  htree:add(f.e2e_nonce, btvb:range(13, E2E_NONCE_LEN))
+  local ct_len = len - E2E_PAIRWISE_HEADER - E2E_NONCE_LEN
+  htree:add(f.e2e_ciphertext, btvb:range(37, ct_len))
+  add_generated(htree, f.e2e_ciphertext_length, ct_len)
+  add_generated(htree, f.e2e_size_bucket, string.format("%d to %d bytes (%d padded)",
+    ct_len - E2E_TAG_LEN - E2E_BLOCK, ct_len - E2E_TAG_LEN - 1, ct_len - E2E_TAG_LEN))
+  return open_and_show(rtree, ekey, "pairwise", crypto.tohex(raw:sub(2, 9)), be32(raw, 10),
+    raw:sub(38), raw:sub(1, E2E_PAIRWISE_HEADER), raw:sub(14, 37), what)
+end
+
+-- A room message: 1 ‖ room len ‖ room ‖ epoch ‖ sender key id ‖ n ‖ nonce ‖ ciphertext ‖ signature.
+local function dissect_room_body(raw, btvb, htree, rtree, ekey)
+  local len = #raw
+  local rl = len >= 2 and raw:byte(2) or 0
+  local hl = 18 + rl
+  local ct_len = len - hl - E2E_NONCE_LEN - E2E_SIG_LEN
+  if raw:byte(1) ~= 1 or rl < 1 or rl > E2E_MAX_ROOM or ct_len < E2E_TAG_LEN + E2E_BLOCK or
+      (ct_len - E2E_TAG_LEN) % E2E_BLOCK ~= 0 then
+    htree:add_proto_expert_info(e.e2e_bad_format, string.format("Not a room message: %d bytes", len))
+    return " [e2e malformed room message]"
+  end
+  htree:add(f.e2e_version, btvb:range(0, 1))
+  htree:add(f.e2e_room, btvb:range(2, rl))
+  htree:add(f.e2e_epoch, btvb:range(2 + rl, 4))
+  htree:add(f.e2e_sender_key_id, btvb:range(6 + rl, 8))
+  htree:add(f.e2e_n, btvb:range(14 + rl, 4))
+  htree:add(f.e2e_nonce, btvb:range(hl, E2E_NONCE_LEN))
+  htree:add(f.e2e_ciphertext, btvb:range(hl + E2E_NONCE_LEN, ct_len))
+  add_generated(htree, f.e2e_ciphertext_length, ct_len)
+  add_generated(htree, f.e2e_size_bucket, string.format("%d to %d bytes (%d padded)",
+    ct_len - E2E_TAG_LEN - E2E_BLOCK, ct_len - E2E_TAG_LEN - 1, ct_len - E2E_TAG_LEN))
+  local sig = htree:add(f.e2e_signature, btvb:range(len - E2E_SIG_LEN, E2E_SIG_LEN))
+  add_generated(sig, f.e2e_signature_status, "not verified by the dissector (the recipients verify " ..
+    "it with the signing key of the sender's distribution)")
+  local nonce_at = hl + 1
+  return open_and_show(rtree, ekey, "room", crypto.tohex(raw:sub(7 + rl, 14 + rl)), be32(raw, 15 + rl),
+    raw:sub(nonce_at + E2E_NONCE_LEN, len - E2E_SIG_LEN), raw:sub(1, hl), raw:sub(nonce_at, hl + E2E_NONCE_LEN),
+    "text")
+end
+
+local function dissect_handshake_body(raw, btvb, htree, rtree)
+  local k = raw:byte(1)
+  if (k ~= 1 and k ~= 2) or #raw ~= 1 + E2E_KK_LEN then
+    htree:add_proto_expert_info(e.e2e_bad_format, string.format(
+      "Not a handshake message (kind 1 or 2, then a 48-byte Noise KK message): %d bytes", #raw))
+    return " [e2e malformed handshake]"
+  end
+  htree:add(f.e2e_handshake_kind, btvb:range(0, 1))
+  htree:add(f.e2e_ephemeral, btvb:range(1, 32))
+  htree:add(f.e2e_payload, btvb:range(33, 16))
+  add_generated(rtree, f.e2e_recipients, string.format("Noise_KK_25519_ChaChaPoly_SHA256 message %d " ..
+    "(encrypted, %d bytes): sets up the pairwise session between the two identities; the server " ..
+    "cannot read it, and no key log opens it (it carries no text)", k, E2E_KK_LEN))
+  return k == 1 and " (init)" or " (response)"
+end
+
+-- One e2e message (a JSON object with type "e2e"); `ekey` names it for the cache.
+local function dissect_e2e_message(obj, root, ekey)
+  local m = obj.members
+  local kind, from, to, body = m.kind, m.from, m.to, m.body
+  if type(kind) ~= "string" then kind = "?" end
+  local title = "e2e " .. kind
+  if type(from) == "string" then title = title .. " from " .. from end
+  if type(to) == "string" then title = title .. " to " .. to end
+  if kind == "room" and type(to) ~= "string" then title = title .. " (the whole room)" end
+  local etree = add_generated(root, f.e2e, title)
+
+  local stree = add_generated(etree, f.e2e_server_sees,
+    "the routing envelope (type, kind, from, to, ids, body size) and the body's cleartext header")
+  add_generated(stree, f.e2e_type, "e2e")
+  add_generated(stree, f.e2e_kind, kind)
+  if type(from) == "string" then add_generated(stree, f.e2e_from, from) end
+  if type(to) == "string" then add_generated(stree, f.e2e_to, to) end
+  for _, x in ipairs({ { "id", f.e2e_id }, { "ts", f.e2e_ts }, { "ref", f.e2e_ref } }) do
+    local n = json_uint(m[x[1]])
+    if n then add_generated(stree, x[2], u64(n)) end
+  end
+  if type(body) ~= "string" then
+    stree:add_proto_expert_info(e.e2e_bad_format, "No body string")
+    return title .. " [no body]"
+  end
+  add_generated(stree, f.e2e_body_b64_length, #body)
+  local raw = crypto.base64_decode(body)
+  if not raw or #raw == 0 then
+    stree:add_proto_expert_info(e.e2e_bad_format, "Body is not standard base64 (RFC 4648, padded)")
+    return title .. " [body not base64]"
+  end
+  add_generated(stree, f.e2e_body_size, #raw)
+  local btvb = ByteArray.new(raw, true):tvb("natter e2e body (base64-decoded)")
+  local htree = stree:add(f.e2e_body, btvb:range())
+  local rtree = add_generated(etree, f.e2e_recipients, "the body's content, sealed client to client")
+  local result
+  if kind == "handshake" then
+    result = dissect_handshake_body(raw, btvb, htree, rtree)
+  elseif kind == "whisper" then
+    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "text")
+  elseif kind == "key" then
+    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "distribution")
+  elseif kind == "room" then
+    result = dissect_room_body(raw, btvb, htree, rtree, ekey)
+  else
+    stree:add_proto_expert_info(e.e2e_bad_format, "Unknown kind (handshake, key, whisper, room)")
+    result = " [unknown kind]"
+  end
+  etree:append_text(result)
+  return title .. result
+end
+
+-- Every e2e message in a decrypted frame's JSON; returns a summary for the Info column, or nil.
+local function dissect_e2e(plain, root, fkey)
+  if not plain:find('"e2e"', 1, true) then return nil end  -- the common case, without parsing
+  local v = crypto.json_decode(plain)
+  if type(v) ~= "table" then return nil end
+  local items = v.array and v or { n = 1, v }
+  local parts = {}
+  for i = 1, items.n do
+    local obj = items[i]
+    if type(obj) == "table" and obj.members and obj.members.type == "e2e" then
+      parts[#parts + 1] = dissect_e2e_message(obj, root, fkey .. "#" .. i)
+    end
+  end
+  if #parts == 0 then return nil end
+  return " | " .. table.concat(parts, " | ")
+end
+
 local function dissect_nonce(body, root, rec)
   local nonce_item = root:add(f.nonce, body:range(0, NONCE_LEN))
   local dir_byte = body:range(0, 1):uint()
@@ -1075,7 +1675,14 @@ local function dissect_pdu_unprotected(tvb, pinfo, tree)
   end
   root:append_text(", " .. info)
   set_info(pinfo, first, info)
-  if plaintext_tvb then call_json(plaintext_tvb, pinfo, root) end
+  if plaintext_tvb then
+    call_json(plaintext_tvb, pinfo, root)
+    local summary = dissect_e2e(plaintext_tvb:range():raw(), root, fkey)
+    if summary then
+      root:append_text(summary)
+      pinfo.cols.info:append(summary)
+    end
+  end
 end
 
 local function dissect_pdu(tvb, pinfo, tree)
@@ -1172,5 +1779,6 @@ register_port()
 function natter.prefs_changed()
   register_port()
   reset_keylog()
-  opened = {}
+  reset_e2e_keylog()
+  opened, e2e_opened = {}, {}
 end

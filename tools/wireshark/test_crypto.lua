@@ -100,6 +100,40 @@ for line in io.lines(vectors_path) do
       check(crypto.open_session_v2(body, crypto.beforenm_from_shared(key)) == "bad_mac",
         where .. " key used directly, not through beforenm")
       check(crypto.open_session_v2(body:sub(1, 167), key) == "too_short", where .. " short body")
+    elseif kind == "hchacha20" then
+      check(crypto.tohex(crypto.hchacha20(unhex(f[2]), unhex(f[3]))) == f[4], where)
+    elseif kind == "chacha20" then
+      local want = unhex(f[5])
+      check(crypto.chacha20_stream(unhex(f[2]), unhex(f[3]), #want, tonumber(f[4])) == want, where)
+    elseif kind == "xaead" then
+      local key, nonce, ad, msg, c = unhex(f[2]), unhex(f[3]), unhex(f[4]), unhex(f[5]), unhex(f[6])
+      check(crypto.xchacha20poly1305_decrypt(c, ad, nonce, key) == msg, where .. " decrypt")
+      check(crypto.xchacha20poly1305_decrypt(flip(c, #c), ad, nonce, key) == nil, where .. " tampered tag")
+      check(crypto.xchacha20poly1305_decrypt(flip(c, 1), ad, nonce, key) == nil, where .. " tampered first byte")
+      if #ad > 0 then
+        check(crypto.xchacha20poly1305_decrypt(c, flip(ad, #ad), nonce, key) == nil, where .. " tampered ad")
+      end
+      check(crypto.xchacha20poly1305_decrypt(c, ad .. "\0", nonce, key) == nil, where .. " longer ad")
+      check(crypto.xchacha20poly1305_decrypt(c, ad, flip(nonce, 1), key) == nil, where .. " wrong nonce (HChaCha20 part)")
+      check(crypto.xchacha20poly1305_decrypt(c, ad, flip(nonce, 24), key) == nil, where .. " wrong nonce (ChaCha20 part)")
+      check(crypto.xchacha20poly1305_decrypt(c, ad, nonce, flip(key, 32)) == nil, where .. " wrong key")
+      check(crypto.xchacha20poly1305_decrypt(c:sub(1, 15), ad, nonce, key) == nil, where .. " short")
+    elseif kind == "base64" then
+      local text = f[2] == "-" and "" or f[2]
+      local got = crypto.base64_decode(text)
+      if f[3] == "fail" then
+        check(got == nil, where .. " must fail: " .. text)
+      else
+        check(got == unhex(f[3]), where .. " " .. text)
+      end
+    elseif kind == "e2eseal" then
+      local key, nonce, ad, plain, c = unhex(f[2]), unhex(f[3]), unhex(f[4]), unhex(f[5]), unhex(f[6])
+      local status, got = crypto.open_e2e(c, ad, nonce, key)
+      check(status == "ok" and got == plain, where .. " open")
+      check((#c - 16) % 64 == 0 and #c - 16 > #plain, where .. " padded to 64-byte blocks")
+      check(crypto.open_e2e(flip(c, 1), ad, nonce, key) == "auth_failed", where .. " tampered")
+      check(crypto.open_e2e(c, flip(ad, 1), nonce, key) == "auth_failed", where .. " tampered header")
+      check(crypto.open_e2e(c:sub(2), ad, nonce, key) == "bad_size", where .. " not whole blocks")
     else
       check(false, "unknown vector kind " .. where)
     end
@@ -125,9 +159,38 @@ do
   check(status == "ok" and plain == "{}", "hand-padded body opens")
 end
 
+-- RFC 8439 §2.3.2 (the ChaCha20 block function) and draft-irtf-cfrg-xchacha-03 §2.2.1
+-- (HChaCha20), known answers independent of libsodium.
+do
+  local key = crypto.fromhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+  check(crypto.tohex(crypto.chacha20_stream(key, crypto.fromhex("000000090000004a00000000"), 64, 1)) ==
+    "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e" ..
+    "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e", "ChaCha20 RFC 8439 2.3.2")
+  check(crypto.tohex(crypto.hchacha20(key, crypto.fromhex("000000090000004a0000000031415927"))) ==
+    "82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc", "HChaCha20 draft-xchacha 2.2.1")
+end
+
+-- The JSON reader that finds the e2e envelope.
+do
+  local v = crypto.json_decode(' [ {"type":"e2e","kind":"whisper","id":18446744073709551615,' ..
+    '"to":"b\\u00e9\\ud83d\\ude42\\n","body":"AAAA","x":[true,null,-1.5e3,{}]} , {} ] ')
+  check(v and v.array and v.n == 2, "json: an array of two")
+  local o = v and v[1]
+  check(o and o.members.type == "e2e" and o.members.kind == "whisper", "json: string members")
+  check(o and o.members.id.number == "18446744073709551615", "json: a number kept as its literal")
+  check(o and o.members.to == "b\195\169\240\159\153\130\n", "json: escapes and a surrogate pair")
+  check(o and table.concat(o.keys, ",") == "type,kind,id,to,body,x", "json: member order")
+  check(o and o.members.x.n == 4 and o.members.x[1].literal == "true" and o.members.x[3].number == "-1.5e3",
+    "json: literals and numbers in an array")
+  for _, bad in ipairs({ "", "{", '{"a":1,}', '{"a" 1}', '["a\n"]', '"\\x"', "[1] 2", "nul",
+    string.rep("[", 40) .. string.rep("]", 40) }) do
+    check(crypto.json_decode(bad) == nil, "json: refuses " .. bad:sub(1, 20))
+  end
+end
+
 -- A vectors file that lost its content must not pass quietly.
 for _, kind in ipairs({ "sha256", "fingerprint", "fingerprint2", "hsalsa20", "beforenm", "stream", "onetimeauth", "box",
-  "unpad", "session2" }) do
+  "unpad", "session2", "hchacha20", "chacha20", "xaead", "base64", "e2eseal" }) do
   check((counts[kind] or 0) > 0, "no " .. kind .. " vectors in " .. vectors_path)
 end
 
