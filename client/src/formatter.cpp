@@ -121,6 +121,8 @@ std::optional<display_line> format_event(const client_event& event, const format
           [](const notice_event& n) -> std::optional<display_line> { return error("* " + n.text); },
           [](const trust_request_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const failure_event& f) -> std::optional<display_line> { return error("natter: " + f.message); },
+          // The conversation words these itself (they depend on what it remembers).
+          [](const reconnecting_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const closed_event&) -> std::optional<display_line> { return std::nullopt; },
       },
       event);

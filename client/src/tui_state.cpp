@@ -288,6 +288,10 @@ std::string tui_state::status(std::size_t columns) const {
   const std::string& fingerprint = conversation_.server_fingerprint();
   std::string attention;
   if (conversation_.closed()) attention += " | disconnected";
+  if (const auto wait = conversation_.reconnect_wait_ms()) {
+    // Whole seconds, rounded up, so the countdown never shows 0 before the attempt starts.
+    attention += *wait > 0 ? " | reconnecting in " + std::to_string((*wait + 999) / 1000) + " s…" : " | reconnecting…";
+  }
   if (log_.unseen() > 0) {
     attention += " | " + std::to_string(log_.unseen()) + " new below (PgDn)";
   } else if (log_.offset() > 0) {

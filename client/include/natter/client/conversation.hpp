@@ -6,8 +6,10 @@
 // take_actions(). No sockets, no terminal, no files and no clock of its own, so every behaviour
 // is unit-tested; line_ui and tui_state only render it and read keys.
 //
-// Later work (reconnecting, a config file) belongs around this model: reconnect feeds a new
-// session's events into the same conversation, the config file fills conversation_config.
+// Reconnecting: client_driver feeds each new session's events into the same conversation. A
+// reconnecting_event marks the lines still waiting as failed, remembers who was online and
+// counts down; the next welcome says "reconnected" and what changed while we were away
+// (away_summary.hpp). The config file fills conversation_config.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +22,7 @@
 
 #include "natter/client/client_events.hpp"
 #include "natter/client/command_parser.hpp"
+#include "natter/client/away_summary.hpp"
 #include "natter/client/conversation_output.hpp"
 #include "natter/client/formatter.hpp"
 #include "natter/client/key_verification.hpp"
@@ -120,8 +123,13 @@ class conversation {
   [[nodiscard]] bool quitting() const { return quitting_; }
   [[nodiscard]] bool closed() const { return closed_; }
   [[nodiscard]] bool closed_after_quit() const { return closed_after_quit_; }
-  // The process exit code: 0 ok, 1 a runtime failure (refused, lost, sent away; for a script
-  // also any refused line), 3 the server key did not match.
+  // Between a lost connection and the next welcome (the driver is reconnecting).
+  [[nodiscard]] bool reconnecting() const { return away_.has_value(); }
+  // While reconnecting: how long until the next attempt (0 once it is under way).
+  [[nodiscard]] std::optional<std::int64_t> reconnect_wait_ms() const;
+  // The process exit code (app.hpp): 0 ok, 1 a runtime failure (refused; for a script also any
+  // refused line), 3 the server key did not match, 4 kicked, 5 the server stopped or the
+  // connection was lost and not (or no longer) retried.
   [[nodiscard]] int exit_code() const;
   // Why the session failed, to repeat after a full screen is gone; a failure may span several
   // lines ('\n', each made printable), as the key-change warning does.
@@ -136,6 +144,7 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_closed(const closed_event& closed);
+  void on_reconnecting(const reconnecting_event& reconnecting);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
   shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
@@ -169,6 +178,9 @@ class conversation {
   bool input_ended_ = false;
   bool closed_ = false;
   bool closed_after_quit_ = false;
+  std::optional<user_list_view> away_;  // who was online when the connection was lost
+  std::int64_t reconnect_at_ms_ = 0;    // steady clock: the next attempt
+  std::optional<bye_event> bye_;        // the server's last bye (why it sent us away)
   int exit_code_ = 0;
   std::vector<std::string> failures_;
 };
