@@ -111,6 +111,11 @@ void conversation::on_server_message(const server_message& message) {
                    if (p.joined) {
                      roster_.joined(p.name, p.fingerprint);
                    } else {
+                     const auto it = roster_.users().find(fold_name(p.name));
+                     if (p.reason == to_string(leave_reason::server_stopping) && it != roster_.users().end() &&
+                         stopping_.size() < max_stopping_users) {
+                       stopping_.emplace(it->first, it->second);
+                     }
                      roster_.left(p.name);
                    }
                    show_formatted(message);
@@ -151,6 +156,7 @@ void conversation::on_welcome(const welcome_event& welcome) {
   roster_.replace(welcome.users, welcome.user_count);
   outgoing_.follow(welcome);
   const auto away = std::exchange(away_, std::nullopt);
+  stopping_.clear();
   if (away) out_.show(shown_kind::notice, "* reconnected to " + printable(config_.server));
   show_formatted(server_message{welcome});
   if (away) {
@@ -198,6 +204,7 @@ void conversation::on_reconnecting(const reconnecting_event& reconnecting) {
     // Who was here, to tell after the welcome who came and went meanwhile.
     away_ = user_list_view{{}, roster_.online_count() <= roster_.users().size()};
     for (const auto& [folded, user] : roster_.users()) away_->users.push_back(user);
+    for (const auto& [folded, user] : std::exchange(stopping_, {})) away_->users.push_back(user);
     outgoing_.on_closed(out_);  // unacknowledged lines may or may not have arrived: failed
     joined_ = false;
     bye_.reset();

@@ -126,6 +126,23 @@ TEST_CASE("reconnect: the conversation counts down, fails what was unacknowledge
   CHECK(c.exit_code() == 0);
 }
 
+TEST_CASE("reconnect: users announced as leaving because the server stops count as present before") {
+  clock_probe clock;
+  nc::conversation c(person(), {}, clock.probes());
+  join(c, {"alice", "bob", "dave"});
+  // A stopping server tells everyone that everyone else leaves, then says bye.
+  for (const char* name : {"bob", "dave"}) {
+    c.on_event(natter::server_message{natter::presence_event{false, name, {}, "server_stopping"}});
+  }
+  c.on_event(natter::server_message{natter::bye_event{"server_stopping", "the server is shutting down"}});
+  c.on_event(nc::reconnecting_event{"the server stopped", 500, 1});
+  (void)c.take_lines();
+  join(c, {"alice", "bob"});
+  const auto lines = texts(c.take_lines());
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back() == "* while you were away: dave left");
+}
+
 TEST_CASE("reconnect: /quit while away leaves at once; giving up is exit 5") {
   clock_probe clock;
   nc::conversation c(person(), {}, clock.probes());

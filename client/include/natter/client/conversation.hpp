@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,6 +42,9 @@ inline constexpr std::size_t send_window = 16;
 // unconsumed lines, but one 4 KiB read can hand over up to 4 096 (empty) lines; beyond this
 // limit a line is refused rather than kept.
 inline constexpr std::size_t max_waiting_lines = 8192;
+// Users the server announced as leaving because it stops (remembered for "while you were
+// away"); a server could announce any number, so only this many are kept.
+inline constexpr std::size_t max_stopping_users = 4096;
 
 struct conversation_config {
   std::string server;           // "host:port" as pinned (known_hosts' host_key())
@@ -179,6 +183,9 @@ class conversation {
   bool closed_ = false;
   bool closed_after_quit_ = false;
   std::optional<user_list_view> away_;  // who was online when the connection was lost
+  // Users who "left" only because the server stops: they were here until the connection went
+  // with them, so "while you were away" counts them as present before (by folded name).
+  std::map<std::string, user_info> stopping_;
   std::int64_t reconnect_at_ms_ = 0;    // steady clock: the next attempt
   std::optional<bye_event> bye_;        // the server's last bye (why it sent us away)
   int exit_code_ = 0;
