@@ -67,11 +67,17 @@ start_server() {  # session port state-dir
   tmux_ new-session -d -x 120 -y 10 -s "$1" \
     "exec '$server' --port $2 --port-file '$work/port' --state-dir '$3' 2>>'$work/server.log'"
 }
-stop_server() {  # session: SIGTERM (a graceful stop: bye server_stopping), and wait for it
-  local pid
+stop_server() {  # session: SIGTERM (a graceful stop: bye server_stopping), and wait for its log
+  # to say "stopped" (its listening socket is closed by then). Polling the pid instead proved
+  # unreliable under ctest: the exited server can linger as a zombie of the tmux server.
+  local pid stops
   pid=$(tmux_ display-message -p -t "$1" '#{pane_pid}')
+  stops=$(grep -c ' INFO stopped$' "$work/server.log" || true)
   kill -TERM "$pid"
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 100); do
+    [ "$(grep -c ' INFO stopped$' "$work/server.log" || true)" -gt "$stops" ] && return 0
+    sleep 0.1
+  done
   fail "the server did not stop"
 }
 
