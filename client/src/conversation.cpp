@@ -187,14 +187,19 @@ void conversation::on_closed(const closed_event& closed) {
   // reconnecting gave up, which said so itself). The reason is repeated on the normal screen.
   const bool kicked = bye_ && bye_->reason == to_string(leave_reason::kicked);
   exit_code_ = std::max(exit_code_, kicked ? exit_kicked : exit_disconnected);
+  // Shown now (line mode's last line on stderr) and kept for the normal screen after the full one.
+  const auto say_why = [this](std::string why) {
+    out_.show(shown_kind::error, "natter: " + why);
+    failures_.push_back(std::move(why));
+  };
   if (kicked) {
     // The console's default text for a kick without a reason says nothing more than this.
     const bool said_why = !bye_->message.empty() && bye_->message != "kicked by the operator";
-    failures_.push_back("kicked by the operator" + (said_why ? ": " + printable(bye_->message) : std::string{}));
+    say_why("kicked by the operator" + (said_why ? ": " + printable(bye_->message) : std::string{}));
   } else if (bye_ && bye_->reason == to_string(leave_reason::server_stopping)) {
-    failures_.push_back("the server stopped");
+    say_why("the server stopped");
   } else {
-    failures_.push_back("the server closed the connection" + (bye_ ? " (" + printable(bye_->reason) + ")" : std::string{}));
+    say_why("the server closed the connection" + (bye_ ? " (" + printable(bye_->reason) + ")" : std::string{}));
   }
 }
 

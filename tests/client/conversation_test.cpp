@@ -335,7 +335,9 @@ TEST_CASE("conversation: exit codes") {
       nc::conversation kicked(config, {}, world.probes());
       join(kicked);
       kicked.on_event(natter::server_message{natter::bye_event{"kicked", "spamming"}});
+      (void)kicked.take_lines();
       kicked.on_event(nc::closed_event{"bye", false, true});
+      CHECK(texts(kicked.take_lines()) == std::vector<std::string>{"natter: kicked by the operator: spamming"});
       CHECK(kicked.exit_code() == 4);
       CHECK(kicked.failures() == std::vector<std::string>{"kicked by the operator: spamming"});
       nc::conversation stopped(config, {}, world.probes());

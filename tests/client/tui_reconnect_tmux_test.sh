@@ -140,6 +140,7 @@ attempts=$(grep -c "reconnecting in\|; next in" "$work/bob.err" || true)
 tmux_ send-keys -t srv2 'kick bob spamming' Enter
 wait_screen "bob left (kicked: spamming)"
 expect_exit "$bob_pid" 4 "bob (kicked, --stay)"
+grep -qF "natter: kicked by the operator: spamming" "$work/bob.err" || fail "bob was not told why"
 [ "$(grep -c "reconnecting in\|; next in" "$work/bob.err" || true)" = "$attempts" ] ||
   fail "bob tried to come back after a kick"
 

@@ -72,7 +72,7 @@ struct reconnecting_event {
 // The connection is gone for good. Always the last event.
 struct closed_event {
   std::string reason;
-  bool after_quit = false;  // we had sent quit (a clean, expected end)
+  bool after_quit = false;  // the user asked to leave (quit sent, or asked while connecting or reconnecting)
   bool bye_received = false;
 };
 
