@@ -90,8 +90,8 @@ void client_driver::arm_join_deadline() {
       return;
     }
     session_->abort(failure_kind::runtime, "no session with " + host_key(config_.host, config_.port) +
-                                              " within " + std::to_string(join_timeout.count()) +
-                                              " s (connect, handshake and join)");
+                                               " within " + std::to_string(join_timeout.count()) +
+                                               " s (connect, handshake and join)");
     pump();
   });
 }
@@ -104,9 +104,9 @@ void client_driver::on_data(std::span<const std::uint8_t> data) {
     if (status == decode_status::need_more) break;
     if (status != decode_status::frame) {
       session_->abort(failure_kind::runtime,
-                     "closing the connection: the server sent a bad frame header (" +
-                         std::string(to_string(status)) + ", limit " +
-                         std::to_string(decoder_.max_body()) + " bytes; see --max-frame)");
+                      "closing the connection: the server sent a bad frame header (" +
+                          std::string(to_string(status)) + ", limit " +
+                          std::to_string(decoder_.max_body()) + " bytes; see --max-frame)");
       break;
     }
     session_->on_frame(body);
