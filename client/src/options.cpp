@@ -229,10 +229,11 @@ options:
   --plain                   line-mode interface even in a terminal
   --max-frame N             largest frame accepted from the server (default 65536)
   --wait-ms N               non-interactive: stay N ms after end of input, printing messages
-  --stay                    non-interactive: stay until the server closes or SIGINT/SIGTERM
+  --stay                    non-interactive: stay (reconnecting) until kicked or SIGINT/SIGTERM
   --help, --version
 
-exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch
+exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch, 4 kicked,
+  5 server stopped or connection lost (not retried, or reconnecting gave up)
 )";
 }
 
