@@ -125,7 +125,7 @@ void tui_state::on_event(const client_event& event) {
     if (closed->after_quit) {
       finished_ = true;
     } else {
-      add(line_kind::error, "* disconnected (" + printable(closed->reason) + "); press any key to leave");
+      add(line_kind::error, "* disconnected (" + printable(closed->reason) + "); press Enter to leave (PgUp scrolls back)");
     }
   }
 }
@@ -134,7 +134,17 @@ void tui_state::on_event(const client_event& event) {
 
 std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
   if (conversation_.closed()) {
-    finished_ = true;  // any key leaves the "disconnected" screen
+    // The end for good (a kick, a changed key, reconnecting given up). A key typed mid-sentence
+    // must not throw the log away unread: only Enter, Ctrl-C and Ctrl-D leave; PgUp/PgDn still
+    // scroll, everything else waits.
+    switch (key.code) {
+      case key_code::enter:
+      case key_code::ctrl_c:
+      case key_code::ctrl_d: finished_ = true; break;
+      case key_code::page_up: log_.page_up(std::max<std::size_t>(1, page_rows_ - 1)); break;
+      case key_code::page_down: log_.page_down(std::max<std::size_t>(1, page_rows_ - 1)); break;
+      default: break;
+    }
     return take_conversation_actions();
   }
   if (key.code != key_code::tab) {

@@ -8,7 +8,8 @@
 #     reconnects with her scrollback and half-typed input line kept, told "dave left"; bob
 #     (--stay) reconnects too and receives alice's next line
 #   * kick bob with a reason: alice sees "bob left (kicked: spamming)", bob exits 4, no reconnect
-#   * kick erin (full screen): after the full screen, "kicked by the operator: go away", exit 4
+#   * kick erin (full screen): a typed key does not end the screen, Enter does; afterwards
+#     "kicked by the operator: go away" on the normal screen, exit 4
 #   * the server comes back with another key: alice refuses it loudly and exits 3
 # usage: tui_reconnect_tmux_test.sh NATTER NATTER_SERVER      (exit 77 = skipped: no tmux)
 set -euo pipefail
@@ -150,8 +151,11 @@ tmux_ -f /dev/null new-session -d -x 100 -y 30 -s erin \
 pane=erin
 wait_screen "joined as erin"
 tmux_ send-keys -t srv2 'kick erin go away' Enter
-wait_screen "press any key to leave"
-tmux_ send-keys -t erin x
+wait_screen "press Enter to leave"
+tmux_ send-keys -t erin 'x'  # a key typed on does not throw the screen away; Enter leaves
+sleep 0.5
+[ -e "$work/erin.status" ] && fail "a key other than Enter ended the kicked screen"
+tmux_ send-keys -t erin Enter
 wait_file_has "$work/erin.status" "4"
 wait_screen "natter: kicked by the operator: go away"
 pane=alice
@@ -161,8 +165,8 @@ wait_screen "erin left (kicked: go away)"
 stop_server srv2
 wait_screen "reconnecting in"
 start_server srv3 "$port" "$work/other-state"
-wait_screen "press any key to leave" 40
-tmux_ send-keys -t alice x
+wait_screen "press Enter to leave" 40
+tmux_ send-keys -t alice x Enter
 wait_file_has "$work/alice.status" "3"
 wait_screen "natter: @@@ WARNING: THE SERVER KEY FOR 127.0.0.1:$port HAS CHANGED! @@@"
 echo "PASS: tui_reconnect_tmux_test"

@@ -92,7 +92,7 @@ class tui_state {
   [[nodiscard]] std::string status(std::size_t columns = 0) const;
   [[nodiscard]] const verified_store& verified() const { return conversation_.verified(); }
   // The UI should end: the connection closed after our quit, or the user dismissed the
-  // "disconnected" screen with a key.
+  // "disconnected" screen (Enter, Ctrl-C or Ctrl-D).
   [[nodiscard]] bool finished() const { return finished_; }
   [[nodiscard]] int exit_code() const { return conversation_.exit_code(); }
   // Why the session failed, to repeat on the normal screen after the UI is gone.
