@@ -146,6 +146,9 @@ int run(int argc, char** argv) {
   config.max_frame = o.max_frame;
   config.trust = {o.accept_new, o.expect_fingerprint, interactive};
   config.known_hosts_path = o.known_hosts;
+  // A person (either UI) and a --stay receiver come back after the server restarts or the
+  // connection drops; a pipe without --stay exits with its code instead (README "Exit codes").
+  config.reconnect = interactive || o.stay;
   // The handshake tells the key log each connection's keys; a v1 key proves old names.
   config.session = {name, o.trace, keylog.get(), identity.v1 ? &*identity.v1 : nullptr};
 

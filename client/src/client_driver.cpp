@@ -1,6 +1,7 @@
 #include "natter/client/client_driver.hpp"
 
 #include <csignal>
+#include <random>
 
 #include "natter/client/known_hosts.hpp"
 #include "natter/crypto/fingerprint_v2.hpp"
@@ -10,14 +11,21 @@ namespace natter::client {
 
 client_driver::client_driver(const crypto::identity_v2& identity, driver_config config, event_sink sink)
     : identity_(identity), config_(std::move(config)), sink_(std::move(sink)),
-      decoder_(config_.max_frame), session_(identity_, config_.session), ping_timer_(io_),
-      quit_timer_(io_), handshake_timer_(io_),
-      signals_(io_) {}
+      decoder_(config_.max_frame),
+      // Jitter needs no secrecy, only that clients dropped together spread out.
+      policy_([engine = std::mt19937{std::random_device{}()}]() mutable {
+        return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+      }),
+      retry_timer_(io_), ping_timer_(io_), quit_timer_(io_), handshake_timer_(io_), signals_(io_) {}
 
 client_driver::~client_driver() {
   if (!thread_.joinable()) return;
   // work_ belongs to the I/O thread once it runs, so it is released there too.
   asio::post(io_, [this] {
+    quit_requested_ = true;  // the close below must not schedule another attempt
+    waiting_to_retry_ = false;
+    retry_timer_.cancel();
+    signals_.cancel();
     if (connection_) connection_->close("closed");
     work_.reset();
   });
@@ -33,18 +41,37 @@ void client_driver::start() {
       if (!ec) do_quit("interrupted");
     });
   }
+  asio::post(io_, [this] { begin_attempt(); });
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void client_driver::begin_attempt() {
+  // A connection that ended may still have handlers queued; the generation tells them apart.
+  const std::uint64_t generation = ++generation_;
+  decoder_ = frame_decoder(config_.max_frame);
+  session_.emplace(identity_, config_.session);
+  verdict_pending_ = false;
+  ping_armed_ = false;
+  newly_pinned_ = false;
+  closing_ = false;
+  failure_.reset();
+  lost_reason_.clear();
+  bye_reason_.clear();
   connection_ = std::make_shared<connection>(
       io_, max_outgoing_bytes,
       connection::handlers{
-          [this] { on_connected(); },
-          [this](std::span<const std::uint8_t> data) { on_data(data); },
-          [this](const std::string& reason, bool connect_failed) { on_closed(reason, connect_failed); },
+          [this, generation] {
+            if (generation == generation_) on_connected();
+          },
+          [this, generation](std::span<const std::uint8_t> data) {
+            if (generation == generation_) on_data(data);
+          },
+          [this, generation](const std::string& reason, bool connect_failed) {
+            if (generation == generation_) on_closed(reason, connect_failed);
+          },
       });
-  asio::post(io_, [this] {
-    arm_join_deadline();
-    connection_->start(config_.host, config_.port);
-  });
-  thread_ = std::thread([this] { io_.run(); });
+  arm_join_deadline();
+  connection_->start(config_.host, config_.port);
 }
 
 void client_driver::on_connected() {
@@ -57,14 +84,14 @@ void client_driver::arm_join_deadline() {
   // is asked about the server key, and re-armed after the answer.
   handshake_timer_.expires_after(join_timeout);
   handshake_timer_.async_wait([this](const asio::error_code& ec) {
-    if (ec || session_.closed() || verdict_pending_) return;
-    if (session_.current() == client_session::phase::joined ||
-        session_.current() == client_session::phase::quitting) {
+    if (ec || session_->closed() || verdict_pending_) return;
+    if (session_->current() == client_session::phase::joined ||
+        session_->current() == client_session::phase::quitting) {
       return;
     }
-    session_.abort(failure_kind::runtime, "no session with " + host_key(config_.host, config_.port) +
-                                              " within " + std::to_string(join_timeout.count()) +
-                                              " s (connect, handshake and join)");
+    session_->abort(failure_kind::runtime, "no session with " + host_key(config_.host, config_.port) +
+                                               " within " + std::to_string(join_timeout.count()) +
+                                               " s (connect, handshake and join)");
     pump();
   });
 }
@@ -72,18 +99,18 @@ void client_driver::arm_join_deadline() {
 void client_driver::on_data(std::span<const std::uint8_t> data) {
   decoder_.feed(data);
   bytes body;
-  while (!session_.closed()) {
+  while (!session_->closed()) {
     const auto status = decoder_.next(body);
     if (status == decode_status::need_more) break;
     if (status != decode_status::frame) {
-      session_.abort(failure_kind::runtime,
-                     "closing the connection: the server sent a bad frame header (" +
-                         std::string(to_string(status)) + ", limit " +
-                         std::to_string(decoder_.max_body()) + " bytes; see --max-frame)");
+      session_->abort(failure_kind::runtime,
+                      "closing the connection: the server sent a bad frame header (" +
+                          std::string(to_string(status)) + ", limit " +
+                          std::to_string(decoder_.max_body()) + " bytes; see --max-frame)");
       break;
     }
-    session_.on_frame(body);
-    if (session_.current() == client_session::phase::awaiting_verdict && !verdict_pending_) {
+    session_->on_frame(body);
+    if (session_->current() == client_session::phase::awaiting_verdict && !verdict_pending_) {
       check_server_key();
     }
   }
@@ -96,14 +123,15 @@ void client_driver::check_server_key() {
   try {
     pins = known_hosts::load(config_.known_hosts_path);
   } catch (const known_hosts_error& e) {
-    session_.abort(failure_kind::runtime, e.what());
+    trust_refused_ = true;  // without the pins no key can be checked, now or on the next attempt
+    session_->abort(failure_kind::runtime, e.what());
     return;
   }
-  const auto result = verify_server_key(pins, host, session_.server_key(), config_.trust,
+  const auto result = verify_server_key(pins, host, session_->server_key(), config_.trust,
                                         config_.known_hosts_path.string());
   switch (result.outcome) {
     case verdict::trusted:
-      session_.accept_server_key();
+      session_->accept_server_key();
       return;
     case verdict::pin_and_trust:
       verdict_pending_ = true;
@@ -114,30 +142,32 @@ void client_driver::check_server_key() {
       sink_(trust_request_event{host, result.offered_fingerprint});
       return;
     case verdict::refuse_unknown:
-      session_.abort(failure_kind::runtime, result.message);
+      trust_refused_ = true;
+      session_->abort(failure_kind::runtime, result.message);
       return;
     case verdict::mismatch:
-      session_.abort(failure_kind::key_mismatch, result.message);
+      session_->abort(failure_kind::key_mismatch, result.message);
       return;
   }
 }
 
 void client_driver::answer_trust(bool trusted) {
   asio::post(io_, [this, trusted] {
-    if (session_.current() != client_session::phase::awaiting_verdict) return;
+    if (session_->current() != client_session::phase::awaiting_verdict) return;
     if (!trusted) {
-      session_.abort(failure_kind::runtime, "server key not trusted; nothing was sent");
+      trust_refused_ = true;
+      session_->abort(failure_kind::runtime, "server key not trusted; nothing was sent");
     } else {
       const std::string host = host_key(config_.host, config_.port);
       newly_pinned_ = true;
       try {
-        known_hosts::append(config_.known_hosts_path, host, session_.server_key());
+        known_hosts::append(config_.known_hosts_path, host, session_->server_key());
         sink_(notice_event{"pinned the key of " + host + " in " + config_.known_hosts_path.string()});
       } catch (const known_hosts_error& e) {
         // Trusting for this session is still what the user asked for; the pin is a convenience.
         sink_(notice_event{std::string("could not save the pin: ") + e.what()});
       }
-      session_.accept_server_key();
+      session_->accept_server_key();
     }
     verdict_pending_ = false;
     // The user may have taken a while to answer: give the handshake a fresh deadline.
@@ -148,7 +178,7 @@ void client_driver::answer_trust(bool trusted) {
 
 void client_driver::submit(client_message message) {
   asio::post(io_, [this, message = std::move(message)]() mutable {
-    (void)session_.send(std::move(message));  // a refusal arrives as a notice_event
+    (void)session_->send(std::move(message));  // a refusal arrives as a notice_event
     pump();
   });
 }
@@ -159,6 +189,12 @@ void client_driver::quit(std::string reason) {
 
 void client_driver::quit_when_acknowledged(std::string reason) {
   asio::post(io_, [this, reason = std::move(reason)]() mutable {
+    // Between connections nothing is waiting for an acknowledgement any more (the lines
+    // were marked failed when the connection ended): leave now.
+    if (waiting_to_retry_ || !session_ || session_->closed()) {
+      do_quit(std::move(reason));
+      return;
+    }
     quit_after_acks_ = std::move(reason);
     pump();
   });
@@ -166,8 +202,16 @@ void client_driver::quit_when_acknowledged(std::string reason) {
 
 void client_driver::do_quit(std::string reason) {
   quit_after_acks_.reset();
-  if (closing_) return;
-  if (session_.can_quit() && session_.send(quit_request{std::move(reason)})) {
+  quit_requested_ = true;
+  if (waiting_to_retry_) {
+    waiting_to_retry_ = false;
+    retry_timer_.cancel();
+    sink_(closed_event{"left while reconnecting", true, false});
+    finish();
+    return;
+  }
+  if (closing_ || !session_) return;
+  if (session_->can_quit() && session_->send(quit_request{std::move(reason)})) {
     quit_timer_.expires_after(quit_timeout);
     quit_timer_.async_wait([this](const asio::error_code& ec) {
       if (!ec && connection_) connection_->close("no answer to quit; closed");
@@ -181,6 +225,14 @@ void client_driver::do_quit(std::string reason) {
 
 void client_driver::stop() {
   asio::post(io_, [this] {
+    quit_requested_ = true;  // whatever happens next, no new attempt
+    if (waiting_to_retry_) {
+      waiting_to_retry_ = false;
+      retry_timer_.cancel();
+      sink_(closed_event{"closed", true, false});
+      finish();
+      return;
+    }
     if (connection_) connection_->close("closed");
   });
 }
@@ -188,8 +240,8 @@ void client_driver::stop() {
 void client_driver::arm_ping() {
   ping_timer_.expires_after(limits::client_ping_interval);
   ping_timer_.async_wait([this](const asio::error_code& ec) {
-    if (ec || session_.closed()) return;
-    if (session_.current() == client_session::phase::joined) session_.send(ping_request{});
+    if (ec || session_->closed()) return;
+    if (session_->current() == client_session::phase::joined) session_->send(ping_request{});
     pump();
     arm_ping();
   });
@@ -199,39 +251,89 @@ void client_driver::on_closed(const std::string& reason, bool connect_failed) {
   ping_timer_.cancel();
   quit_timer_.cancel();
   handshake_timer_.cancel();
+  if (connect_failed) session_->abort(failure_kind::runtime, reason);
+  session_->on_disconnected(reason);
+  pump();  // turns the close into a reconnecting_event, or reports it
+  if (!waiting_to_retry_) finish();
+}
+
+void client_driver::finish() {
   signals_.cancel();
-  if (connect_failed) session_.abort(failure_kind::runtime, reason);
-  session_.on_disconnected(reason);
-  pump();
   work_.reset();  // let io_.run() return once the last handlers are done
+}
+
+session_end client_driver::end_so_far() const {
+  return session_end{config_.reconnect, ever_joined_, quit_requested_, trust_refused_, failure_, bye_reason_};
+}
+
+bool client_driver::retry_later(const std::string& closed_reason) {
+  std::string why = lost_reason_;
+  if (why.empty() && bye_reason_ == to_string(leave_reason::server_stopping)) why = "the server stopped";
+  if (why.empty() && !bye_reason_.empty()) why = "the server closed the connection (" + bye_reason_ + ")";
+  if (why.empty()) why = closed_reason;
+  const auto delay = policy_.next_delay();
+  if (!delay) {
+    sink_(failure_event{failure_kind::connection_lost,
+                        "gave up reconnecting to " + host_key(config_.host, config_.port) + " after " +
+                            std::to_string(reconnect_max_attempts) + " attempts; last: " + why});
+    return false;
+  }
+  waiting_to_retry_ = true;
+  sink_(reconnecting_event{why, delay->count(), policy_.attempts()});
+  retry_timer_.expires_after(*delay);
+  retry_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || !waiting_to_retry_) return;
+    waiting_to_retry_ = false;
+    begin_attempt();
+  });
+  return true;
 }
 
 void client_driver::pump() {
   const bool was_joined = joined_.load();
-  if (!ping_armed_ && session_.cipher() != nullptr) {
+  if (!ping_armed_ && session_->cipher() != nullptr) {
     ping_armed_ = true;
     arm_ping();
   }
-  if (auto out = session_.take_output(); !out.empty() && !closing_) {
+  if (auto out = session_->take_output(); !out.empty() && !closing_) {
     if (!connection_->send(std::move(out))) {
-      session_.abort(failure_kind::runtime, "the server is not reading (outgoing queue full); closing");
+      session_->abort(failure_kind::runtime, "the server is not reading (outgoing queue full); closing");
     }
   }
-  for (auto& event : session_.take_events()) {
+  for (auto& event : session_->take_events()) {
+    if (const auto* message = std::get_if<server_message>(&event)) {
+      if (const auto* bye = std::get_if<bye_event>(message)) bye_reason_ = bye->reason;
+      if (std::holds_alternative<welcome_event>(*message)) {
+        ever_joined_ = true;
+        policy_.on_joined();
+      }
+    }
+    if (const auto* failure = std::get_if<failure_event>(&event)) {
+      failure_ = failure->kind;
+      // A failure this driver will retry is the reconnecting_event's reason, not the end.
+      if (worth_reconnecting(end_so_far())) {
+        lost_reason_ = failure->message;
+        continue;
+      }
+    }
+    if (auto* closed = std::get_if<closed_event>(&event)) {
+      if (worth_reconnecting(end_so_far()) && retry_later(closed->reason)) continue;
+      closed->after_quit = closed->after_quit || quit_requested_;  // e.g. a quit while connecting
+    }
     if (auto* established = std::get_if<established_event>(&event)) {
-      established->server_fingerprint = crypto::server_fingerprint_v2(session_.server_key());
+      established->server_fingerprint = crypto::server_fingerprint_v2(session_->server_key());
       established->pin = newly_pinned_ ? pin_state::new_pin : pin_state::pinned;
     }
     sink_(std::move(event));
   }
 
-  joined_ = session_.current() == client_session::phase::joined ||
-            (was_joined && session_.current() == client_session::phase::quitting);
-  unacknowledged_ = session_.unacknowledged();
-  refused_ = session_.refused();
+  joined_ = session_->current() == client_session::phase::joined ||
+            (was_joined && session_->current() == client_session::phase::quitting);
+  unacknowledged_ = session_->unacknowledged();
+  refused_ = session_->refused();
 
-  if (quit_after_acks_ && session_.unacknowledged() == 0) do_quit(*quit_after_acks_);
-  if (session_.closed() && !closing_) {
+  if (quit_after_acks_ && session_->unacknowledged() == 0) do_quit(*quit_after_acks_);
+  if (session_->closed() && !closing_) {
     closing_ = true;
     connection_->close_after_writes("session ended");
   }

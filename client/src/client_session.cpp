@@ -333,7 +333,8 @@ void client_session::on_disconnected(const std::string& reason) {
     fail(failure_kind::runtime, "the server closed the connection while its key was being checked (" +
                                     reason + "); answer sooner, or use --accept-new or --expect-fingerprint");
   } else if (!expected) {
-    fail(failure_kind::runtime, "connection lost: " + reason);
+    // Lost after the join is its own exit code (5); before it, the connection simply failed.
+    fail(phase_ == phase::joined ? failure_kind::connection_lost : failure_kind::runtime, "connection lost: " + reason);
   }
   phase_ = phase::closed;
   events_.push_back(closed_event{reason, quit_sent_, bye_received_});

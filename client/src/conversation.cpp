@@ -23,6 +23,22 @@ std::optional<std::string> quit_reason(std::string_view line) {
 
 // Each line made printable on its own: the key-change warning is several lines, and printable()
 // of the whole text would turn its newlines into U+FFFD and the warning into one long line.
+int exit_code_for(failure_kind kind) {
+  switch (kind) {
+    case failure_kind::runtime: return exit_failure;
+    case failure_kind::key_mismatch: return exit_key_mismatch;
+    case failure_kind::connection_lost: return exit_disconnected;
+  }
+  return exit_failure;
+}
+
+// "0.5 s", "4 s", "30 s": tenths only where they matter.
+std::string format_delay(std::int64_t ms) {
+  if (ms >= 9950) return std::to_string((ms + 500) / 1000) + " s";
+  const std::int64_t tenths = (ms + 50) / 100;
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + " s";
+}
+
 std::string printable_lines(std::string_view text) {
   std::string out;
   std::size_t start = 0;
@@ -62,11 +78,12 @@ void conversation::on_event(const client_event& event) {
                    ask(question{question_kind::trust_server, "", t.fingerprint});
                  },
                  [&](const failure_event& f) {
-                   exit_code_ = std::max(exit_code_, f.kind == failure_kind::key_mismatch ? exit_key_mismatch : exit_failure);
+                   exit_code_ = std::max(exit_code_, exit_code_for(f.kind));
                    failures_.push_back(printable_lines(f.message));
                    show_formatted(event);
                  },
                  [&](const closed_event& c) { on_closed(c); },
+                 [&](const reconnecting_event& r) { on_reconnecting(r); },
                  [&](const auto&) { show_formatted(event); },
              },
              event);
@@ -97,6 +114,11 @@ void conversation::on_server_message(const server_message& message) {
                    if (p.joined) {
                      roster_.joined(p.name, p.fingerprint);
                    } else {
+                     const auto it = roster_.users().find(fold_name(p.name));
+                     if (p.reason == to_string(leave_reason::server_stopping) && it != roster_.users().end() &&
+                         stopping_.size() < max_stopping_users) {
+                       stopping_.emplace(it->first, it->second);
+                     }
                      roster_.left(p.name);
                    }
                    show_formatted(message);
@@ -129,6 +151,7 @@ void conversation::on_server_message(const server_message& message) {
                    if (!outgoing_.on_answer(message, out_)) show_formatted(message);
                  },
                  [&](const bye_event& b) {
+                   bye_ = b;
                    // "quit" only ever answers our own quit (/quit, Ctrl-D, a signal): nothing to announce.
                    if (b.reason != "quit") show_formatted(message);
                  },
@@ -143,8 +166,14 @@ void conversation::on_welcome(const welcome_event& welcome) {
   if (welcome.max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, welcome.max_text);
   roster_.replace(welcome.users, welcome.user_count);
   outgoing_.follow(welcome);
+  const auto away = std::exchange(away_, std::nullopt);
+  stopping_.clear();
+  if (away) out_.show(shown_kind::notice, "* reconnected to " + printable(config_.server));
   show_formatted(server_message{welcome});
-  if (config_.interactive) {
+  if (away) {
+    const std::string changed = away_summary(*away, {welcome.users, welcome.user_count <= welcome.users.size()});
+    if (!changed.empty()) out_.show(shown_kind::info, "* while you were away: " + changed);
+  } else if (config_.interactive) {
     out_.show(shown_kind::hint, std::string("* type /help for commands") + (config_.keys_help.empty() ? "" : " and keys") +
                                     ", /quit to leave");
   }
@@ -161,11 +190,59 @@ void conversation::on_closed(const closed_event& closed) {
   outgoing_.on_closed(out_);
   closed_ = true;
   closed_after_quit_ = closed.after_quit;
+  away_.reset();
   question_.reset();
   paste_.clear();
-  // A server that sends us away (kicked, stopping, timeout) is a failure, but the expected end
-  // for a --stay receiver.
-  if (closed.bye_received && !closed.after_quit && !config_.stay) exit_code_ = std::max(exit_code_, exit_failure);
+  if (!closed.bye_received || closed.after_quit) return;
+  // The server sent us away for good (a kick; or a stop that was not retried: a pipe, or the
+  // reconnecting gave up, which said so itself). The reason is repeated on the normal screen.
+  const bool kicked = bye_ && bye_->reason == to_string(leave_reason::kicked);
+  exit_code_ = std::max(exit_code_, kicked ? exit_kicked : exit_disconnected);
+  // Shown now (line mode's last line on stderr) and kept for the normal screen after the full one.
+  const auto say_why = [this](std::string why) {
+    out_.show(shown_kind::error, "natter: " + why);
+    failures_.push_back(std::move(why));
+  };
+  if (kicked) {
+    // The console's default text for a kick without a reason says nothing more than this.
+    const bool said_why = !bye_->message.empty() && bye_->message != "kicked by the operator";
+    say_why("kicked by the operator" + (said_why ? ": " + printable(bye_->message) : std::string{}));
+  } else if (bye_ && bye_->reason == to_string(leave_reason::server_stopping)) {
+    say_why("the server stopped");
+  } else {
+    say_why("the server closed the connection" + (bye_ ? " (" + printable(bye_->reason) + ")" : std::string{}));
+  }
+}
+
+void conversation::on_reconnecting(const reconnecting_event& reconnecting) {
+  const bool first = !away_;
+  if (first) {
+    // Who was here, to tell after the welcome who came and went meanwhile.
+    away_ = user_list_view{{}, roster_.online_count() <= roster_.users().size()};
+    for (const auto& [folded, user] : roster_.users()) away_->users.push_back(user);
+    for (const auto& [folded, user] : std::exchange(stopping_, {})) away_->users.push_back(user);
+    outgoing_.on_closed(out_);  // unacknowledged lines may or may not have arrived: failed
+    joined_ = false;
+    bye_.reset();
+  }
+  // A question about this connection (a paste, /verify, the trust of a failed attempt) cannot
+  // be answered on the next one.
+  question_.reset();
+  paste_.clear();
+  reconnect_at_ms_ = probes_.steady() + reconnecting.delay_ms;
+  const std::string wait = "in " + format_delay(reconnecting.delay_ms);
+  if (first) {
+    out_.show(shown_kind::notice, "* " + printable(reconnecting.reason) + "; reconnecting " + wait +
+                                      (config_.interactive ? " (/quit leaves)" : ""));
+  } else {
+    out_.show(shown_kind::notice, "* attempt " + std::to_string(reconnecting.attempt - 1) + " failed: " +
+                                      printable(reconnecting.reason) + "; next " + wait);
+  }
+}
+
+std::optional<std::int64_t> conversation::reconnect_wait_ms() const {
+  if (!away_) return std::nullopt;
+  return std::max<std::int64_t>(0, reconnect_at_ms_ - probes_.steady());
 }
 
 shown_line* conversation::show_formatted(const client_event& event, std::optional<shown_kind> kind) {
@@ -253,12 +330,17 @@ void conversation::on_line(std::string line, std::int64_t typed_at_ms) {
     // Nothing to do with it: the UI is about to end.
   } else if (joined_) {
     run_line(std::move(line), typed_at_ms);
-  } else if (auto reason = quit_reason(line); reason && config_.interactive) {
-    quit(std::move(*reason));  // a person who types /quit while connecting means now
+  } else if (auto reason = quit_reason(line); reason && (config_.interactive || away_)) {
+    // A person who types /quit while connecting means now; so does anyone while reconnecting
+    // (there is nobody to say it to, and nothing else would end the wait).
+    quit(std::move(*reason));
   } else if (waiting_for_join_.size() >= max_waiting_lines) {
     out_.show(shown_kind::error, "! not joined yet and too many lines waiting; line dropped");
     fail_script();
   } else {
+    if (away_ && config_.interactive && waiting_for_join_.empty()) {
+      out_.show(shown_kind::hint, "* not connected: lines are sent once reconnected");
+    }
     waiting_for_join_.push_back({std::move(line), typed_at_ms});
   }
   release_finished_lines();

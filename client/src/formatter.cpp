@@ -50,7 +50,9 @@ std::optional<display_line> format_server(const server_message& message, const f
             if (m.joined) {
               return chat("* " + printable(m.name) + " joined (fingerprint " + printable(m.fingerprint) + ")");
             }
-            return chat("* " + printable(m.name) + " left (" + printable(m.reason) + ")");
+            // "bob left (quit: see you tomorrow)", "bob left (kicked: spamming)"
+            return chat("* " + printable(m.name) + " left (" + printable(m.reason) +
+                        (m.message.empty() ? "" : ": " + printable(m.message)) + ")");
           },
           [](const users_event& m) -> std::optional<display_line> {
             return chat("* online (" + std::to_string(m.users.size()) + "): " + user_list(m.users));
@@ -126,6 +128,8 @@ std::optional<display_line> format_event(const client_event& event, const format
           [](const notice_event& n) -> std::optional<display_line> { return error("* " + n.text); },
           [](const trust_request_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const failure_event& f) -> std::optional<display_line> { return error("natter: " + f.message); },
+          // The conversation words these itself (they depend on what it remembers).
+          [](const reconnecting_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const closed_event&) -> std::optional<display_line> { return std::nullopt; },
       },
       event);

@@ -188,14 +188,15 @@ void declare(CLI::App& app, raw_words& w) {
         const auto n = parse_number<long>(v);
         return n && *n >= 0 ? std::string() : "needs a number of milliseconds (0 or more)";
       }));
-  flag("--stay", w.stay, "non-interactive: stay until the server closes or SIGINT/SIGTERM");
+  flag("--stay", w.stay, "non-interactive: stay (reconnecting) until kicked or SIGINT/SIGTERM");
   app.add_option("address", w.address, "the server (default 127.0.0.1:9900; IPv6 as [::1]:9900)")
       ->type_name("HOST[:PORT]");
   app.description(
       "Connects to a natter chat server.\n"
       "Typed lines are sent to everyone; /help lists commands. When stdin is not a terminal,\n"
       "each input line is sent as if typed, and natter exits after the server acknowledged all.");
-  app.footer("exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch");
+  app.footer("exit status: 0 ok, 1 runtime failure, 2 usage error, 3 server key mismatch, 4 kicked,\n"
+             "  5 server stopped or connection lost (not retried, or reconnecting gave up)");
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ class tui_app {
       for (auto& action : state_.take_actions()) perform(action);  // e.g. lines typed before the join
       const bool was_pacing = state_.pacing();
       for (auto& action : state_.tick()) perform(action);  // pasted lines, at the server's rate
-      dirty |= handled > 0 || was_pacing;
+      dirty |= handled > 0 || was_pacing || state_.reconnecting();  // the countdown moves
       // A burst of mentions rings once, not once per line.
       if (state_.take_bells() > 0) screen_.bell();
       const auto now = std::chrono::steady_clock::now();

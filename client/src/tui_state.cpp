@@ -126,7 +126,7 @@ void tui_state::on_event(const client_event& event) {
     if (closed->after_quit) {
       finished_ = true;
     } else {
-      add(line_kind::error, "* disconnected (" + printable(closed->reason) + "); press any key to leave");
+      add(line_kind::error, "* disconnected (" + printable(closed->reason) + "); press Enter to leave (PgUp scrolls back)");
     }
   }
 }
@@ -135,7 +135,17 @@ void tui_state::on_event(const client_event& event) {
 
 std::vector<tui_action> tui_state::on_key(key_press key, std::int64_t now_ms) {
   if (conversation_.closed()) {
-    finished_ = true;  // any key leaves the "disconnected" screen
+    // The end for good (a kick, a changed key, reconnecting given up). A key typed mid-sentence
+    // must not throw the log away unread: only Enter, Ctrl-C and Ctrl-D leave; PgUp/PgDn still
+    // scroll, everything else waits.
+    switch (key.code) {
+      case key_code::enter:
+      case key_code::ctrl_c:
+      case key_code::ctrl_d: finished_ = true; break;
+      case key_code::page_up: log_.page_up(std::max<std::size_t>(1, page_rows_ - 1)); break;
+      case key_code::page_down: log_.page_down(std::max<std::size_t>(1, page_rows_ - 1)); break;
+      default: break;
+    }
     return take_conversation_actions();
   }
   if (key.code != key_code::tab) {
@@ -289,6 +299,10 @@ std::string tui_state::status(std::size_t columns) const {
   const std::string& fingerprint = conversation_.server_fingerprint();
   std::string attention;
   if (conversation_.closed()) attention += " | disconnected";
+  if (const auto wait = conversation_.reconnect_wait_ms()) {
+    // Whole seconds, rounded up, so the countdown never shows 0 before the attempt starts.
+    attention += *wait > 0 ? " | reconnecting in " + std::to_string((*wait + 999) / 1000) + " s…" : " | reconnecting…";
+  }
   if (log_.unseen() > 0) {
     attention += " | " + std::to_string(log_.unseen()) + " new below (PgDn)";
   } else if (log_.offset() > 0) {

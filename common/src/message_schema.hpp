@@ -145,6 +145,8 @@ struct message<presence_event> {
       member("fingerprint", &presence_event::fingerprint).lenient().present_if(&presence_event::joined),
       member("reason", &presence_event::reason).lenient().present_if(&presence_event::joined, false),
       member("key", &presence_event::key).lenient().omitted_if_empty(),
+      // Free text from the leaver or the operator: too long or not UTF-8 is dropped, as for quit.
+      member("message", &presence_event::message).lenient().omitted_if_empty().checked(check::reason),
   };
 };
 template <>

@@ -2,18 +2,33 @@
 
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/crypto/migration_proof.hpp"
+#include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
 #include "natter/overloaded.hpp"
 #include "natter/text.hpp"
 #include "natter/server/batch_sealer.hpp"
 #include "natter/server/log.hpp"
+#include "natter/text.hpp"
 
 namespace natter::server {
 
 namespace {
 crypto::server_parameters parameters_of(const connection_settings& settings) {
   return {static_cast<std::uint32_t>(settings.max_frame), static_cast<std::uint16_t>(settings.max_text)};
+}
+
+// A reason told to everyone online is bounded like a quit reason: cut to limits::max_reason
+// bytes at a character boundary (the console's kick reason has no other limit), and dropped
+// if it is not UTF-8 (which clients would drop anyway).
+std::string bounded_reason(std::string text) {
+  if (text.size() > limits::max_reason) {
+    std::size_t end = limits::max_reason;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text.resize(end);
+  }
+  if (!is_valid_utf8(text)) text.clear();
+  return text;
 }
 }  // namespace
 
@@ -145,7 +160,10 @@ void connection_core::handle_request(client_message&& request, input_result& res
                    }
                  },
                  [&](ping_request& m) { send(server_message{pong_event{m.ref}}); },
-                 [&](quit_request&) { result.close = close(leave_reason::quit, "goodbye", true); },
+                 [&](quit_request& m) {
+                   quit_reason_ = std::move(m.reason);
+                   result.close = close(leave_reason::quit, "goodbye", true);
+                 },
                  // Everything else needs a name: the one join check.
                  [&](auto& m) {
                    if (phase_ != phase::joined) {
@@ -284,7 +302,12 @@ std::optional<close_request> connection_core::close(leave_reason reason, std::st
   const bool was_joined = phase_ == phase::joined;
   phase_ = phase::closing;
   if (was_joined) {
-    context_.routes.leave(name_, self_raw_, reason);
+    // The others hear why, where there are words for it: the leaver's own or the operator's.
+    // (The console's text for a kick without a reason, console_commands.cpp, says nothing new.)
+    std::string told = reason == leave_reason::quit ? std::move(quit_reason_)
+                       : reason == leave_reason::kicked && message != "kicked by the operator" ? message
+                                                                                               : std::string{};
+    context_.routes.leave(name_, self_raw_, reason, bounded_reason(std::move(told)));
     log_info(name_, " left (", to_string(reason), ")");
   }
   close_request request;

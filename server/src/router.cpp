@@ -118,7 +118,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   return result;
 }
 
-void router::leave(std::string_view name, const participant* who, leave_reason reason) {
+void router::leave(std::string_view name, const participant* who, leave_reason reason, std::string message) {
   std::string canonical;
   {
     std::lock_guard lock(mutex_);
@@ -129,7 +129,7 @@ void router::leave(std::string_view name, const participant* who, leave_reason r
     members_.erase(it);
     snapshot_.reset();
   }
-  presence_event presence{false, canonical, {}, std::string(to_string(reason)), {}};
+  presence_event presence{false, canonical, {}, std::string(to_string(reason)), {}, std::move(message)};
   broadcast_except(nullptr, serialise(presence), urgency::soon);
 }
 

@@ -304,13 +304,17 @@ TEST_CASE("conversation: exit codes") {
     CHECK(c.closed_after_quit());
     CHECK(c.exit_code() == 0);
   }
-  SUBCASE("a lost connection is 1") {
+  SUBCASE("a connection that fails is 1, a joined one lost (and not retried) 5") {
     nc::conversation c(person(), {}, world.probes());
-    join(c);
-    c.on_event(nc::failure_event{nc::failure_kind::runtime, "connection lost: eof"});
-    c.on_event(nc::closed_event{"eof", false, false});
+    c.on_event(nc::failure_event{nc::failure_kind::runtime, "cannot connect: refused"});
+    c.on_event(nc::closed_event{"refused", false, false});
     CHECK(c.exit_code() == 1);
-    CHECK(c.failures() == std::vector<std::string>{"connection lost: eof"});
+    nc::conversation lost(person(), {}, world.probes());
+    join(lost);
+    lost.on_event(nc::failure_event{nc::failure_kind::connection_lost, "connection lost: eof"});
+    lost.on_event(nc::closed_event{"eof", false, false});
+    CHECK(lost.exit_code() == 5);
+    CHECK(lost.failures() == std::vector<std::string>{"connection lost: eof"});
   }
   SUBCASE("a changed server key is 3") {
     nc::conversation c(script(), {}, world.probes());
@@ -324,15 +328,29 @@ TEST_CASE("conversation: exit codes") {
     REQUIRE(c.failures().size() == 1);
     CHECK(c.failures()[0] == "@@@ WARNING @@@\n  pinned: a\xEF\xBF\xBD[2J\n  offered: b");
   }
-  SUBCASE("being sent away is 1, except for a --stay receiver") {
+  SUBCASE("a kick is 4 and a server stop 5, with --stay too, and the reason is kept for the normal screen") {
     auto config = script();
-    nc::conversation c(config, {}, world.probes());
-    c.on_event(nc::closed_event{"bye", false, true});
-    CHECK(c.exit_code() == 1);
-    config.stay = true;
-    nc::conversation staying(config, {}, world.probes());
-    staying.on_event(nc::closed_event{"bye", false, true});
-    CHECK(staying.exit_code() == 0);
+    for (const bool stay : {false, true}) {
+      config.stay = stay;
+      nc::conversation kicked(config, {}, world.probes());
+      join(kicked);
+      kicked.on_event(natter::server_message{natter::bye_event{"kicked", "spamming"}});
+      (void)kicked.take_lines();
+      kicked.on_event(nc::closed_event{"bye", false, true});
+      CHECK(texts(kicked.take_lines()) == std::vector<std::string>{"natter: kicked by the operator: spamming"});
+      CHECK(kicked.exit_code() == 4);
+      CHECK(kicked.failures() == std::vector<std::string>{"kicked by the operator: spamming"});
+      nc::conversation stopped(config, {}, world.probes());
+      join(stopped);
+      stopped.on_event(natter::server_message{natter::bye_event{"server_stopping", "the server is shutting down"}});
+      stopped.on_event(nc::closed_event{"bye", false, true});
+      CHECK(stopped.exit_code() == 5);
+      CHECK(stopped.failures() == std::vector<std::string>{"the server stopped"});
+    }
+    nc::conversation plain_kick(person(), {}, world.probes());
+    plain_kick.on_event(natter::server_message{natter::bye_event{"kicked", "kicked by the operator"}});
+    plain_kick.on_event(nc::closed_event{"bye", false, true});
+    CHECK(plain_kick.failures() == std::vector<std::string>{"kicked by the operator"});
   }
   SUBCASE("a refusal fails a script, not a person") {
     nc::conversation c(script(), {}, world.probes());

@@ -43,6 +43,10 @@ TEST_CASE("untrusted text cannot inject terminal control sequences") {
 
 TEST_CASE("presence, users, whois, welcome") {
   CHECK(show(natter::presence_event{false, "bob", "", "dropped"}) == "* bob left (dropped)");
+  CHECK(show(natter::presence_event{false, "bob", "", "quit", {}, "see you tomorrow"}) ==
+        "* bob left (quit: see you tomorrow)");
+  CHECK(show(natter::presence_event{false, "bob", "", "kicked", {}, "spam\x1b[2J"}) ==
+        "* bob left (kicked: spam\xEF\xBF\xBD[2J)");
   CHECK(show(natter::presence_event{true, "bob", "aaaa-bbbb", ""}) == "* bob joined (fingerprint aaaa-bbbb)");
   natter::users_event users;
   users.users = {{"alice", "f1", 0}, {"bob", "f2", 0}};

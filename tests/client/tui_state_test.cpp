@@ -252,13 +252,18 @@ TEST_CASE("tui state: tab completion, quit keys and the end of the session") {
   CHECK(s.exit_code() == 0);
 }
 
-TEST_CASE("tui state: a lost connection waits for a key, failures set the exit code") {
+TEST_CASE("tui state: a session ended for good waits for Enter, failures set the exit code") {
   auto s = make_state();
   s.on_event(nc::failure_event{nc::failure_kind::key_mismatch, "the key changed"});
   s.on_event(nc::closed_event{"lost", false, false});
   CHECK_FALSE(s.finished());
   CHECK(s.status().ends_with("| disconnected"));
+  CHECK(last_line(s) == "* disconnected (lost); press Enter to leave (PgUp scrolls back)");
+  // Typing on (mid-sentence) or scrolling back does not throw the log away.
   (void)s.on_key({nc::key_code::character, L'x'}, noon_ms);
+  (void)s.on_key({nc::key_code::page_up}, noon_ms);
+  CHECK_FALSE(s.finished());
+  (void)s.on_key({nc::key_code::enter}, noon_ms);
   CHECK(s.finished());
   CHECK(s.exit_code() == 3);
   CHECK(s.failures() == std::vector<std::string>{"the key changed"});

@@ -153,8 +153,8 @@ pane=changed
 tmux_ new-session -d -x 100 -y 30 -s changed \
   "env XDG_CONFIG_HOME='$work/alice' LANG=C.UTF-8 LC_ALL= '$natter' --tui --name alice 127.0.0.1:$port; \
    echo \$? > '$work/changed.status'; sleep 60"
-wait_screen "press any key to leave"
-tmux_ send-keys -t changed x
+wait_screen "press Enter to leave"
+tmux_ send-keys -t changed x Enter
 wait_file_has "$work/changed.status" "3" 10
 wait_screen "natter: @@@ WARNING: THE SERVER KEY FOR 127.0.0.1:$port HAS CHANGED! @@@"
 screen | grep -q '^  pinned fingerprint:  ' || fail "the warning's lines were run together"

@@ -368,7 +368,30 @@ TEST_CASE_FIXTURE(fixture, "quit says goodbye and tells the others; an outside c
   REQUIRE(left.size() == 2);
   CHECK(left[0].reason == "quit");
   CHECK(left[1].reason == "kicked");
+  CHECK(left[0].message.empty());  // a quit without a reason
+  CHECK(left[1].message == "by the operator");
   CHECK(routes.online() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "the others hear the quit's and the kick's reasons, bounded; other ends carry none") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  auto dave = join("dave");
+  auto eve = join("eve");
+  auto carol = join("carol");
+  (void)alice->send(quit_request{"see you tomorrow"});
+  // The console's kick reason has no limit of its own: the notice cuts it at a character.
+  const std::string long_reason = std::string(limits::max_reason - 1, 'x') + "Ã©" + "more";
+  (void)bob->server->core.close(leave_reason::kicked, long_reason, true);
+  (void)dave->server->core.close(leave_reason::kicked, "kicked by the operator", true);  // the console's default
+  (void)eve->server->core.close(leave_reason::timeout, "idle timeout", true);
+  carol->pump();
+  const auto left = carol->client.take<presence_event>();
+  REQUIRE(left.size() == 4);
+  CHECK(left[0].message == "see you tomorrow");
+  CHECK(left[1].message == std::string(limits::max_reason - 1, 'x'));
+  CHECK(left[2].message.empty());
+  CHECK(left[3].message.empty());
 }
 
 TEST_CASE_FIXTURE(fixture, "timeouts come from the steady clock: handshake, then idle") {

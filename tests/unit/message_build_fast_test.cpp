@@ -124,6 +124,7 @@ TEST_CASE("hand-written chat, ack, presence and welcome messages equal nlohmann'
       m.name = random_text(rng, 32);
       if (m.joined) m.fingerprint = random_text(rng, 40);
       else m.reason = random_text(rng, 20);
+      if (!m.joined && i % 4 == 1) m.message = random_text(rng, 60);  // the quit's or kick's words
       check_same(natter::server_message{m});
     }
   }

@@ -320,6 +320,20 @@ TEST_CASE("an empty batch gives bad_json") {
   CHECK(frame_error(" [ ] ").code == natter::errc::bad_json);
 }
 
+TEST_CASE("a presence notice's message is read, and dropped (not refused) if too long or ill-typed") {
+  const auto left = [](const std::string& extra) {
+    const auto items = natter::parse_server_frame(R"({"type":"presence","event":"left","name":"bob","reason":"quit")" +
+                                                  extra + "}");
+    REQUIRE(items.size() == 1);
+    const auto& message = std::get<natter::server_message>(items[0]);
+    return std::get<natter::presence_event>(message).message;
+  };
+  CHECK(left(R"(,"message":"see you tomorrow")") == "see you tomorrow");
+  CHECK(left("").empty());  // an older server sends none
+  CHECK(left(R"(,"message":")" + std::string(natter::limits::max_reason + 1, 'r') + "\"").empty());
+  CHECK(left(R"(,"message":7)").empty());
+}
+
 TEST_CASE("parse_server_frame reports bad input as errors too") {
   const auto bad = [](const std::string& text) {
     std::vector<natter::parsed_server_item> items;

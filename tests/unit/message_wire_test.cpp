@@ -47,6 +47,8 @@ TEST_CASE("every message is written with its members in the documented order") {
         R"({"event":"joined","fingerprint":"aaaa-bbbb","name":"bob","type":"presence"})");
   CHECK(build(server_message{presence_event{false, "bob", "x", "timeout"}}) ==
         R"({"event":"left","name":"bob","reason":"timeout","type":"presence"})");
+  CHECK(build(server_message{presence_event{false, "bob", {}, "quit", {}, "see you tomorrow"}}) ==
+        R"({"event":"left","message":"see you tomorrow","name":"bob","reason":"quit","type":"presence"})");
   CHECK(build(server_message{users_event{7, two_users, true}}) ==
         R"({"more":true,"ref":7,"type":"users","users":[{"fingerprint":"3b6a","name":"alice","since":1764000000000},{"fingerprint":"0000","name":"Bob","since":-5}]})");
   CHECK(build(server_message{users_event{{}, {}, false}}) ==

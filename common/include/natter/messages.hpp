@@ -76,6 +76,9 @@ struct presence_event {
   std::string fingerprint;  // joined only
   std::string reason;       // left only
   std::string key = {};     // joined only: the identity key (64 hex)
+  // left only: the words that came with it (the quit's reason, the kick's), at most
+  // limits::max_reason bytes of UTF-8; empty if none.
+  std::string message = {};
 };
 // Long lists come in several `users` messages; all but the last have more = true.
 struct users_event { request_ref ref; std::vector<user_info> users; bool more = false; };

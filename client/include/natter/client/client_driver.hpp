@@ -2,7 +2,11 @@
 // Runs a client_session over a real connection on a background I/O thread. It glues the pure
 // pieces together: bytes from the connection go through a frame_decoder into the session; the
 // session's output goes to the connection; the session's events go to the UI's sink. It also
-// owns the pin check, the key log, keep-alive pings and the quit timeout.
+// owns the pin check, the key log, keep-alive pings, the quit timeout and reconnecting: when
+// `reconnect` is set and reconnect_policy says an end is worth coming back from, it sends a
+// reconnecting_event instead of the failure and close, waits the policy's delay, and starts a
+// fresh connection and session whose events follow on the same stream. Every new connection's
+// server key goes through the same pin check as the first (a changed key ends the session).
 //
 // Threading: the io_context runs on one thread owned by the driver, and the session, decoder and
 // connection are only touched there (no strand needed). The public functions below are safe to
@@ -24,6 +28,7 @@
 #include "natter/client/client_session.hpp"
 #include "natter/client/connection.hpp"
 #include "natter/client/host_verifier.hpp"
+#include "natter/client/reconnect_policy.hpp"
 #include "natter/client/session_link.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
@@ -47,6 +52,7 @@ struct driver_config {
   std::filesystem::path known_hosts_path;
   session_settings session;
   bool handle_signals = false;              // SIGINT/SIGTERM send quit
+  bool reconnect = false;                   // after a join, come back when the connection ends
 };
 
 class client_driver final : public session_link {
@@ -66,11 +72,12 @@ class client_driver final : public session_link {
   void answer_trust(bool trusted) override;
   // Sends a request (see client_session::send); one that cannot be sent is reported as a notice.
   void submit(client_message message) override;
-  // Sends quit, then waits for the server's bye or close, at most quit_timeout.
+  // Sends quit, then waits for the server's bye or close, at most quit_timeout. While waiting
+  // to reconnect, ends at once (a closed_event with after_quit).
   void quit(std::string reason);
   // Like quit(), but first waits until every say/whisper is acknowledged or refused.
   void quit_when_acknowledged(std::string reason) override;
-  // Closes the connection now.
+  // Closes the connection now (and tries no more).
   void stop();
 
   // Snapshots for the UI thread.
@@ -82,6 +89,11 @@ class client_driver final : public session_link {
   void on_connected();
   void on_data(std::span<const std::uint8_t> data);
   void on_closed(const std::string& reason, bool connect_failed);
+  void begin_attempt();  // a fresh connection, decoder and session
+  [[nodiscard]] session_end end_so_far() const;
+  // Schedules the next attempt and reports it; false if the policy gives up.
+  bool retry_later(const std::string& closed_reason);
+  void finish();  // no more attempts: let the I/O thread end
   void check_server_key();
   void arm_join_deadline();
   void do_quit(std::string reason);
@@ -96,7 +108,17 @@ class client_driver final : public session_link {
   std::thread thread_;
   std::shared_ptr<connection> connection_;
   frame_decoder decoder_;
-  client_session session_;
+  std::optional<client_session> session_;  // one per connection; replaced for each attempt
+  std::uint64_t generation_ = 0;           // the current connection's; older ones' callbacks are ignored
+  reconnect_policy policy_;
+  asio::steady_timer retry_timer_;
+  bool waiting_to_retry_ = false;
+  bool ever_joined_ = false;
+  bool quit_requested_ = false;
+  bool trust_refused_ = false;
+  std::optional<failure_kind> failure_;  // this connection's
+  std::string lost_reason_;              // this connection's failure, when it is retried instead of shown
+  std::string bye_reason_;               // this connection's bye
   asio::steady_timer ping_timer_;
   asio::steady_timer quit_timer_;
   asio::steady_timer handshake_timer_;

@@ -49,8 +49,9 @@ struct trust_request_event {
 };
 
 enum class failure_kind {
-  runtime,       // exit 1: cannot connect, refused, protocol error, connection lost
-  key_mismatch,  // exit 3: the server key differs from the pinned or expected one
+  runtime,          // exit 1: cannot connect, refused, protocol error
+  key_mismatch,     // exit 3: the server key differs from the pinned or expected one
+  connection_lost,  // exit 5: the joined session's connection dropped (and was not, or no longer, retried)
 };
 
 // The session cannot continue. The connection is (being) closed; a closed_event follows.
@@ -59,14 +60,23 @@ struct failure_event {
   std::string message;
 };
 
-// The connection is gone. Always the last event.
+// The connection ended and client_driver will try again (reconnect_policy.hpp): the events
+// of the next connection (established, welcome, ...) follow on the same stream. No
+// failure_event or closed_event is sent for an end that is retried.
+struct reconnecting_event {
+  std::string reason;         // why the last connection ended, or why the last attempt failed
+  std::int64_t delay_ms = 0;  // the wait before the next attempt
+  std::size_t attempt = 0;    // 1-based, counted since the last join
+};
+
+// The connection is gone for good. Always the last event.
 struct closed_event {
   std::string reason;
-  bool after_quit = false;  // we had sent quit (a clean, expected end)
+  bool after_quit = false;  // the user asked to leave (quit sent, or asked while connecting or reconnecting)
   bool bye_received = false;
 };
 
 using client_event = std::variant<server_message, trace_event, established_event, notice_event,
-                                  trust_request_event, failure_event, closed_event>;
+                                  trust_request_event, failure_event, reconnecting_event, closed_event>;
 
 }  // namespace natter::client

@@ -6,13 +6,16 @@
 // take_actions(). No sockets, no terminal, no files and no clock of its own, so every behaviour
 // is unit-tested; line_ui and tui_state only render it and read keys.
 //
-// Later work (reconnecting, a config file) belongs around this model: reconnect feeds a new
-// session's events into the same conversation, the config file fills conversation_config.
+// Reconnecting: client_driver feeds each new session's events into the same conversation. A
+// reconnecting_event marks the lines still waiting as failed, remembers who was online and
+// counts down; the next welcome says "reconnected" and what changed while we were away
+// (away_summary.hpp). The config file fills conversation_config.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +23,7 @@
 
 #include "natter/client/client_events.hpp"
 #include "natter/client/command_parser.hpp"
+#include "natter/client/away_summary.hpp"
 #include "natter/client/conversation_output.hpp"
 #include "natter/client/formatter.hpp"
 #include "natter/client/key_verification.hpp"
@@ -38,6 +42,9 @@ inline constexpr std::size_t send_window = 16;
 // unconsumed lines, but one 4 KiB read can hand over up to 4 096 (empty) lines; beyond this
 // limit a line is refused rather than kept.
 inline constexpr std::size_t max_waiting_lines = 8192;
+// Users the server announced as leaving because it stops (remembered for "while you were
+// away"); a server could announce any number, so only this many are kept.
+inline constexpr std::size_t max_stopping_users = 4096;
 
 struct conversation_config {
   std::string server;           // "host:port" as pinned (known_hosts' host_key())
@@ -141,8 +148,13 @@ class conversation {
   [[nodiscard]] bool quitting() const { return quitting_; }
   [[nodiscard]] bool closed() const { return closed_; }
   [[nodiscard]] bool closed_after_quit() const { return closed_after_quit_; }
-  // The process exit code: 0 ok, 1 a runtime failure (refused, lost, sent away; for a script
-  // also any refused line), 3 the server key did not match.
+  // Between a lost connection and the next welcome (the driver is reconnecting).
+  [[nodiscard]] bool reconnecting() const { return away_.has_value(); }
+  // While reconnecting: how long until the next attempt (0 once it is under way).
+  [[nodiscard]] std::optional<std::int64_t> reconnect_wait_ms() const;
+  // The process exit code (app.hpp): 0 ok, 1 a runtime failure (refused; for a script also any
+  // refused line), 3 the server key did not match, 4 kicked, 5 the server stopped or the
+  // connection was lost and not (or no longer) retried.
   [[nodiscard]] int exit_code() const;
   // Why the session failed, to repeat after a full screen is gone; a failure may span several
   // lines ('\n', each made printable), as the key-change warning does.
@@ -157,6 +169,7 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_closed(const closed_event& closed);
+  void on_reconnecting(const reconnecting_event& reconnecting);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
   shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);
   void ask(question asked);
@@ -191,6 +204,12 @@ class conversation {
   bool input_ended_ = false;
   bool closed_ = false;
   bool closed_after_quit_ = false;
+  std::optional<user_list_view> away_;  // who was online when the connection was lost
+  // Users who "left" only because the server stops: they were here until the connection went
+  // with them, so "while you were away" counts them as present before (by folded name).
+  std::map<std::string, user_info> stopping_;
+  std::int64_t reconnect_at_ms_ = 0;    // steady clock: the next attempt
+  std::optional<bye_event> bye_;        // the server's last bye (why it sent us away)
   int exit_code_ = 0;
   std::vector<std::string> failures_;
 };

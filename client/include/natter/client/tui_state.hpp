@@ -72,6 +72,8 @@ class tui_state {
   [[nodiscard]] std::vector<tui_action> tick();
   // Lines wait for the server's rate: call tick() again within a few tens of milliseconds.
   [[nodiscard]] bool pacing() const { return conversation_.pacing(); }
+  // Reconnecting: the status line counts down, so redraw it every few hundred milliseconds.
+  [[nodiscard]] bool reconnecting() const { return conversation_.reconnecting(); }
   // Actions queued by events (e.g. lines typed before the join, sent on welcome).
   [[nodiscard]] std::vector<tui_action> take_actions();
   // The message pane's size, from the screen: Page Up/Down move by its height (less a line of
@@ -86,12 +88,12 @@ class tui_state {
   [[nodiscard]] std::vector<user_row> users() const;  // sorted by name
   [[nodiscard]] std::size_t online_count() const { return conversation_.online().online_count(); }
   // The status line for `columns` display columns (0: no limit): server, name, the server key,
-  // then what needs attention (disconnected, new messages below). What does not fit drops the
+  // then what needs attention (reconnecting, disconnected, new messages below). What does not fit drops the
   // fingerprint first, so the hints stay visible. While Tab cycles, it lists the candidates.
   [[nodiscard]] std::string status(std::size_t columns = 0) const;
   [[nodiscard]] const verified_store& verified() const { return conversation_.verified(); }
   // The UI should end: the connection closed after our quit, or the user dismissed the
-  // "disconnected" screen with a key.
+  // "disconnected" screen (Enter, Ctrl-C or Ctrl-D).
   [[nodiscard]] bool finished() const { return finished_; }
   [[nodiscard]] int exit_code() const { return conversation_.exit_code(); }
   // Why the session failed, to repeat on the normal screen after the UI is gone.

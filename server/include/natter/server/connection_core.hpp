@@ -144,6 +144,7 @@ class connection_core {
   crypto::ed25519_public_key client_identity_{};  // proven by Noise message 3
   std::array<std::uint8_t, 32> handshake_hash_{};  // for a migration proof
   std::string name_;
+  std::string quit_reason_;  // the client's quit reason (checked by the schema), for the others' notice
   std::shared_ptr<rate_bucket> rate_;  // this identity's, from the join on
   rate_limiter control_rate_{limits::e2e_control_rate, limits::e2e_control_burst};  // e2e handshake and key bodies
   std::int64_t started_ms_ = 0;

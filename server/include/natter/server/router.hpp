@@ -82,7 +82,8 @@ class router {
       std::string address, request_ref ref, const std::optional<crypto::public_key>& migrating_from = std::nullopt);
 
   // Removes `who` (if it is still the member under `name`) and tells the others why.
-  void leave(std::string_view name, const participant* who, leave_reason reason);
+  // `message` (the quit's or the kick's reason, bounded by the caller) goes into the notice.
+  void leave(std::string_view name, const participant* who, leave_reason reason, std::string message = {});
 
   [[nodiscard]] send_result say(std::string_view from, const participant* sender,
                                 std::string text, request_ref ref);
