@@ -192,6 +192,11 @@ void connection_core::handle_join(join_request&& request, input_result& result) 
       return;
     }
   }
+  if (const auto refusal = ban_on_join()) {
+    log_info("refused join as ", request.name, " from ", address_, ": banned");
+    send_error({std::string(errc::banned), *refusal, request.ref});
+    return;
+  }
   auto outcome = context_.routes.join(self, request.name, client_identity_, address_, request.ref, migrating_from);
   if (const auto* error = std::get_if<message_error>(&outcome)) {
     log_info("refused join as ", request.name, " from ", address_, ": ", error->code);
@@ -208,6 +213,17 @@ void connection_core::handle_join(join_request&& request, input_result& result) 
   log_info(name_, " joined from ", address_, " key ", accepted.fingerprint);
   for (auto& message : accepted.welcome_messages) self_raw_->deliver(std::move(message));
   result.joined = true;
+}
+
+// The refusal text if this identity or this address is banned. The address is checked again here
+// (the listener checked it at accept): a ban made while this connection was in its handshake
+// would otherwise let it in.
+std::optional<std::string> connection_core::ban_on_join() const {
+  if (context_.bans == nullptr) return std::nullopt;
+  auto found = context_.bans->find({ban_kind::identity, crypto::fingerprint_v2(client_identity_)});
+  if (!found) found = context_.bans->find({ban_kind::address, address_host(address_)});
+  if (!found) return std::nullopt;
+  return "you are banned from this server" + (found->reason.empty() ? std::string() : ": " + found->reason);
 }
 
 // The v1 key a join's migration fields name, if its proof opens for this handshake; nullopt

@@ -100,6 +100,7 @@ inline constexpr std::string_view unknown_user = "unknown_user";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view too_many_batched = "too_many_batched";
 inline constexpr std::string_view bad_migration = "bad_migration";
+inline constexpr std::string_view banned = "banned";  // join refused: the operator banned this identity or address
 inline constexpr std::string_view internal = "internal";
 }  // namespace errc
 

@@ -31,6 +31,7 @@
 #include "natter/crypto/session_cipher_v2.hpp"
 #include "natter/frame.hpp"
 #include "natter/messages.hpp"
+#include "natter/server/ban_list.hpp"
 #include "natter/server/rate_book.hpp"
 #include "natter/server/router.hpp"
 
@@ -51,6 +52,7 @@ struct connection_context {
   crypto::handshake_v2_observer* keylog = nullptr;  // the key log; null unless the operator opted in
   connection_settings settings;
   ms_clock steady = natter::steady_ms;       // rates and timeouts; must be monotonic
+  const ban_list* bans = nullptr;            // checked at join; null: nobody is banned
 };
 
 // The connection must end. The core has already left the router and stopped handling input;
@@ -120,6 +122,7 @@ class connection_core {
   void handle_joined_request(whois_request& request);
   [[nodiscard]] bool within_rate(const request_ref& ref);
   [[nodiscard]] std::optional<crypto::public_key> checked_migration(const join_request& request);
+  [[nodiscard]] std::optional<std::string> ban_on_join() const;
   void append_handshake_frames(std::vector<crypto::handshake_v2::frame_body> frames);
   void send(const server_message& message);
   void send_error(const message_error& error);

@@ -51,6 +51,7 @@ class server {
   crypto::guarded<crypto::key_pair> identity_;  // the static key, in locked guarded pages
   std::unique_ptr<rate_book> rates_;
   std::unique_ptr<name_registry> names_;
+  std::unique_ptr<ban_list> bans_;  // in the same database as the names
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;
   std::unique_ptr<shared_state> state_;
