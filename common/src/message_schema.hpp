@@ -35,6 +35,7 @@ struct message<say_request> {
   static constexpr auto fields = std::tuple{
       member("text", &say_request::text).checked(check::text),
       member("ref", &say_request::ref),
+      member("action", &say_request::action).optional().omitted_if_empty(),
   };
 };
 template <>
@@ -44,6 +45,7 @@ struct message<whisper_request> {
       member("to", &whisper_request::to).checked(check::name),
       member("text", &whisper_request::text).checked(check::text),
       member("ref", &whisper_request::ref),
+      member("action", &whisper_request::action).optional().omitted_if_empty(),
   };
 };
 template <>
@@ -122,6 +124,7 @@ struct message<chat_event> {
       member("text", &chat_event::text),
       member("scope", &chat_event::whisper).as_words("whisper", "all"),
       member("to", &chat_event::to).present_if(&chat_event::whisper),
+      member("action", &chat_event::action).lenient().omitted_if_empty(),
   };
 };
 template <>

@@ -163,11 +163,11 @@ bool connection_core::within_rate(const request_ref& ref) {
 }
 
 void connection_core::handle_joined_request(say_request& m) {
-  if (within_rate(m.ref)) answer(context_.routes.say(name_, self_raw_, std::move(m.text), m.ref));
+  if (within_rate(m.ref)) answer(context_.routes.say(name_, self_raw_, std::move(m.text), m.ref, m.action));
 }
 
 void connection_core::handle_joined_request(whisper_request& m) {
-  if (within_rate(m.ref)) answer(context_.routes.whisper(name_, m.to, std::move(m.text), m.ref));
+  if (within_rate(m.ref)) answer(context_.routes.whisper(name_, m.to, std::move(m.text), m.ref, m.action));
 }
 
 void connection_core::handle_joined_request(users_request& m) {

@@ -157,19 +157,20 @@ void router::broadcast_except(const participant* skip, const shared_message& mes
 }
 
 send_result router::say(std::string_view from, const participant* sender, std::string text,
-                        request_ref ref) {
+                        request_ref ref, bool action) {
   chat_event event;
   event.id = next_id_.fetch_add(1);
   event.ts_ms = now_ms_();
   event.from = std::string(from);
   event.text = std::move(text);
+  event.action = action;
   // Serialised once; every recipient's session seals the same bytes with its own key.
   broadcast_except(sender, serialise(event), urgency::now);
   return ack_event{ref.value_or(0), event.id, event.ts_ms};
 }
 
 send_result router::whisper(std::string_view from, std::string_view to, std::string text,
-                            request_ref ref) {
+                            request_ref ref, bool action) {
   std::shared_ptr<participant> target;
   std::string target_name;
   {
@@ -192,6 +193,7 @@ send_result router::whisper(std::string_view from, std::string_view to, std::str
   event.to = target_name;
   event.text = std::move(text);
   event.whisper = true;
+  event.action = action;
   target->deliver(serialise(event));
   return ack_event{ref.value_or(0), event.id, event.ts_ms};
 }

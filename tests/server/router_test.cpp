@@ -140,6 +140,20 @@ TEST_CASE_FIXTURE(fixture, "whisper reaches exactly its target, case-insensitive
   CHECK(std::get<message_error>(missing).ref == 4u);
 }
 
+TEST_CASE_FIXTURE(fixture, "an action (/me) stays an action, broadcast or whispered") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  REQUIRE(std::holds_alternative<ack_event>(routes.say("alice", alice.get(), "waves", 1, true)));
+  REQUIRE(std::holds_alternative<ack_event>(routes.whisper("alice", "bob", "nods", 2, true)));
+  REQUIRE(std::holds_alternative<ack_event>(routes.say("alice", alice.get(), "plain", 3)));
+  const auto chats = bob->of_type<chat_event>();
+  REQUIRE(chats.size() == 3);
+  CHECK(chats[0].action);
+  CHECK(chats[1].action);
+  CHECK(chats[1].whisper);
+  CHECK_FALSE(chats[2].action);
+}
+
 TEST_CASE_FIXTURE(fixture, "names: online twice refused, pinned to the first key") {
   const auto key = random_key();
   auto first = join("alice", key);

@@ -100,6 +100,14 @@ TEST_CASE("a ref outside 0..2^53-1 or not an integer is an error") {
   }
 }
 
+TEST_CASE("action is an optional boolean on say and whisper") {
+  CHECK(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"waves","action":true})")).action);
+  CHECK_FALSE(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"hi","action":false})")).action);
+  CHECK_FALSE(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"hi","action":null})")).action);
+  CHECK(message_of<natter::whisper_request>(parse_one(R"({"type":"whisper","to":"bob","text":"nods","action":true})"))
+            .action);
+}
+
 TEST_CASE("unknown members are ignored") {
   const auto m = message_of<natter::say_request>(
       parse_one(R"({"type":"say","text":"hi","extra":{"nested":[1,2]},"ref":8,"zzz":null})"));
@@ -120,6 +128,8 @@ TEST_CASE("missing or ill-typed fields give bad_message with the ref echoed") {
            R"({"type":"whois","ref":7})",
            R"({"type":"whois","name":false,"ref":7})",
            R"({"type":"quit","reason":12,"ref":7})",
+           R"({"type":"say","text":"hi","action":"yes","ref":7})",
+           R"({"type":"whisper","to":"bob","text":"hi","action":1,"ref":7})",
            R"({"ref":7})",
            R"({"type":12,"ref":7})",
            R"({"type":null,"ref":7})",

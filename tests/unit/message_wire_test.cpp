@@ -66,3 +66,16 @@ TEST_CASE("every message is written with its members in the documented order") {
   CHECK(build(server_message{bye_event{"kicked", "behave"}}) ==
         R"({"message":"behave","reason":"kicked","type":"bye"})");
 }
+
+TEST_CASE("an action (/me) carries \"action\":true; without it the bytes are as before") {
+  CHECK(build(client_message{say_request{"waves", 2, true}}) == R"({"action":true,"ref":2,"text":"waves","type":"say"})");
+  CHECK(build(client_message{whisper_request{"bob", "nods", 3, true}}) ==
+        R"({"action":true,"ref":3,"text":"nods","to":"bob","type":"whisper"})");
+  chat_event action{18, 1764000000001, "alice", "", "waves", false};
+  action.action = true;
+  CHECK(build(server_message{action}) ==
+        R"({"action":true,"from":"alice","id":18,"scope":"all","text":"waves","ts":1764000000001,"type":"message"})");
+  action.action = false;
+  CHECK(build(server_message{action}) ==
+        R"({"from":"alice","id":18,"scope":"all","text":"waves","ts":1764000000001,"type":"message"})");
+}

@@ -24,8 +24,9 @@ struct join_request {
   std::string migrate_from = {};
   std::string migration_proof = {};
 };
-struct say_request { std::string text; request_ref ref; };
-struct whisper_request { std::string to; std::string text; request_ref ref; };
+// `action`: an IRC-style action (/me waves), shown as "* alice waves" (PROTOCOL.md §4.3).
+struct say_request { std::string text; request_ref ref; bool action = false; };
+struct whisper_request { std::string to; std::string text; request_ref ref; bool action = false; };
 struct users_request { request_ref ref; };
 struct whois_request { std::string name; request_ref ref; };
 struct ping_request { request_ref ref; };
@@ -60,6 +61,7 @@ struct chat_event {
   std::string to;      // empty for broadcasts
   std::string text;
   bool whisper = false;
+  bool action = false;  // the sender's /me: "* from text"
 };
 struct presence_event {
   bool joined = false;

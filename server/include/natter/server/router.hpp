@@ -84,10 +84,11 @@ class router {
   // Removes `who` (if it is still the member under `name`) and tells the others why.
   void leave(std::string_view name, const participant* who, leave_reason reason);
 
+  // `action`: the sender's /me, passed through to the `message` (PROTOCOL.md §4.3).
   [[nodiscard]] send_result say(std::string_view from, const participant* sender,
-                                std::string text, request_ref ref);
+                                std::string text, request_ref ref, bool action = false);
   [[nodiscard]] send_result whisper(std::string_view from, std::string_view to, std::string text,
-                                    request_ref ref);
+                                    request_ref ref, bool action = false);
 
   // The `users` answer, split into messages of at most max_users_per_message entries.
   [[nodiscard]] std::vector<shared_message> users(request_ref ref) const;
