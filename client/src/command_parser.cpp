@@ -60,6 +60,7 @@ std::string_view command_help() {
   return "commands:\n"
          "  TEXT              send TEXT to everyone (start with // to send a line beginning with /)\n"
          "  /w NAME TEXT      whisper TEXT to NAME only (also /msg)\n"
+         "  /me ACTION        tell everyone what you do: shown as \"* yourname ACTION\"\n"
          "  /users            list who is online\n"
          "  /whois NAME       show NAME's key fingerprint\n"
          "  /fingerprint      show your own key fingerprint\n"
@@ -95,6 +96,11 @@ command parse_command(std::string_view line, std::size_t max_text) {
   const std::string_view name = next_word(args);
   if (name == "w" || name == "msg" || name == "whisper") {
     return parse_whisper(args, max_text, name == "w" ? "/w NAME TEXT" : "/msg NAME TEXT");
+  }
+  if (name == "me") {
+    if (args.empty()) return command_error{"usage: /me ACTION"};
+    if (auto bad = check_text(args, max_text)) return *bad;
+    return say_command{std::string(args), true};
   }
   if (name == "users" || name == "who") {
     if (!args.empty()) return command_error{"usage: /users"};

@@ -269,10 +269,12 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
           [&](say_command& c) {
             // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
             // pending until the server's ack.
-            const auto id = outgoing_.show(
-                shown_kind::own_chat, format_clock(typed_at_ms, config_.utc) + " <" + config_.own_name + "> " + c.text,
-                config_.own_name, out_);
-            if (!outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) fail_script();
+            const std::string clock = format_clock(typed_at_ms, config_.utc);
+            const auto id = outgoing_.show(shown_kind::own_chat,
+                                           c.action ? clock + " " + action_text(config_.own_name, c.text)
+                                                    : clock + " <" + config_.own_name + "> " + c.text,
+                                           config_.own_name, out_);
+            if (!outgoing_.send(say_request{std::move(c.text), {}, c.action}, id, out_)) fail_script();
           },
           [&](whisper_command& c) {
             // The server's spelling of the name, as the recipient's own lines show it.

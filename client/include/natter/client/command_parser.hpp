@@ -6,6 +6,7 @@
 //   /w NAME TEXT, /msg NAME TEXT   whisper       /users          list online users
 //   /whois NAME                    fingerprint   /fingerprint    your own fingerprint
 //   /help                          commands      /quit [REASON]  leave
+//   /me ACTION                     an action, shown as "* alice ACTION"
 //   /clear                         empty the full screen's message pane
 // /verify [NAME] is handled by the UIs themselves (it needs the verified store).
 #include <cstddef>
@@ -15,7 +16,7 @@
 
 namespace natter::client {
 
-struct say_command { std::string text; };
+struct say_command { std::string text; bool action = false; };  // action: /me
 struct whisper_command { std::string to; std::string text; };
 struct users_command {};
 struct whois_command { std::string name; };
