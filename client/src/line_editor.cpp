@@ -198,6 +198,9 @@ int line_editor::read_key(editline* el, wchar_t* out) {
       std::lock_guard lock(self->mutex_);
       if (self->stop_) return 0;  // el_wgets returns, and run() sees stop_
     }
+    // What was handed over is printed before waiting: its wake-up byte may already have been
+    // drained by wait_for_room(), which is woken by consumed() through the same pipe.
+    self->print_pending(true);
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {self->wake_pipe_[0], POLLIN, 0}};
     const int ready = ::poll(fds, 2, 100);
     if (ready < 0 && errno != EINTR) return -1;
