@@ -74,6 +74,15 @@ struct message<quit_request> {
   };
 };
 
+template <>
+struct message<away_request> {
+  static constexpr std::string_view type = "away";
+  static constexpr auto fields = std::tuple{
+      member("message", &away_request::message).optional().omitted_if_empty().checked(check::reason),
+      member("ref", &away_request::ref),
+  };
+};
+
 // ---- server -> client ------------------------------------------------------------------------
 // The client reads what a server sends leniently where a member is only a hint (the motd, the
 // rate, a user's fingerprint), so that an older or newer server still gets through.
@@ -84,6 +93,7 @@ struct message<user_info> {  // an element of `users`; it has no type of its own
       member("fingerprint", &user_info::fingerprint).lenient(),
       member("since", &user_info::since_ms).lenient(),
       member("key", &user_info::key).lenient().omitted_if_empty(),
+      member("away", &user_info::away).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -111,6 +121,7 @@ struct message<ack_event> {
       member("ref", &ack_event::ref),  // required: an ack answers a request
       member("id", &ack_event::id),
       member("ts", &ack_event::ts_ms),
+      member("away", &ack_event::away).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -157,6 +168,7 @@ struct message<whois_event> {
       member("fingerprint", &whois_event::fingerprint),
       member("online", &whois_event::online),
       member("key", &whois_event::key).lenient().omitted_if_empty(),
+      member("away", &whois_event::away).lenient().omitted_if_empty(),
   };
 };
 template <>

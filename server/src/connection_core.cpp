@@ -180,6 +180,11 @@ void connection_core::handle_joined_request(whois_request& m) {
   else send(server_message{std::get<whois_event>(found)});
 }
 
+// Not rate limited: it sends nothing to anyone, and changes one string of this member.
+void connection_core::handle_joined_request(away_request& m) {
+  context_.routes.set_away(name_, self_raw_, std::move(m.message));
+}
+
 void connection_core::handle_join(join_request&& request, input_result& result) {
   const auto self = self_.lock();
   if (!self) return;  // the connection is being destroyed

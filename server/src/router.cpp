@@ -40,7 +40,7 @@ std::vector<user_info> first_users(const std::unordered_map<std::string, member>
   list.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const member& m = order[i]->second;
-    list.push_back({m.name, m.fingerprint, m.since_ms, m.key_hex});
+    list.push_back({m.name, m.fingerprint, m.since_ms, m.key_hex, m.away});
   }
   return list;
 }
@@ -173,11 +173,13 @@ send_result router::whisper(std::string_view from, std::string_view to, std::str
                             request_ref ref, bool action) {
   std::shared_ptr<participant> target;
   std::string target_name;
+  std::string target_away;
   {
     std::lock_guard lock(mutex_);
     if (const auto it = members_.find(fold_name(to)); it != members_.end()) {
       target = it->second.who;
       target_name = it->second.name;
+      target_away = it->second.away;
     }
   }
   if (!target) {
@@ -195,7 +197,13 @@ send_result router::whisper(std::string_view from, std::string_view to, std::str
   event.whisper = true;
   event.action = action;
   target->deliver(serialise(event));
-  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+  return ack_event{ref.value_or(0), event.id, event.ts_ms, std::move(target_away)};
+}
+
+void router::set_away(std::string_view name, const participant* who, std::string message) {
+  std::lock_guard lock(mutex_);
+  const auto it = members_.find(fold_name(name));
+  if (it != members_.end() && it->second.who.get() == who) it->second.away = std::move(message);
 }
 
 std::vector<shared_message> router::users(request_ref ref) const {
@@ -219,9 +227,13 @@ std::vector<shared_message> router::users(request_ref ref) const {
 
 std::variant<whois_event, message_error> router::whois(std::string_view name, request_ref ref) const {
   bool online = false;
+  std::string away;
   {
     std::lock_guard lock(mutex_);
-    online = members_.count(fold_name(name)) > 0;
+    if (const auto it = members_.find(fold_name(name)); it != members_.end()) {
+      online = true;
+      away = it->second.away;
+    }
   }
   const auto registered = names_.lookup(name);
   if (!registered) return refuse(errc::unknown_user, "there is no user called " + std::string(name), ref);
@@ -230,7 +242,8 @@ std::variant<whois_event, message_error> router::whois(std::string_view name, re
   const auto& owner = registered->owner;
   if (owner.version == 1) return whois_event{ref, registered->display, crypto::fingerprint(owner.key), online, {}};
   const crypto::ed25519_public_key identity{owner.key};
-  return whois_event{ref, registered->display, crypto::fingerprint_v2(identity), online, crypto::to_hex(identity)};
+  return whois_event{ref, registered->display, crypto::fingerprint_v2(identity), online, crypto::to_hex(identity),
+                     std::move(away)};
 }
 
 bool router::kick(std::string_view name, std::string_view why) {

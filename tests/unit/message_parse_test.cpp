@@ -108,6 +108,15 @@ TEST_CASE("action is an optional boolean on say and whisper") {
             .action);
 }
 
+TEST_CASE("away: the message is optional; one too long or not UTF-8 is dropped, which means back") {
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away","message":"lunch","ref":3})")).message == "lunch");
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away"})")).message.empty());
+  const std::string long_text(natter::limits::max_reason + 1, 'x');
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away","message":")" + long_text + R"("})"))
+            .message.empty());
+  CHECK(frame_error(R"({"type":"away","message":5,"ref":7})").code == natter::errc::bad_message);
+}
+
 TEST_CASE("unknown members are ignored") {
   const auto m = message_of<natter::say_request>(
       parse_one(R"({"type":"say","text":"hi","extra":{"nested":[1,2]},"ref":8,"zzz":null})"));

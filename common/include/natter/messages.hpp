@@ -31,9 +31,12 @@ struct users_request { request_ref ref; };
 struct whois_request { std::string name; request_ref ref; };
 struct ping_request { request_ref ref; };
 struct quit_request { std::string reason; };
+// Marks us away with `message` (at most max_reason bytes), or back when it is empty. Not
+// answered: the status shows in whois, users, and the ack of a whisper to us (PROTOCOL.md §4.3).
+struct away_request { std::string message; request_ref ref; };
 
 using client_message = std::variant<join_request, say_request, whisper_request, users_request,
-                                    whois_request, ping_request, quit_request>;
+                                    whois_request, ping_request, quit_request, away_request>;
 
 // ---- server -> client ------------------------------------------------------------------------
 struct user_info {
@@ -41,6 +44,7 @@ struct user_info {
   std::string fingerprint;
   std::int64_t since_ms = 0;
   std::string key = {};  // the identity key (Ed25519, 64 hex) the fingerprint names
+  std::string away = {};  // the user's away message; empty: not away
 };
 
 struct welcome_event {
@@ -53,7 +57,12 @@ struct welcome_event {
   double rate = 0;   // say/whisper per second this server allows a user (0: no limit)
   double burst = 0;  // how many it allows at once
 };
-struct ack_event { std::uint64_t ref = 0; std::uint64_t id = 0; std::int64_t ts_ms = 0; };
+struct ack_event {
+  std::uint64_t ref = 0;
+  std::uint64_t id = 0;
+  std::int64_t ts_ms = 0;
+  std::string away = {};  // a whisper's recipient is away: their message (irssi's "bob is away")
+};
 struct chat_event {
   std::uint64_t id = 0;
   std::int64_t ts_ms = 0;
@@ -78,6 +87,7 @@ struct whois_event {
   std::string fingerprint;
   bool online = false;
   std::string key = {};  // the identity key (64 hex) registered for the name; none for a v1 owner
+  std::string away = {};  // online and away: the away message
 };
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };

@@ -120,6 +120,7 @@ class connection_core {
   void handle_joined_request(whisper_request& request);
   void handle_joined_request(users_request& request);
   void handle_joined_request(whois_request& request);
+  void handle_joined_request(away_request& request);
   [[nodiscard]] bool within_rate(const request_ref& ref);
   [[nodiscard]] std::optional<crypto::public_key> checked_migration(const join_request& request);
   [[nodiscard]] std::optional<std::string> ban_on_join() const;

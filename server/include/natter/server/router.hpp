@@ -51,6 +51,7 @@ struct member {
   std::string address;
   std::int64_t since_ms = 0;
   std::shared_ptr<participant> who;
+  std::string away = {};  // the away message; empty: here
 };
 
 struct joined {
@@ -91,6 +92,10 @@ class router {
                                     request_ref ref, bool action = false);
 
   // The `users` answer, split into messages of at most max_users_per_message entries.
+  // Marks `name` (if `who` is still that member) away with `message`, or back if it is empty.
+  // Nobody is told: whois, users and a whisper's ack carry it.
+  void set_away(std::string_view name, const participant* who, std::string message);
+
   [[nodiscard]] std::vector<shared_message> users(request_ref ref) const;
   [[nodiscard]] std::variant<whois_event, message_error> whois(std::string_view name, request_ref ref) const;
 
