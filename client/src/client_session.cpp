@@ -262,6 +262,7 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
           },
           [&](users_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
           [&](whois_request& m) { if (!joined) return false; ref = m.ref = next_ref_++; return true; },
+          [&](away_request&) { return joined; },  // not answered: no ref to wait for
           [&](ping_request& m) { if (!session_ready) return false; ref = m.ref = next_ref_++; return true; },
           [&](quit_request&) {
             if (!session_ready) return false;

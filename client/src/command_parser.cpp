@@ -61,6 +61,8 @@ std::string_view command_help() {
          "  TEXT              send TEXT to everyone (start with // to send a line beginning with /)\n"
          "  /w NAME TEXT      whisper TEXT to NAME only (also /msg)\n"
          "  /me ACTION        tell everyone what you do: shown as \"* yourname ACTION\"\n"
+         "  /away [MESSAGE]   mark yourself away (shown on /whois and to whoever whispers you);\n"
+         "                    without MESSAGE, back\n"
          "  /users            list who is online\n"
          "  /whois NAME       show NAME's key fingerprint\n"
          "  /fingerprint      show your own key fingerprint\n"
@@ -117,6 +119,17 @@ command parse_command(std::string_view line, std::size_t max_text) {
   if (name == "clear") {
     if (!args.empty()) return command_error{"usage: /clear"};
     return clear_command{};
+  }
+  if (name == "away") {
+    if (args.size() > limits::max_reason) {
+      return command_error{"away message too long: at most " + std::to_string(limits::max_reason) + " bytes"};
+    }
+    if (!args.empty()) {
+      if (auto problem = text_problem(args, limits::max_reason)) {
+        return command_error{"away message refused: " + std::string(*problem)};
+      }
+    }
+    return away_command{std::string(args)};
   }
   if (name == "quit" || name == "exit") {
     if (args.size() > limits::max_reason) {

@@ -300,6 +300,11 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             }
           },
           [&](quit_command& c) { quit(std::move(c.reason)); },
+          [&](away_command& c) {
+            out_.show(shown_kind::info, c.message.empty() ? std::string("* you are back (no longer marked away)")
+                                                          : "* you are marked away: " + printable(c.message));
+            out_.act(send_action{away_request{std::move(c.message), {}}});
+          },
           [](empty_command&) {},
           [&](command_error& e) {
             out_.show(shown_kind::error, "! " + e.message);

@@ -65,12 +65,15 @@ std::optional<display_line> format_server(const server_message& message, const f
               const std::string name = printable(u.name);
               text += "\n*   " + name + std::string(width - name.size(), ' ') + "  " +
                       (u.fingerprint.empty() ? "(no fingerprint)" : printable(u.fingerprint));
+              if (!u.away.empty()) text += "  (away: " + printable(u.away) + ")";
             }
             return chat(std::move(text));
           },
           [](const whois_event& m) -> std::optional<display_line> {
-            return chat("* " + printable(m.name) + ": fingerprint " + printable(m.fingerprint) +
-                        (m.online ? " (online)" : " (offline)"));
+            std::string text = "* " + printable(m.name) + ": fingerprint " + printable(m.fingerprint) +
+                               (m.online ? " (online)" : " (offline)");
+            if (!m.away.empty()) text += "\n* " + printable(m.name) + " is away: " + printable(m.away);
+            return chat(std::move(text));
           },
           [](const pong_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const error_event& m) -> std::optional<display_line> {

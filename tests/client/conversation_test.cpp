@@ -186,6 +186,29 @@ TEST_CASE("conversation: /me sends an action and shows it as * alice waves, ours
   CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 * bob waves back"});
 }
 
+TEST_CASE("conversation: /away tells the server; a whisper to someone away says so, as irssi does") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/away lunch", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* you are marked away: lunch"});
+  auto actions = c.take_actions();
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::away_request>(std::get<nc::send_action>(actions[0]).message).message == "lunch");
+  c.on_line("/away", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* you are back (no longer marked away)"});
+  (void)c.take_actions();
+
+  c.on_line("/w bob are you there", noon_ms);
+  (void)c.take_actions();
+  c.on_event(natter::server_message{natter::ack_event{1, 7, noon_ms, "in a meeting"}});
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* bob is away: in a meeting"});
+  c.on_line("hello all", noon_ms);  // a broadcast's ack never says away
+  (void)c.take_actions();
+  c.on_event(natter::server_message{natter::ack_event{2, 8, noon_ms}});
+  CHECK(c.take_lines().empty());
+}
+
 TEST_CASE("conversation: /users lists each user with the fingerprint, in both UIs") {
   nc::conversation c(person(), {});
   join(c);

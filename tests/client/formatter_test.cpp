@@ -43,6 +43,14 @@ TEST_CASE("an action (/me) reads \"* alice waves\", broadcast or whispered") {
   CHECK(show(action).ends_with(" (whisper) * bob waves"));
 }
 
+TEST_CASE("away shows on whois and in /users") {
+  natter::whois_event whois{{}, "bob", "2:bb", true, "", "lunch"};
+  CHECK(show(whois) == "* bob: fingerprint 2:bb (online)\n* bob is away: lunch");
+  natter::users_event users;
+  users.users = {{"bob", "2:bb", 0, "", "lunch"}};
+  CHECK(show(users) == "* online (1):\n*   bob  2:bb  (away: lunch)");
+}
+
 TEST_CASE("presence, users, whois, welcome") {
   CHECK(show(natter::presence_event{false, "bob", "", "dropped"}) == "* bob left (dropped)");
   CHECK(show(natter::presence_event{true, "bob", "aaaa-bbbb", ""}) == "* bob joined (fingerprint aaaa-bbbb)");

@@ -7,6 +7,7 @@
 #   * Left moves the cursor: "helo" Left "l" sends "hello"
 #   * a message arriving while alice types is printed above her line, which stays as it was
 #   * /me shows "* alice waves" to bob; /users lists fingerprints; /fingerprint shows the server's
+#   * /away: bob whispering alice is told she is away, and /whois says so
 #   * /quit ends natter with status 0
 # Pipes are not edited: tests/integration/cli_test.cpp pipes input as before.
 # usage: plain_tmux_test.sh NATTER NATTER_SERVER      (exit 77 = skipped: no tmux)
@@ -122,6 +123,17 @@ wait_screen "* online (2):"
 screen | grep -qE '^\*   bob +2:' || fail "/users shows no fingerprint for bob"
 tmux_ send-keys -t "$pane" '/fingerprint' Enter
 wait_screen "* server 127.0.0.1:$port: $fingerprint"
+
+# /away: bob's whisper is delivered and tells him; his /whois shows it too; /away alone is back.
+tmux_ send-keys -t "$pane" '/away lunch' Enter
+wait_screen "* you are marked away: lunch"
+echo "/w alice are you there" >&3
+wait_screen "*bob* (whisper) are you there"
+wait_file_has "$work/bob.out" "* alice is away: lunch"
+echo "/whois alice" >&3
+wait_file_has "$work/bob.out" "* alice is away: lunch"
+tmux_ send-keys -t "$pane" '/away' Enter
+wait_screen "* you are back"
 
 tmux_ send-keys -t "$pane" '/quit' Enter
 for _ in $(seq 100); do [ -s "$work/alice.status" ] && break; sleep 0.1; done

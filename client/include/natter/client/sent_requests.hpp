@@ -32,6 +32,7 @@ struct sent_request {
   request_kind kind = request_kind::chat;
   std::uint64_t line_id = 0;  // the echoed line to mark; 0: none was shown (line mode)
   std::string summary;        // what was sent, to name it in an error ("-> *bob* hi")
+  std::string to = {};        // a whisper's recipient, as typed (printable): "bob is away"
 };
 
 class sent_requests {
