@@ -4,7 +4,7 @@
 #
 #   scripts/install-deps.sh          what building and running natter needs (the first README
 #                                    command: compiler, CMake, libsodium, Asio, nlohmann-json,
-#                                    SQLite, ncurses, CLI11, toml++)
+#                                    SQLite, ncurses, libedit, CLI11, toml++)
 #   scripts/install-deps.sh --test   that, plus what only the tests need (doctest, lua5.2 and
 #                                    tshark for the Wireshark dissector, tmux for the terminal UI,
 #                                    clang for fuzzing, shellcheck for these scripts)
@@ -13,7 +13,7 @@ set -euo pipefail
 
 build_packages=(
   build-essential cmake pkg-config
-  libsodium-dev libasio-dev nlohmann-json3-dev libsqlite3-dev libncurses-dev
+  libsodium-dev libasio-dev nlohmann-json3-dev libsqlite3-dev libncurses-dev libedit-dev
   libcli11-dev libtomlplusplus-dev          # command lines; config files
 )
 test_packages=(

@@ -279,6 +279,7 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
             if (m.kind == e2e_kind::whisper || m.kind == e2e_kind::room) pending_acks_.insert(*ref);
             return true;
           },
+          [&](away_request&) { return joined; },  // not answered: no ref to wait for
           [&](ping_request& m) { if (!session_ready) return false; ref = m.ref = next_ref_++; return true; },
           [&](quit_request&) {
             if (!session_ready) return false;

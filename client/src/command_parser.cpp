@@ -60,6 +60,9 @@ std::string_view command_help() {
   return "commands:\n"
          "  TEXT              send TEXT to everyone (start with // to send a line beginning with /)\n"
          "  /w NAME TEXT      whisper TEXT to NAME only (also /msg)\n"
+         "  /me ACTION        tell everyone what you do: shown as \"* yourname ACTION\"\n"
+         "  /away [MESSAGE]   mark yourself away (shown on /whois and to whoever whispers you);\n"
+         "                    without MESSAGE, back\n"
          "  /users            list who is online\n"
          "  /whois NAME       show NAME's key fingerprint\n"
          "  /fingerprint      show your own key fingerprint\n"
@@ -96,6 +99,11 @@ command parse_command(std::string_view line, std::size_t max_text) {
   if (name == "w" || name == "msg" || name == "whisper") {
     return parse_whisper(args, max_text, name == "w" ? "/w NAME TEXT" : "/msg NAME TEXT");
   }
+  if (name == "me") {
+    if (args.empty()) return command_error{"usage: /me ACTION"};
+    if (auto bad = check_text(args, max_text)) return *bad;
+    return say_command{std::string(args), true};
+  }
   if (name == "users" || name == "who") {
     if (!args.empty()) return command_error{"usage: /users"};
     return users_command{};
@@ -111,6 +119,17 @@ command parse_command(std::string_view line, std::size_t max_text) {
   if (name == "clear") {
     if (!args.empty()) return command_error{"usage: /clear"};
     return clear_command{};
+  }
+  if (name == "away") {
+    if (args.size() > limits::max_reason) {
+      return command_error{"away message too long: at most " + std::to_string(limits::max_reason) + " bytes"};
+    }
+    if (!args.empty()) {
+      if (auto problem = text_problem(args, limits::max_reason)) {
+        return command_error{"away message refused: " + std::string(*problem)};
+      }
+    }
+    return away_command{std::string(args)};
   }
   if (name == "quit" || name == "exit") {
     if (args.size() > limits::max_reason) {

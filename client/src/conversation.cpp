@@ -362,10 +362,12 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
           [&](say_command& c) {
             // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
             // pending until the server's ack.
-            const auto id = outgoing_.show(
-                shown_kind::own_chat, format_clock(typed_at_ms, config_.utc, config_.clock_format) + " <" + config_.own_name + "> " + c.text,
-                config_.own_name, out_);
-            if (!outgoing_.send(say_request{std::move(c.text), {}}, id, out_)) fail_script();
+            const std::string clock = format_clock(typed_at_ms, config_.utc, config_.clock_format);
+            const auto id = outgoing_.show(shown_kind::own_chat,
+                                           c.action ? clock + " " + action_text(config_.own_name, c.text)
+                                                    : clock + " <" + config_.own_name + "> " + c.text,
+                                           config_.own_name, out_);
+            if (!outgoing_.send(say_request{std::move(c.text), {}, c.action}, id, out_)) fail_script();
           },
           [&](whisper_command& c) {
             // The server's spelling of the name, as the recipient's own lines show it.
@@ -391,6 +393,11 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
             }
           },
           [&](quit_command& c) { quit(std::move(c.reason)); },
+          [&](away_command& c) {
+            out_.show(shown_kind::info, c.message.empty() ? std::string("* you are back (no longer marked away)")
+                                                          : "* you are marked away: " + printable(c.message));
+            out_.act(send_action{away_request{std::move(c.message), {}}});
+          },
           [](empty_command&) {},
           [&](command_error& e) {
             out_.show(shown_kind::error, "! " + e.message);

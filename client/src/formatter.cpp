@@ -1,5 +1,6 @@
 #include "natter/client/formatter.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include "natter/overloaded.hpp"
@@ -40,10 +41,11 @@ std::optional<display_line> format_server(const server_message& message, const f
             const std::string clock = format_clock(m.ts_ms, options.utc, options.clock_format);
             const std::string from = printable(m.from);
             const std::string text = printable(m.text);
-            if (!m.whisper) return chat(clock + " <" + from + "> " + text);
+            if (!m.whisper) return chat(clock + " " + (m.action ? action_text(from, text) : "<" + from + "> " + text));
             const std::string to = printable(m.to);
             const bool outgoing = same_name(m.from, options.own_name) && !same_name(m.to, options.own_name);
             if (outgoing) return chat(clock + " " + whisper_out_text(to, text));
+            if (m.action) return chat(clock + " (whisper) " + action_text(from, text));
             return chat(clock + " *" + from + "* (whisper) " + text);
           },
           [](const presence_event& m) -> std::optional<display_line> {
@@ -55,11 +57,25 @@ std::optional<display_line> format_server(const server_message& message, const f
                         (m.message.empty() ? "" : ": " + printable(m.message)) + ")");
           },
           [](const users_event& m) -> std::optional<display_line> {
-            return chat("* online (" + std::to_string(m.users.size()) + "): " + user_list(m.users));
+            // One user a line with the fingerprint, so that /users is where keys are compared
+            // (the welcome line stays short: names only).
+            std::size_t width = 0;
+            for (const auto& u : m.users) width = std::max(width, printable(u.name).size());
+            std::string text = "* online (" + std::to_string(m.users.size()) + "):";
+            if (m.users.empty()) text += " (nobody)";
+            for (const auto& u : m.users) {
+              const std::string name = printable(u.name);
+              text += "\n*   " + name + std::string(width - name.size(), ' ') + "  " +
+                      (u.fingerprint.empty() ? "(no fingerprint)" : printable(u.fingerprint));
+              if (!u.away.empty()) text += "  (away: " + printable(u.away) + ")";
+            }
+            return chat(std::move(text));
           },
           [](const whois_event& m) -> std::optional<display_line> {
-            return chat("* " + printable(m.name) + ": fingerprint " + printable(m.fingerprint) +
-                        (m.online ? " (online)" : " (offline)"));
+            std::string text = "* " + printable(m.name) + ": fingerprint " + printable(m.fingerprint) +
+                               (m.online ? " (online)" : " (offline)");
+            if (!m.away.empty()) text += "\n* " + printable(m.name) + " is away: " + printable(m.away);
+            return chat(std::move(text));
           },
           [](const pong_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const error_event& m) -> std::optional<display_line> {
@@ -94,6 +110,10 @@ std::string format_trace(const trace_event& t) {
 }
 
 }  // namespace
+
+std::string action_text(std::string_view from, std::string_view text) {
+  return "* " + std::string(from) + " " + std::string(text);
+}
 
 std::string whisper_out_text(std::string_view to, std::string_view text) {
   return "-> *" + std::string(to) + "* " + std::string(text);

@@ -61,8 +61,12 @@ void outgoing_lines::handed_over(const std::vector<conversation_action>& actions
 bool outgoing_lines::on_answer(const server_message& message, outbox& out) {
   const auto request = sent_.on_answer(message);
   if (!request || request->kind != request_kind::chat) return false;
-  if (std::holds_alternative<ack_event>(message)) {
+  if (const auto* ack = std::get_if<ack_event>(&message)) {
     if (request->line_id != 0) out.mark(request->line_id, send_state::sent);
+    // As irssi does: a whisper to someone away is delivered, and says so.
+    if (!ack->away.empty() && !request->to.empty()) {
+      out.show(shown_kind::info, "* " + request->to + " is away: " + printable(ack->away));
+    }
     acknowledged_.push_back(*request);
     return false;
   }

@@ -15,7 +15,8 @@ void sent_requests::sent(const client_message& message, std::uint64_t line_id) {
             return sent_request{request_kind::chat, line_id, printable(m.text)};
           },
           [&](const whisper_request& m) -> std::optional<sent_request> {
-            return sent_request{request_kind::chat, line_id, whisper_out_text(printable(m.to), printable(m.text)), true};
+            return sent_request{request_kind::chat, line_id, whisper_out_text(printable(m.to), printable(m.text)), true,
+                                printable(m.to)};
           },
           [&](const users_request&) -> std::optional<sent_request> {
             return sent_request{request_kind::users, line_id, "/users"};
@@ -23,7 +24,7 @@ void sent_requests::sent(const client_message& message, std::uint64_t line_id) {
           [&](const whois_request& m) -> std::optional<sent_request> {
             return sent_request{request_kind::whois, line_id, "/whois " + printable(m.name)};
           },
-          [](const auto&) -> std::optional<sent_request> { return std::nullopt; },  // join, ping, quit
+          [](const auto&) -> std::optional<sent_request> { return std::nullopt; },  // join, ping, quit, away
       },
       message);
   if (!request) return;

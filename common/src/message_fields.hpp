@@ -48,7 +48,7 @@ struct field {
   T M::*member;
   presence read = presence::required;
   check rule = check::none;
-  bool omit_empty = false;      // strings: an empty value is not written
+  bool omit_empty = false;      // strings: an empty value is not written; bools: false is not
   bool M::*only_if = nullptr;   // written only when this flag (declared earlier) is only_if_value;
   bool only_if_value = true;    // a required member is then required only in that case
   std::string_view when_true{};   // bool written as one of two strings (as_words)
@@ -78,6 +78,10 @@ struct field {
     if (only_if != nullptr && m.*only_if != only_if_value) return false;
     if constexpr (std::is_same_v<T, std::string>) {
       if (omit_empty && (m.*member).empty()) return false;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      // A flag added later (`action`) is written only when set, so messages without it keep
+      // their bytes and older readers never see it.
+      if (omit_empty && !(m.*member)) return false;
     } else if constexpr (std::is_same_v<T, request_ref>) {
       if (!(m.*member)) return false;
     }

@@ -35,6 +35,7 @@ struct message<say_request> {
   static constexpr auto fields = std::tuple{
       member("text", &say_request::text).checked(check::text),
       member("ref", &say_request::ref),
+      member("action", &say_request::action).optional().omitted_if_empty(),
   };
 };
 template <>
@@ -44,6 +45,7 @@ struct message<whisper_request> {
       member("to", &whisper_request::to).checked(check::name),
       member("text", &whisper_request::text).checked(check::text),
       member("ref", &whisper_request::ref),
+      member("action", &whisper_request::action).optional().omitted_if_empty(),
   };
 };
 template <>
@@ -82,6 +84,14 @@ struct message<e2e_request> {
       member("ref", &e2e_request::ref),
   };
 };
+template <>
+struct message<away_request> {
+  static constexpr std::string_view type = "away";
+  static constexpr auto fields = std::tuple{
+      member("message", &away_request::message).optional().omitted_if_empty().checked(check::reason),
+      member("ref", &away_request::ref),
+  };
+};
 
 // ---- server -> client ------------------------------------------------------------------------
 // The client reads what a server sends leniently where a member is only a hint (the motd, the
@@ -93,6 +103,7 @@ struct message<user_info> {  // an element of `users`; it has no type of its own
       member("fingerprint", &user_info::fingerprint).lenient(),
       member("since", &user_info::since_ms).lenient(),
       member("key", &user_info::key).lenient().omitted_if_empty(),
+      member("away", &user_info::away).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -120,6 +131,7 @@ struct message<ack_event> {
       member("ref", &ack_event::ref),  // required: an ack answers a request
       member("id", &ack_event::id),
       member("ts", &ack_event::ts_ms),
+      member("away", &ack_event::away).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -133,6 +145,7 @@ struct message<chat_event> {
       member("text", &chat_event::text),
       member("scope", &chat_event::whisper).as_words("whisper", "all"),
       member("to", &chat_event::to).present_if(&chat_event::whisper),
+      member("action", &chat_event::action).lenient().omitted_if_empty(),
   };
 };
 template <>
@@ -167,6 +180,7 @@ struct message<whois_event> {
       member("fingerprint", &whois_event::fingerprint),
       member("online", &whois_event::online),
       member("key", &whois_event::key).lenient().omitted_if_empty(),
+      member("away", &whois_event::away).lenient().omitted_if_empty(),
   };
 };
 template <>

@@ -183,11 +183,11 @@ bool connection_core::within_rate(const request_ref& ref) {
 }
 
 void connection_core::handle_joined_request(say_request& m) {
-  if (within_rate(m.ref)) answer(context_.routes.say(name_, self_raw_, std::move(m.text), m.ref));
+  if (within_rate(m.ref)) answer(context_.routes.say(name_, self_raw_, std::move(m.text), m.ref, m.action));
 }
 
 void connection_core::handle_joined_request(whisper_request& m) {
-  if (within_rate(m.ref)) answer(context_.routes.whisper(name_, m.to, std::move(m.text), m.ref));
+  if (within_rate(m.ref)) answer(context_.routes.whisper(name_, m.to, std::move(m.text), m.ref, m.action));
 }
 
 void connection_core::handle_joined_request(e2e_request& m) {
@@ -217,6 +217,11 @@ void connection_core::handle_joined_request(whois_request& m) {
   else send(server_message{std::get<whois_event>(found)});
 }
 
+// Not rate limited: it sends nothing to anyone, and changes one string of this member.
+void connection_core::handle_joined_request(away_request& m) {
+  context_.routes.set_away(name_, self_raw_, std::move(m.message));
+}
+
 void connection_core::handle_join(join_request&& request, input_result& result) {
   const auto self = self_.lock();
   if (!self) return;  // the connection is being destroyed
@@ -228,6 +233,11 @@ void connection_core::handle_join(join_request&& request, input_result& result) 
       send_error({std::string(errc::bad_migration), "the proof of your old key does not check out", request.ref});
       return;
     }
+  }
+  if (const auto refusal = ban_on_join()) {
+    log_info("refused join as ", request.name, " from ", address_, ": banned");
+    send_error({std::string(errc::banned), *refusal, request.ref});
+    return;
   }
   auto outcome = context_.routes.join(self, request.name, client_identity_, address_, request.ref, migrating_from);
   if (const auto* error = std::get_if<message_error>(&outcome)) {
@@ -245,6 +255,17 @@ void connection_core::handle_join(join_request&& request, input_result& result) 
   log_info(name_, " joined from ", address_, " key ", accepted.fingerprint);
   for (auto& message : accepted.welcome_messages) self_raw_->deliver(std::move(message));
   result.joined = true;
+}
+
+// The refusal text if this identity or this address is banned. The address is checked again here
+// (the listener checked it at accept): a ban made while this connection was in its handshake
+// would otherwise let it in.
+std::optional<std::string> connection_core::ban_on_join() const {
+  if (context_.bans == nullptr) return std::nullopt;
+  auto found = context_.bans->find({ban_kind::identity, crypto::fingerprint_v2(client_identity_)});
+  if (!found) found = context_.bans->find({ban_kind::address, address_host(address_)});
+  if (!found) return std::nullopt;
+  return "you are banned from this server" + (found->reason.empty() ? std::string() : ": " + found->reason);
 }
 
 // The v1 key a join's migration fields name, if its proof opens for this handshake; nullopt

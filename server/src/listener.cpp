@@ -62,21 +62,24 @@ void listener::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   } else {
     const std::string host = remote.address().to_string();
     connection_limits::refusal why{};
-    if (auto slot = admission_->try_acquire(host, why)) {
+    // A banned address is refused before it takes an admission slot, so banned clients
+    // reconnecting in a loop cannot fill the server.
+    if (state_.core.bans && state_.core.bans->find({ban_kind::address, canonical_ip(host).value_or(host)})) {
+      refuse(std::move(socket), remote, "banned");
+    } else if (auto slot = admission_->try_acquire(host, why)) {
       std::make_shared<session>(std::move(socket), endpoint_text(remote), state_, std::move(slot), next_session_id_++)
           ->start();
     } else {
-      refuse(std::move(socket), remote, why);
+      refuse(std::move(socket), remote,
+             why == connection_limits::refusal::address_full ? "too many connections from your address"
+                                                             : "server is full");
     }
   }
   do_accept();
 }
 
-void listener::refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
-                      connection_limits::refusal why) {
+void listener::refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, const char* reason) {
   const std::string host = remote.address().to_string();
-  const char* reason =
-      why == connection_limits::refusal::address_full ? "too many connections from your address" : "server is full";
   // The refusal comes in place of Noise message 2 (PROTOCOL.md "Refusals"): the client must
   // first get the hello and send message 1, so a refused connection is a short session too.
   connection_limits::refusal ignored_why{};

@@ -42,6 +42,16 @@ std::optional<registered_name> memory_name_registry::lookup(std::string_view nam
   return std::nullopt;
 }
 
+release_result memory_name_registry::release(std::string_view name) {
+  const std::string folded = fold_name(name);
+  std::lock_guard lock(mutex_);
+  const auto it = names_.find(folded);
+  if (it == names_.end()) return release_result::not_registered;
+  if (!persist_release(folded)) return release_result::storage_failed;
+  names_.erase(it);
+  return release_result::released;
+}
+
 std::size_t memory_name_registry::size() const {
   std::lock_guard lock(mutex_);
   return names_.size();
@@ -145,6 +155,15 @@ bool sqlite_name_registry::persist_owner(const std::string& folded, const name_o
   sqlite3_bind_int64(update.handle, 2, owner.version);
   sqlite3_bind_text(update.handle, 3, folded.c_str(), -1, SQLITE_TRANSIENT);
   return sqlite3_step(update.handle) == SQLITE_DONE && sqlite3_changes(db_) == 1;
+}
+
+bool sqlite_name_registry::persist_release(const std::string& folded) {
+  statement erase;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM names WHERE folded = ?", -1, &erase.handle, nullptr) != SQLITE_OK) {
+    return false;
+  }
+  sqlite3_bind_text(erase.handle, 1, folded.c_str(), -1, SQLITE_TRANSIENT);
+  return sqlite3_step(erase.handle) == SQLITE_DONE && sqlite3_changes(db_) == 1;
 }
 
 }  // namespace natter::server

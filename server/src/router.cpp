@@ -40,7 +40,7 @@ std::vector<user_info> first_users(const std::unordered_map<std::string, member>
   list.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const member& m = order[i]->second;
-    list.push_back({m.name, m.fingerprint, m.since_ms, m.key_hex});
+    list.push_back({m.name, m.fingerprint, m.since_ms, m.key_hex, m.away});
   }
   return list;
 }
@@ -157,21 +157,24 @@ void router::broadcast_except(const participant* skip, const shared_message& mes
 }
 
 send_result router::say(std::string_view from, const participant* sender, std::string text,
-                        request_ref ref) {
+                        request_ref ref, bool action) {
   chat_event event;
   event.id = next_id_.fetch_add(1);
   event.ts_ms = now_ms_();
   event.from = std::string(from);
   event.text = std::move(text);
+  event.action = action;
   // Serialised once; every recipient's session seals the same bytes with its own key.
   broadcast_except(sender, serialise(event), urgency::now);
   return ack_event{ref.value_or(0), event.id, event.ts_ms};
 }
 
-std::shared_ptr<participant> router::find_online(std::string_view name, std::string& canonical) const {
+std::shared_ptr<participant> router::find_online(std::string_view name, std::string& canonical,
+                                                std::string* away) const {
   std::lock_guard lock(mutex_);
   if (const auto it = members_.find(fold_name(name)); it != members_.end()) {
     canonical = it->second.name;
+    if (away) *away = it->second.away;
     return it->second.who;
   }
   return nullptr;
@@ -196,17 +199,21 @@ send_result router::relay(std::string_view from, const participant* sender, std:
     broadcast_except(sender, serialise(event), urgency::now);
     return ack_event{ref.value_or(0), event.id, event.ts_ms};
   }
-  const auto target = find_online(to, event.to);
+  std::string away;
+  const auto target = find_online(to, event.to, &away);
   if (!target) return not_online(to, ref);
+  const bool text = kind == e2e_kind::whisper;
   event.kind = std::move(kind);
   target->deliver(serialise(event));
-  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+  // As for a plain whisper, the ack of an end-to-end one says whether its recipient is away.
+  return ack_event{ref.value_or(0), event.id, event.ts_ms, text ? std::move(away) : std::string()};
 }
 
 send_result router::whisper(std::string_view from, std::string_view to, std::string text,
-                            request_ref ref) {
+                            request_ref ref, bool action) {
   std::string target_name;
-  const auto target = find_online(to, target_name);
+  std::string target_away;
+  const auto target = find_online(to, target_name, &target_away);
   if (!target) return not_online(to, ref);
   chat_event event;
   event.id = next_id_.fetch_add(1);
@@ -215,8 +222,15 @@ send_result router::whisper(std::string_view from, std::string_view to, std::str
   event.to = target_name;
   event.text = std::move(text);
   event.whisper = true;
+  event.action = action;
   target->deliver(serialise(event));
-  return ack_event{ref.value_or(0), event.id, event.ts_ms};
+  return ack_event{ref.value_or(0), event.id, event.ts_ms, std::move(target_away)};
+}
+
+void router::set_away(std::string_view name, const participant* who, std::string message) {
+  std::lock_guard lock(mutex_);
+  const auto it = members_.find(fold_name(name));
+  if (it != members_.end() && it->second.who.get() == who) it->second.away = std::move(message);
 }
 
 std::vector<shared_message> router::users(request_ref ref) const {
@@ -240,9 +254,13 @@ std::vector<shared_message> router::users(request_ref ref) const {
 
 std::variant<whois_event, message_error> router::whois(std::string_view name, request_ref ref) const {
   bool online = false;
+  std::string away;
   {
     std::lock_guard lock(mutex_);
-    online = members_.count(fold_name(name)) > 0;
+    if (const auto it = members_.find(fold_name(name)); it != members_.end()) {
+      online = true;
+      away = it->second.away;
+    }
   }
   const auto registered = names_.lookup(name);
   if (!registered) return refuse(errc::unknown_user, "there is no user called " + std::string(name), ref);
@@ -251,7 +269,8 @@ std::variant<whois_event, message_error> router::whois(std::string_view name, re
   const auto& owner = registered->owner;
   if (owner.version == 1) return whois_event{ref, registered->display, crypto::fingerprint(owner.key), online, {}};
   const crypto::ed25519_public_key identity{owner.key};
-  return whois_event{ref, registered->display, crypto::fingerprint_v2(identity), online, crypto::to_hex(identity)};
+  return whois_event{ref, registered->display, crypto::fingerprint_v2(identity), online, crypto::to_hex(identity),
+                     std::move(away)};
 }
 
 bool router::kick(std::string_view name, std::string_view why) {

@@ -54,6 +54,7 @@ server::server(server_options options)
 
   rates_ = std::make_unique<rate_book>(options_.rate, options_.burst, options_.rate_memory);
   names_ = std::make_unique<sqlite_name_registry>(options_.state_dir / "names.sqlite3");
+  bans_ = std::make_unique<sqlite_ban_list>(options_.state_dir / "names.sqlite3");
   // The router's clock stamps what people read (`ts`, registration times): the wall clock.
   router_ = std::make_unique<router>(*names_, natter::wall_ms, options_.max_frame, limits::max_text, options_.rate,
                                      options_.burst);
@@ -66,7 +67,7 @@ server::server(server_options options)
   // Rates and timeouts run on the steady clock: a step of the system clock changes neither.
   state_ = std::unique_ptr<shared_state>(new shared_state{
       connection_context{*identity_, *router_, *rates_, keylog_.get(), &conversions_,
-                         connection_settings_of(options_), natter::steady_ms},
+                         connection_settings_of(options_), natter::steady_ms, bans_.get()},
       queue_limits{options_.queue_messages, options_.queue_bytes},
       std::chrono::milliseconds(2000),
       deferred_.get(),
@@ -113,7 +114,7 @@ void server::run() {
 }
 
 std::string server::on_console_line(const std::string& line) {
-  auto outcome = run_console_command(line, *router_);
+  auto outcome = run_console_command(line, {*router_, *names_, *bans_, natter::wall_ms});
   if (outcome.stop) begin_stop();
   return std::move(outcome.answer);
 }

@@ -27,6 +27,26 @@ TEST_CASE("plain text is a say; // escapes a leading slash") {
   CHECK(std::get<nc::say_command>(c).text == "with CR");
 }
 
+TEST_CASE("/me ACTION is a say marked as an action") {
+  auto c = parse("/me waves at everyone");
+  REQUIRE(std::holds_alternative<nc::say_command>(c));
+  CHECK(std::get<nc::say_command>(c).text == "waves at everyone");
+  CHECK(std::get<nc::say_command>(c).action);
+  CHECK_FALSE(std::get<nc::say_command>(parse("hello")).action);
+  CHECK(std::holds_alternative<nc::command_error>(parse("/me")));
+  CHECK(std::holds_alternative<nc::command_error>(parse("/me   ")));
+}
+
+TEST_CASE("/away MESSAGE marks us away, /away alone brings us back") {
+  auto c = parse("/away gone to lunch");
+  REQUIRE(std::holds_alternative<nc::away_command>(c));
+  CHECK(std::get<nc::away_command>(c).message == "gone to lunch");
+  c = parse("/away");
+  REQUIRE(std::holds_alternative<nc::away_command>(c));
+  CHECK(std::get<nc::away_command>(c).message.empty());
+  CHECK(std::holds_alternative<nc::command_error>(parse("/away " + std::string(201, 'x'))));
+}
+
 TEST_CASE("blank lines do nothing") {
   CHECK(std::holds_alternative<nc::empty_command>(parse("")));
   CHECK(std::holds_alternative<nc::empty_command>(parse("   \t ")));

@@ -167,6 +167,59 @@ TEST_CASE("conversation: whispers have their own kinds; the full screen echoes w
   }
 }
 
+TEST_CASE("conversation: /me sends an action and shows it as * alice waves, ours and others'") {
+  auto config = person();
+  config.echo_sent = true;
+  nc::conversation c(config, {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/me waves", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 * alice waves"});
+  const auto actions = c.take_actions();
+  REQUIRE(actions.size() == 1);
+  const auto& say = std::get<natter::say_request>(std::get<nc::send_action>(actions[0]).message);
+  CHECK(say.text == "waves");
+  CHECK(say.action);
+  natter::chat_event theirs{1, noon_ms, "bob", "", "waves back", false};
+  theirs.action = true;
+  c.on_event(natter::server_message{theirs});
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 * bob waves back"});
+}
+
+TEST_CASE("conversation: /away tells the server; a whisper to someone away says so, as irssi does") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/away lunch", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* you are marked away: lunch"});
+  auto actions = c.take_actions();
+  REQUIRE(actions.size() == 1);
+  CHECK(std::get<natter::away_request>(std::get<nc::send_action>(actions[0]).message).message == "lunch");
+  c.on_line("/away", noon_ms);
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* you are back (no longer marked away)"});
+  (void)c.take_actions();
+
+  c.on_line("/w bob are you there", noon_ms);
+  (void)c.take_actions();
+  c.on_event(natter::server_message{natter::ack_event{1, 7, noon_ms, "in a meeting"}});
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"* bob is away: in a meeting"});
+  c.on_line("hello all", noon_ms);  // a broadcast's ack never says away
+  (void)c.take_actions();
+  c.on_event(natter::server_message{natter::ack_event{2, 8, noon_ms}});
+  CHECK(c.take_lines().empty());
+}
+
+TEST_CASE("conversation: /users lists each user with the fingerprint, in both UIs") {
+  nc::conversation c(person(), {});
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/users", noon_ms);
+  REQUIRE(c.take_actions().size() == 1);
+  c.on_event(natter::server_message{natter::users_event{1, {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}}, false}});
+  CHECK(texts(c.take_lines()) ==
+        std::vector<std::string>{std::string("* online (2):\n*   alice  aaaa\n*   bob    ") + bob_fp});
+}
+
 TEST_CASE("conversation: /verify asks about the server key; y marks it, n does not") {
   nc::conversation c(person(), {});
   join(c);

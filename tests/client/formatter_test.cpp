@@ -41,6 +41,26 @@ TEST_CASE("untrusted text cannot inject terminal control sequences") {
   CHECK(text.find('\n') == std::string::npos);
 }
 
+TEST_CASE("an action (/me) reads \"* alice waves\", broadcast or whispered") {
+  natter::chat_event action{1, 1764000000000, "alice", "", "waves", false};
+  action.action = true;
+  const std::string shown = show(action);
+  CHECK(shown.ends_with(" * alice waves"));
+  CHECK(shown.find('<') == std::string::npos);
+  action.whisper = true;
+  action.from = "bob";
+  action.to = "alice";
+  CHECK(show(action).ends_with(" (whisper) * bob waves"));
+}
+
+TEST_CASE("away shows on whois and in /users") {
+  natter::whois_event whois{{}, "bob", "2:bb", true, "", "lunch"};
+  CHECK(show(whois) == "* bob: fingerprint 2:bb (online)\n* bob is away: lunch");
+  natter::users_event users;
+  users.users = {{"bob", "2:bb", 0, "", "lunch"}};
+  CHECK(show(users) == "* online (1):\n*   bob  2:bb  (away: lunch)");
+}
+
 TEST_CASE("presence, users, whois, welcome") {
   CHECK(show(natter::presence_event{false, "bob", "", "dropped"}) == "* bob left (dropped)");
   CHECK(show(natter::presence_event{false, "bob", "", "quit", {}, "see you tomorrow"}) ==
@@ -50,7 +70,10 @@ TEST_CASE("presence, users, whois, welcome") {
   CHECK(show(natter::presence_event{true, "bob", "aaaa-bbbb", ""}) == "* bob joined (fingerprint aaaa-bbbb)");
   natter::users_event users;
   users.users = {{"alice", "f1", 0}, {"bob", "f2", 0}};
-  CHECK(show(users) == "* online (2): alice, bob");
+  // /users is where keys are compared: one user a line, names aligned, with the fingerprint.
+  users.users = {{"alice", "2:f1", 0}, {"bob", "2:f2", 0}, {"Christopher", "", 0}};
+  CHECK(show(users) ==
+        "* online (3):\n*   alice        2:f1\n*   bob          2:f2\n*   Christopher  (no fingerprint)");
   CHECK(show(natter::whois_event{{}, "bob", "aaaa-bbbb", true}) == "* bob: fingerprint aaaa-bbbb (online)");
   CHECK(show(natter::whois_event{{}, "bob", "aaaa-bbbb", false}) == "* bob: fingerprint aaaa-bbbb (offline)");
 

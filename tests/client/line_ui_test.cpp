@@ -116,6 +116,8 @@ TEST_CASE("line ui: conversation goes to stdout; errors, notices and hints to st
   CHECK(h.err.str() == "\a! error unknown_user: there is no user called x\n* pinned the key\n");
   h.type("/fingerprint\n");
   CHECK(h.out.str().find("* your fingerprint: aaaa-bbbb\n") != std::string::npos);
+  // As on the full screen: the server's key and its pin state too.
+  CHECK(h.out.str().find(std::string("* server 127.0.0.1:9900: ") + server_fp + " (pinned)\n") != std::string::npos);
 }
 
 TEST_CASE("line ui: the trust question is asked on stderr and answered by the next line") {

@@ -24,6 +24,7 @@ class console_server {
  public:
   explicit console_server(const temp_dir& dir) {
     const auto port_file = dir.path() / "port";
+    std::filesystem::remove(port_file);  // a server restarted in `dir` must not read the last one's port
     pid_ = ::forkpty(&terminal_, nullptr, nullptr, nullptr);
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
@@ -131,5 +132,72 @@ TEST_CASE("console: users lists names, addresses and fingerprints; kick and stop
   const auto stopping = alice.wait_for_type<bye_event>();
   REQUIRE(stopping);
   CHECK(stopping->reason == "server_stopping");
+  CHECK(server.wait_exit() == 0);
+}
+
+TEST_CASE("console: free lets a new key take a lost name; bans refuse keys and addresses, and outlive a restart") {
+  temp_dir dir;
+  auto lost = crypto::identity_v2::generate();
+  const std::string mallory_fingerprint = [&] {
+    console_server server(dir);
+    {
+      test_peer alice(server.port(), copy_identity(lost));
+      REQUIRE_MESSAGE(alice.join("alice"), alice.error());
+      server.type("free alice");
+      CHECK(server.read_until("alice is online: kick alice first"));
+    }
+    // Alice lost her identity: with a new key the name is taken until the operator frees it.
+    test_peer new_alice(server.port());
+    CHECK_FALSE(new_alice.join("alice"));
+    CHECK(new_alice.error().starts_with("name_taken"));
+    server.type("free alice");
+    CHECK(server.read_until("freed alice (was " + crypto::fingerprint_v2(lost.public_key()) + ")"));
+    CHECK(new_alice.join("alice"));
+
+    // A ban by fingerprint kicks the user at once and refuses the key's next join.
+    auto mallory_id = crypto::identity_v2::generate();
+    const std::string fingerprint = crypto::fingerprint_v2(mallory_id.public_key());
+    test_peer mallory(server.port(), copy_identity(mallory_id));
+    REQUIRE(mallory.join("mallory"));
+    server.type("ban " + fingerprint + " spam");
+    CHECK(server.read_until("banned " + fingerprint + " (spam)"));
+    CHECK(server.read_until("kicked mallory"));
+    const auto bye = mallory.wait_for_type<bye_event>();
+    REQUIRE(bye);
+    CHECK(bye->reason == "kicked");
+    CHECK(bye->message == "banned: spam");
+    test_peer again(server.port(), copy_identity(mallory_id));
+    CHECK_FALSE(again.join("mallory2"));
+    CHECK(again.error() == "banned: you are banned from this server: spam");
+
+    // A ban by address: the connection is refused before any authentication, as "banned".
+    test_peer elsewhere(server.port(), "127.0.0.2");
+    REQUIRE(elsewhere.join("carol"));
+    server.type("ban 127.0.0.2");
+    CHECK(server.read_until("kicked carol"));
+    CHECK(elsewhere.wait_for_type<bye_event>());
+    test_peer refused(server.port(), "127.0.0.2");
+    CHECK_FALSE(refused.handshake());
+    CHECK(refused.handshake_state().refused_unauthenticated());
+    CHECK(refused.handshake_state().refusal_text().find("banned") != std::string::npos);
+    test_peer local(server.port());  // 127.0.0.1 is not banned
+    CHECK(local.join("dave"));
+
+    server.type("stop");
+    CHECK(server.wait_exit() == 0);
+    return fingerprint;
+  }();
+
+  // The bans are in the state directory's database: a restarted server still has them.
+  console_server server(dir);
+  server.type("bans");
+  CHECK(server.read_until("2 ban(s)"));
+  CHECK(server.read_until(mallory_fingerprint));
+  CHECK(server.read_until("address   127.0.0.2"));
+  server.type("unban 127.0.0.2");
+  CHECK(server.read_until("unbanned 127.0.0.2"));
+  test_peer back(server.port(), "127.0.0.2");
+  CHECK(back.join("erin"));
+  server.type("stop");
   CHECK(server.wait_exit() == 0);
 }

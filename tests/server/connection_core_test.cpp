@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
@@ -122,9 +123,10 @@ struct fixture : sodium_ready {
   router routes{names, [this] { return wall; }, 65536, limits::max_text, 1, 2};
   rate_book rates{1, 2};
   crypto::x25519_of_cache conversions{4};
+  ban_list bans;
   connection_context context{identity, routes, rates, nullptr, &conversions,
                              connection_settings{65536, limits::max_text, 10'000, 90'000},
-                             [this] { return steady; }};
+                             [this] { return steady; }, &bans};
 
   struct peer {
     explicit peer(crypto::identity_v2 id) : client(std::move(id)) {}
@@ -241,6 +243,31 @@ TEST_CASE_FIXTURE(fixture, "the join check: nothing but join, ping and quit befo
   const auto again = p->client.take<error_event>();
   REQUIRE(again.size() == 1);
   CHECK(again[0].code == errc::already_joined);
+}
+
+TEST_CASE_FIXTURE(fixture, "a banned identity or address is refused at join with banned; others still join") {
+  auto mallory_id = crypto::identity_v2::generate();
+  const std::string fingerprint = crypto::fingerprint_v2(mallory_id.public_key());
+  REQUIRE(bans.add({{ban_kind::identity, fingerprint}, "spam", 1}) == ban_result::done);
+  auto mallory = connect(std::move(mallory_id));
+  CHECK_FALSE(mallory->send(join_request{"mallory", 1}).joined);
+  mallory->pump();
+  auto refused = mallory->client.take<error_event>();
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].code == errc::banned);
+  CHECK(refused[0].message == "you are banned from this server: spam");
+  CHECK(refused[0].ref == 1);
+  CHECK(mallory->server->core.current() == connection_core::phase::awaiting_join);
+  CHECK_FALSE(names.lookup("mallory"));  // a banned key claims no name
+
+  join("alice");  // another key is unaffected
+  // Every connection here comes from 192.0.2.1: an address ban refuses the next join, even of
+  // a connection that was through its handshake when the ban was made.
+  auto carol = connect();
+  REQUIRE(bans.add({{ban_kind::address, "192.0.2.1"}, "", 2}) == ban_result::done);
+  CHECK_FALSE(carol->send(join_request{"carol", 2}).joined);
+  carol->pump();
+  CHECK(carol->client.take<error_event>().at(0).message == "you are banned from this server");
 }
 
 TEST_CASE_FIXTURE(fixture, "rate limiting runs on the steady clock: a wall-clock step changes nothing") {

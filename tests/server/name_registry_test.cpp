@@ -110,6 +110,22 @@ TEST_CASE("a protocol 1 registry is read as v1 owners, and a name migrates once,
   CHECK(entry->registered_ms == 42);  // the registration keeps its date
 }
 
+TEST_CASE("free: a released name is gone from disk too, and the next key claims it") {
+  temp_db t;
+  const auto lost = new_identity(), fresh = new_identity();
+  {
+    sqlite_name_registry names(t.db);
+    REQUIRE(names.claim("Alice", name_owner::v2(lost), 1) == claim_result::claimed_new);
+    CHECK(names.release("alice") == release_result::released);
+    CHECK(names.release("alice") == release_result::not_registered);
+    CHECK_FALSE(names.lookup("alice"));
+  }
+  sqlite_name_registry reopened(t.db);
+  CHECK_FALSE(reopened.lookup("alice"));
+  CHECK(reopened.claim("alice", name_owner::v2(fresh), 2) == claim_result::claimed_new);
+  CHECK(reopened.claim("alice", name_owner::v2(lost), 3) == claim_result::taken);
+}
+
 TEST_CASE("an unopenable database is a clear error") {
   CHECK_THROWS_WITH_AS(sqlite_name_registry("/nonexistent-dir/x/names.sqlite3"),
                        doctest::Contains("cannot open name registry"), std::runtime_error);

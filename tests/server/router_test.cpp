@@ -140,6 +140,41 @@ TEST_CASE_FIXTURE(fixture, "whisper reaches exactly its target, case-insensitive
   CHECK(std::get<message_error>(missing).ref == 4u);
 }
 
+TEST_CASE_FIXTURE(fixture, "an action (/me) stays an action, broadcast or whispered") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  REQUIRE(std::holds_alternative<ack_event>(routes.say("alice", alice.get(), "waves", 1, true)));
+  REQUIRE(std::holds_alternative<ack_event>(routes.whisper("alice", "bob", "nods", 2, true)));
+  REQUIRE(std::holds_alternative<ack_event>(routes.say("alice", alice.get(), "plain", 3)));
+  const auto chats = bob->of_type<chat_event>();
+  REQUIRE(chats.size() == 3);
+  CHECK(chats[0].action);
+  CHECK(chats[1].action);
+  CHECK(chats[1].whisper);
+  CHECK_FALSE(chats[2].action);
+}
+
+TEST_CASE_FIXTURE(fixture, "away: shown by whois, users and a whisper's ack; back clears it; a new connection is here") {
+  auto alice = join("alice");
+  auto bob = join("bob");
+  routes.set_away("BOB", bob.get(), "lunch");
+  routes.set_away("bob", alice.get(), "not bob's session");  // only bob's own connection
+  const auto whois = std::get<whois_event>(routes.whois("bob", 1));
+  CHECK(whois.away == "lunch");
+  const auto ack = std::get<ack_event>(routes.whisper("alice", "bob", "there?", 2));
+  CHECK(ack.away == "lunch");
+  CHECK(bob->of_type<chat_event>().size() == 1);  // delivered all the same
+  const auto list = parse_server_frame(*routes.users(3).at(0));
+  const auto& users = std::get<users_event>(std::get<server_message>(list.at(0))).users;
+  REQUIRE(users.size() == 2);
+  CHECK(users[0].away.empty());
+  CHECK(users[1].away == "lunch");
+  CHECK(std::get<ack_event>(routes.say("alice", alice.get(), "all", 4)).away.empty());
+  routes.set_away("bob", bob.get(), "");
+  CHECK(std::get<whois_event>(routes.whois("bob", 5)).away.empty());
+  CHECK(std::get<ack_event>(routes.whisper("alice", "bob", "back?", 6)).away.empty());
+}
+
 TEST_CASE_FIXTURE(fixture, "names: online twice refused, pinned to the first key") {
   const auto key = random_key();
   auto first = join("alice", key);

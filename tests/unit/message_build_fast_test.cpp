@@ -107,6 +107,7 @@ TEST_CASE("hand-written chat, ack, presence and welcome messages equal nlohmann'
       m.ts_ms = random_ts(rng);
       m.from = random_text(rng, 32);
       m.whisper = (i % 3) == 0;
+      m.action = (i % 5) == 0;
       if (m.whisper) m.to = random_text(rng, 32);
       m.text = random_text(rng, i % 10 == 0 ? 3000 : 200);
       check_same(natter::server_message{m});

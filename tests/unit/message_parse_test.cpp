@@ -100,6 +100,23 @@ TEST_CASE("a ref outside 0..2^53-1 or not an integer is an error") {
   }
 }
 
+TEST_CASE("action is an optional boolean on say and whisper") {
+  CHECK(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"waves","action":true})")).action);
+  CHECK_FALSE(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"hi","action":false})")).action);
+  CHECK_FALSE(message_of<natter::say_request>(parse_one(R"({"type":"say","text":"hi","action":null})")).action);
+  CHECK(message_of<natter::whisper_request>(parse_one(R"({"type":"whisper","to":"bob","text":"nods","action":true})"))
+            .action);
+}
+
+TEST_CASE("away: the message is optional; one too long or not UTF-8 is dropped, which means back") {
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away","message":"lunch","ref":3})")).message == "lunch");
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away"})")).message.empty());
+  const std::string long_text(natter::limits::max_reason + 1, 'x');
+  CHECK(message_of<natter::away_request>(parse_one(R"({"type":"away","message":")" + long_text + R"("})"))
+            .message.empty());
+  CHECK(frame_error(R"({"type":"away","message":5,"ref":7})").code == natter::errc::bad_message);
+}
+
 TEST_CASE("unknown members are ignored") {
   const auto m = message_of<natter::say_request>(
       parse_one(R"({"type":"say","text":"hi","extra":{"nested":[1,2]},"ref":8,"zzz":null})"));
@@ -120,6 +137,8 @@ TEST_CASE("missing or ill-typed fields give bad_message with the ref echoed") {
            R"({"type":"whois","ref":7})",
            R"({"type":"whois","name":false,"ref":7})",
            R"({"type":"quit","reason":12,"ref":7})",
+           R"({"type":"say","text":"hi","action":"yes","ref":7})",
+           R"({"type":"whisper","to":"bob","text":"hi","action":1,"ref":7})",
            R"({"ref":7})",
            R"({"type":12,"ref":7})",
            R"({"type":null,"ref":7})",

@@ -68,3 +68,27 @@ TEST_CASE("every message is written with its members in the documented order") {
   CHECK(build(server_message{bye_event{"kicked", "behave"}}) ==
         R"({"message":"behave","reason":"kicked","type":"bye"})");
 }
+
+TEST_CASE("away: a request of its own; the answers carry the status only when there is one") {
+  CHECK(build(client_message{away_request{"lunch", 4}}) == R"({"message":"lunch","ref":4,"type":"away"})");
+  CHECK(build(client_message{away_request{}}) == R"({"type":"away"})");
+  CHECK(build(server_message{ack_event{2, 17, 1764000000000, "lunch"}}) ==
+        R"({"away":"lunch","id":17,"ref":2,"ts":1764000000000,"type":"ack"})");
+  CHECK(build(server_message{whois_event{8, "bob", "cccc", true, "", "lunch"}}) ==
+        R"({"away":"lunch","fingerprint":"cccc","name":"bob","online":true,"ref":8,"type":"whois"})");
+  CHECK(build(server_message{users_event{{}, {{"bob", "0000", 5, "", "lunch"}}, false}}) ==
+        R"({"more":false,"type":"users","users":[{"away":"lunch","fingerprint":"0000","name":"bob","since":5}]})");
+}
+
+TEST_CASE("an action (/me) carries \"action\":true; without it the bytes are as before") {
+  CHECK(build(client_message{say_request{"waves", 2, true}}) == R"({"action":true,"ref":2,"text":"waves","type":"say"})");
+  CHECK(build(client_message{whisper_request{"bob", "nods", 3, true}}) ==
+        R"({"action":true,"ref":3,"text":"nods","to":"bob","type":"whisper"})");
+  chat_event action{18, 1764000000001, "alice", "", "waves", false};
+  action.action = true;
+  CHECK(build(server_message{action}) ==
+        R"({"action":true,"from":"alice","id":18,"scope":"all","text":"waves","ts":1764000000001,"type":"message"})");
+  action.action = false;
+  CHECK(build(server_message{action}) ==
+        R"({"from":"alice","id":18,"scope":"all","text":"waves","ts":1764000000001,"type":"message"})");
+}

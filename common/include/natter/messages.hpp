@@ -24,8 +24,9 @@ struct join_request {
   std::string migrate_from = {};
   std::string migration_proof = {};
 };
-struct say_request { std::string text; request_ref ref; };
-struct whisper_request { std::string to; std::string text; request_ref ref; };
+// `action`: an IRC-style action (/me waves), shown as "* alice waves" (PROTOCOL.md §4.3).
+struct say_request { std::string text; request_ref ref; bool action = false; };
+struct whisper_request { std::string to; std::string text; request_ref ref; bool action = false; };
 struct users_request { request_ref ref; };
 struct whois_request { std::string name; request_ref ref; };
 struct ping_request { request_ref ref; };
@@ -40,8 +41,14 @@ struct e2e_request {
   request_ref ref;
 };
 
+
+// Marks us away with `message` (at most max_reason bytes), or back when it is empty. Not
+// answered: the status shows in whois, users, and the ack of a whisper to us (PROTOCOL.md §4.3).
+struct away_request { std::string message; request_ref ref; };
+
 using client_message = std::variant<join_request, say_request, whisper_request, users_request,
-                                    whois_request, ping_request, quit_request, e2e_request>;
+                                    whois_request, ping_request, quit_request, away_request,
+                                    e2e_request>;
 
 // ---- server -> client ------------------------------------------------------------------------
 struct user_info {
@@ -49,6 +56,7 @@ struct user_info {
   std::string fingerprint;
   std::int64_t since_ms = 0;
   std::string key = {};  // the identity key (Ed25519, 64 hex) the fingerprint names
+  std::string away = {};  // the user's away message; empty: not away
 };
 
 struct welcome_event {
@@ -61,7 +69,12 @@ struct welcome_event {
   double rate = 0;   // say/whisper per second this server allows a user (0: no limit)
   double burst = 0;  // how many it allows at once
 };
-struct ack_event { std::uint64_t ref = 0; std::uint64_t id = 0; std::int64_t ts_ms = 0; };
+struct ack_event {
+  std::uint64_t ref = 0;
+  std::uint64_t id = 0;
+  std::int64_t ts_ms = 0;
+  std::string away = {};  // a whisper's recipient is away: their message (irssi's "bob is away")
+};
 struct chat_event {
   std::uint64_t id = 0;
   std::int64_t ts_ms = 0;
@@ -69,6 +82,7 @@ struct chat_event {
   std::string to;      // empty for broadcasts
   std::string text;
   bool whisper = false;
+  bool action = false;  // the sender's /me: "* from text"
 };
 struct presence_event {
   bool joined = false;
@@ -88,6 +102,7 @@ struct whois_event {
   std::string fingerprint;
   bool online = false;
   std::string key = {};  // the identity key (64 hex) registered for the name; none for a v1 owner
+  std::string away = {};  // online and away: the away message
 };
 struct pong_event { request_ref ref; };
 struct error_event { std::string code; std::string message; request_ref ref; };
@@ -135,6 +150,7 @@ inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view too_many_batched = "too_many_batched";
 inline constexpr std::string_view bad_migration = "bad_migration";
 inline constexpr std::string_view bad_body = "bad_body";
+inline constexpr std::string_view banned = "banned";  // join refused: the operator banned this identity or address
 inline constexpr std::string_view internal = "internal";
 }  // namespace errc
 

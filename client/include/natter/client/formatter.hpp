@@ -32,6 +32,8 @@ struct format_options {
 // front ends show whispers the same way (readable in a log file, no colour needed):
 // "*bob* (whisper) psst" for one to us. `to` and `text` must already be printable.
 [[nodiscard]] std::string whisper_out_text(std::string_view to, std::string_view text);
+// How an action (/me) reads, ours as anyone's: "* alice waves".
+[[nodiscard]] std::string action_text(std::string_view from, std::string_view text);
 
 // "HH:MM" of a server timestamp (milliseconds since the epoch).
 [[nodiscard]] std::string format_clock(std::int64_t ts_ms, bool utc);

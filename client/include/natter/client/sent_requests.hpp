@@ -33,6 +33,7 @@ struct sent_request {
   std::uint64_t line_id = 0;  // the echoed line to mark; 0: none was shown (line mode)
   std::string summary;        // what was sent, to name it in an error ("-> *bob* hi")
   bool whisper = false;       // chat: a whisper (summary "-> *bob* hi"), else a broadcast (summary its text)
+  std::string to = {};        // a whisper's recipient, as typed (printable): "bob is away"
 };
 
 class sent_requests {

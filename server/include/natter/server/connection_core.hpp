@@ -33,6 +33,7 @@
 #include "natter/limits.hpp"
 #include "natter/rate_limiter.hpp"
 #include "natter/messages.hpp"
+#include "natter/server/ban_list.hpp"
 #include "natter/server/rate_book.hpp"
 #include "natter/server/router.hpp"
 
@@ -54,6 +55,7 @@ struct connection_context {
   crypto::x25519_of_cache* conversions = nullptr;    // identities' X25519 forms, remembered; may be null
   connection_settings settings;
   ms_clock steady = natter::steady_ms;       // rates and timeouts; must be monotonic
+  const ban_list* bans = nullptr;            // checked at join; null: nobody is banned
 };
 
 // The connection must end. The core has already left the router and stopped handling input;
@@ -122,8 +124,10 @@ class connection_core {
   void handle_joined_request(users_request& request);
   void handle_joined_request(whois_request& request);
   void handle_joined_request(e2e_request& request);
+  void handle_joined_request(away_request& request);
   [[nodiscard]] bool within_rate(const request_ref& ref);
   [[nodiscard]] std::optional<crypto::public_key> checked_migration(const join_request& request);
+  [[nodiscard]] std::optional<std::string> ban_on_join() const;
   void append_handshake_frames(std::vector<crypto::handshake_v2::frame_body> frames);
   void send(const server_message& message);
   void send_error(const message_error& error);

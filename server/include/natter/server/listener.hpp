@@ -1,7 +1,7 @@
 #pragma once
 // The listening socket and admission: accepts connections, refuses those over the connection
-// limits (with a plaintext refusal the client can show, PROTOCOL.md §2) and starts a session for
-// each of the others, on a strand of its own.
+// limits or from a banned address (with a plaintext refusal the client can show, PROTOCOL.md §2)
+// and starts a session for each of the others, on a strand of its own.
 #include <asio.hpp>
 
 #include <cstdint>
@@ -33,7 +33,8 @@ class listener {
  private:
   void do_accept();
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
-  void refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, connection_limits::refusal why);
+  // `reason` is the refusal the client shows, unauthenticated: "server is full", "banned", ...
+  void refuse(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote, const char* reason);
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;

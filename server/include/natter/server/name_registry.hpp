@@ -39,6 +39,7 @@ struct registered_name {
 
 enum class claim_result { claimed_new, owned_by_you, taken, storage_failed };
 enum class migrate_result { migrated, not_registered_to_that_key, storage_failed };
+enum class release_result { released, not_registered, storage_failed };
 
 // Interface so the router can be tested with an in-memory registry.
 class name_registry {
@@ -52,6 +53,9 @@ class name_registry {
   [[nodiscard]] virtual migrate_result migrate(std::string_view name, const crypto::public_key& from,
                                                const crypto::ed25519_public_key& to) = 0;
   [[nodiscard]] virtual std::optional<registered_name> lookup(std::string_view name) const = 0;
+  // Forgets who owns `name`, so that the next key to join as it claims it (the console's `free`,
+  // for a user who lost their identity). The caller makes sure nobody is online as it.
+  [[nodiscard]] virtual release_result release(std::string_view name) = 0;
   // How many names are registered.
   [[nodiscard]] virtual std::size_t size() const = 0;
 };
@@ -63,6 +67,7 @@ class memory_name_registry : public name_registry {
   migrate_result migrate(std::string_view name, const crypto::public_key& from,
                          const crypto::ed25519_public_key& to) override;
   std::optional<registered_name> lookup(std::string_view name) const override;
+  release_result release(std::string_view name) override;
   std::size_t size() const override;
 
  protected:
@@ -70,6 +75,8 @@ class memory_name_registry : public name_registry {
   virtual bool persist(const std::string& /*folded*/, const registered_name& /*entry*/) { return true; }
   // Called with the lock held when a name moves to a new owner.
   virtual bool persist_owner(const std::string& /*folded*/, const name_owner& /*owner*/) { return true; }
+  // Called with the lock held when a name is freed.
+  virtual bool persist_release(const std::string& /*folded*/) { return true; }
   void load(std::string folded, registered_name entry) { names_.emplace(std::move(folded), std::move(entry)); }
 
  private:
@@ -93,6 +100,7 @@ class sqlite_name_registry final : public memory_name_registry {
  private:
   bool persist(const std::string& folded, const registered_name& entry) override;
   bool persist_owner(const std::string& folded, const name_owner& owner) override;
+  bool persist_release(const std::string& folded) override;
   sqlite3* db_ = nullptr;
   std::size_t loaded_ = 0;
 };

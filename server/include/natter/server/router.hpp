@@ -51,6 +51,7 @@ struct member {
   std::string address;
   std::int64_t since_ms = 0;
   std::shared_ptr<participant> who;
+  std::string away = {};  // the away message; empty: here
 };
 
 struct joined {
@@ -85,10 +86,11 @@ class router {
   // `message` (the quit's or the kick's reason, bounded by the caller) goes into the notice.
   void leave(std::string_view name, const participant* who, leave_reason reason, std::string message = {});
 
+  // `action`: the sender's /me, passed through to the `message` (PROTOCOL.md §4.3).
   [[nodiscard]] send_result say(std::string_view from, const participant* sender,
-                                std::string text, request_ref ref);
+                                std::string text, request_ref ref, bool action = false);
   [[nodiscard]] send_result whisper(std::string_view from, std::string_view to, std::string text,
-                                    request_ref ref);
+                                    request_ref ref, bool action = false);
 
   // An end-to-end body (e2e_request, checked by the caller: kind, `to` for direct kinds): kind
   // room to every other joined member, serialised once; the others to `to` (unknown_user if not
@@ -97,6 +99,10 @@ class router {
                                   std::string to, std::string body, request_ref ref);
 
   // The `users` answer, split into messages of at most max_users_per_message entries.
+  // Marks `name` (if `who` is still that member) away with `message`, or back if it is empty.
+  // Nobody is told: whois, users and a whisper's ack carry it.
+  void set_away(std::string_view name, const participant* who, std::string message);
+
   [[nodiscard]] std::vector<shared_message> users(request_ref ref) const;
   [[nodiscard]] std::variant<whois_event, message_error> whois(std::string_view name, request_ref ref) const;
 
@@ -114,8 +120,9 @@ class router {
   std::shared_ptr<const snapshot> recipients() const;
   void broadcast_except(const participant* skip, const shared_message& message, urgency when) const;
   std::vector<user_info> user_list_locked() const;
-  // The online member called `name`, with its canonical spelling; null if none.
-  std::shared_ptr<participant> find_online(std::string_view name, std::string& canonical) const;
+  // The online member called `name`, with its canonical spelling (and away message); null if none.
+  std::shared_ptr<participant> find_online(std::string_view name, std::string& canonical,
+                                           std::string* away = nullptr) const;
   message_error not_online(std::string_view to, request_ref ref) const;
 
   name_registry& names_;

@@ -52,6 +52,7 @@ class server {
   std::unique_ptr<rate_book> rates_;
   crypto::x25519_of_cache conversions_;  // the message 3 check's answers for returning identities
   std::unique_ptr<name_registry> names_;
+  std::unique_ptr<ban_list> bans_;  // in the same database as the names
   std::unique_ptr<router> router_;
   std::unique_ptr<crypto::keylog_writer> keylog_;
   std::unique_ptr<shared_state> state_;
