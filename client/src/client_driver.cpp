@@ -11,7 +11,7 @@ namespace natter::client {
 client_driver::client_driver(const crypto::identity_v2& identity, driver_config config, event_sink sink)
     : identity_(identity), config_(std::move(config)), sink_(std::move(sink)),
       decoder_(config_.max_frame), session_(identity_, config_.session), ping_timer_(io_),
-      quit_timer_(io_), handshake_timer_(io_),
+      quit_timer_(io_), handshake_timer_(io_), e2e_timer_(io_),
       signals_(io_) {}
 
 client_driver::~client_driver() {
@@ -195,8 +195,26 @@ void client_driver::arm_ping() {
   });
 }
 
+void client_driver::arm_e2e_tick() {
+  e2e_timer_.expires_after(e2e_tick_interval);
+  e2e_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || session_.closed()) return;
+    session_.tick();
+    pump();
+    arm_e2e_tick();
+  });
+}
+
+void client_driver::e2e_command(e2e_user_command cmd) {
+  asio::post(io_, [this, cmd = std::move(cmd)] {
+    session_.e2e_command(cmd);
+    pump();
+  });
+}
+
 void client_driver::on_closed(const std::string& reason, bool connect_failed) {
   ping_timer_.cancel();
+  e2e_timer_.cancel();
   quit_timer_.cancel();
   handshake_timer_.cancel();
   signals_.cancel();
@@ -211,6 +229,7 @@ void client_driver::pump() {
   if (!ping_armed_ && session_.cipher() != nullptr) {
     ping_armed_ = true;
     arm_ping();
+    arm_e2e_tick();
   }
   if (auto out = session_.take_output(); !out.empty() && !closing_) {
     if (!connection_->send(std::move(out))) {

@@ -17,7 +17,7 @@ namespace natter::client {
 
 client_session::client_session(const crypto::identity_v2& identity, session_settings settings)
     : settings_(std::move(settings)), handshake_(crypto::handshake_v2::client(identity, settings_.key_observer)),
-      max_text_(limits::max_text) {}
+      e2e_(identity, settings_.e2e), max_text_(limits::max_text) {}
 
 void client_session::on_frame(std::span<const std::uint8_t> body) {
   if (phase_ == phase::closed) return;
@@ -205,6 +205,92 @@ void client_session::on_session_frame(std::span<const std::uint8_t> body) {
 }
 
 void client_session::on_message(server_message message) {
+  e2e_layer::output out;
+  const bool consumed = e2e_.enabled() && e2e_before(message, out);
+  if (!consumed) on_plain_message(std::move(message));
+  apply(out);  // what the layer shows follows the message it came from
+  report_dropped_texts();
+}
+
+bool client_session::e2e_before(const server_message& message, e2e_layer::output& out) {
+  if (const auto* w = std::get_if<welcome_event>(&message)) {
+    if (phase_ == phase::joining) e2e_.on_welcome(*w, server_key(), out);
+    return false;
+  }
+  if (phase_ != phase::joined) return false;
+  // Answers to our handshake and key bodies are the layer's: the conversation never sent them.
+  if (const auto* ack = std::get_if<ack_event>(&message)) {
+    texts_sent_.erase(ack->ref);
+    return control_refs_.erase(ack->ref) > 0;
+  }
+  if (const auto* error = std::get_if<error_event>(&message); error && error->ref) {
+    texts_sent_.erase(*error->ref);
+    const auto it = control_refs_.find(*error->ref);
+    if (it == control_refs_.end()) return false;
+    const std::string to = it->second;
+    control_refs_.erase(it);
+    e2e_.on_control_refused(to, out);
+    return true;
+  }
+  return e2e_.on_message(message, out);
+}
+
+void client_session::apply(e2e_layer::output& out) {
+  for (auto& s : out.send) {
+    e2e_request request = std::move(s.request);
+    if (s.tag) {
+      request.ref = *s.tag;  // the say/whisper's own ref, so its ack and errors find it
+      texts_sent_.insert(*s.tag);
+    } else {
+      request.ref = next_ref_++;
+      control_refs_[*request.ref] = request.to;
+    }
+    const std::string plaintext = build(client_message{request});
+    if (crypto::session_cipher_v2::sealed_size(plaintext.size()) > server_max_frame_) {
+      if (s.tag) {
+        texts_sent_.erase(*s.tag);
+        texts_dropped_[*s.tag] = "too large for the server's frame limit once sealed";
+      }
+      continue;
+    }
+    if (phase_ == phase::closed) return;
+    seal(client_message{std::move(request)});
+  }
+  for (auto& d : out.dropped) texts_dropped_[d.tag] = std::move(d.reason);
+  for (auto& e : out.events) events_.push_back(std::move(e));
+  out = {};
+}
+
+void client_session::report_dropped_texts() {
+  while (!texts_dropped_.empty()) {
+    const auto first = texts_dropped_.begin();
+    if (!texts_sent_.empty() && *texts_sent_.begin() < first->first) return;  // an earlier answer is due first
+    if (pending_acks_.erase(first->first) > 0) ++refused_;
+    events_.push_back(server_message{error_event{"not_sent", "not sent end to end: " + first->second, first->first}});
+    texts_dropped_.erase(first);
+  }
+}
+
+void client_session::e2e_command(const e2e_user_command& cmd) {
+  e2e_layer::output out;
+  if (!e2e_.enabled()) {
+    events_.push_back(notice_event{"end-to-end encryption is off for this session"});
+    return;
+  }
+  e2e_.run(cmd, out);
+  apply(out);
+  report_dropped_texts();
+}
+
+void client_session::tick() {
+  if (!e2e_.enabled() || phase_ != phase::joined) return;
+  e2e_layer::output out;
+  e2e_.tick(out);
+  apply(out);
+  report_dropped_texts();
+}
+
+void client_session::on_plain_message(server_message message) {
   std::visit(
       overloaded{
           [this](welcome_event& m) {
@@ -244,18 +330,31 @@ void client_session::on_message(server_message message) {
 std::optional<std::uint64_t> client_session::send(client_message message) {
   const bool session_ready = cipher_ && phase_ != phase::closed && phase_ != phase::quitting;
   const bool joined = phase_ == phase::joined;
+  const bool is_text = std::holds_alternative<say_request>(message) || std::holds_alternative<whisper_request>(message);
+  if (joined && is_text && e2e_.enabled()) {
+    // Sealed for the recipients' clients; the server sees an e2e request with this ref.
+    const std::uint64_t ref = next_ref_++;
+    pending_acks_.insert(ref);
+    e2e_layer::output out;
+    (void)e2e_.send_text(message, ref, out);
+    apply(out);
+    report_dropped_texts();
+    return ref;
+  }
   std::optional<std::uint64_t> ref;
   const bool ok = std::visit(
       overloaded{
           [&](join_request&) { return false; },  // the session joins by itself
           [&](say_request& m) {
             if (!joined) return false;
+            if (e2e_.enabled()) return false;  // below: sealed end to end
             ref = m.ref = next_ref_++;
             pending_acks_.insert(*ref);
             return true;
           },
           [&](whisper_request& m) {
             if (!joined) return false;
+            if (e2e_.enabled()) return false;
             ref = m.ref = next_ref_++;
             pending_acks_.insert(*ref);
             return true;

@@ -117,8 +117,9 @@ void e2e_engine::flush(e2e_output& out) {
   const auto code = room_code();
   if (!code) return;
   shown_room_code_ = *code;
-  out.notices.push_back("room code now: " + *code + " (" + std::to_string(peers_.size() + 1) +
-                        " members; compare it with the others to see that nobody was added)");
+  const std::size_t members = peers_.size() + 1;
+  out.notices.push_back("room code now: " + *code + " (" + std::to_string(members) + (members == 1 ? " member" : " members") +
+                        "; compare it with the others to see that nobody was added)");
 }
 
 // ---- sending ---------------------------------------------------------------------------------

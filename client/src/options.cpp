@@ -138,6 +138,13 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
       const auto v = value();
       if (!v || v->empty()) return usage(needs_value(arg));
       o.keylog = std::string(*v);
+    } else if (arg == "--e2e-keylog") {
+      const auto v = value();
+      if (!v || v->empty()) return usage(needs_value(arg));
+      o.e2e_keylog = std::string(*v);
+    } else if (arg == "--accept-peer-key-changes") {
+      if (no_value()) return usage("option " + std::string(arg) + " takes no value");
+      o.accept_peer_key_changes = true;
     } else if (arg == "--expect-fingerprint") {
       const auto v = value();
       if (!v) return usage(needs_value(arg));
@@ -223,6 +230,10 @@ options:
   --expect-fingerprint FP   accept only a server key with fingerprint FP (and pin it)
   --keylog FILE             append session keys to FILE for Wireshark (also $NATTER_KEYLOGFILE);
                             anyone holding FILE can decrypt the logged sessions
+  --e2e-keylog FILE         append end-to-end message keys to FILE (docs/E2E.md "On the wire");
+                            anyone holding FILE can read the logged messages
+  --accept-peer-key-changes accept a peer's changed end-to-end key without asking (unattended
+                            bots only: a server could then swap keys and read their messages)
   --trace                   print every frame sent and received to stderr
   --tui                     full-screen interface (the default when stdin and stdout are
                             terminals of at least 60x12)

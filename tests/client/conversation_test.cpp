@@ -218,8 +218,9 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
   (void)c.take_lines();
   c.on_line("/verify bob", noon_ms);
   auto actions = c.take_actions();
-  REQUIRE(actions.size() == 1);
+  REQUIRE(actions.size() == 2);
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
+  CHECK(std::get<nc::e2e_command_action>(actions[1]).command.name == "bob");  // and the safety number
   CHECK_FALSE(c.waiting_question());  // not before the server answered
   c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
   const auto lines = c.take_lines();

@@ -195,7 +195,7 @@ TEST_CASE("tui state: /verify NAME asks whois, shows the fingerprint, N keeps it
   auto s = make_state();
   connect(s);
   auto actions = type(s, L"/verify bob");
-  REQUIRE(actions.size() == 1);
+  REQUIRE(actions.size() == 2);  // whois, and the end-to-end safety number
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
   s.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
   CHECK(last_line(s).find(bob_fp) != std::string::npos);

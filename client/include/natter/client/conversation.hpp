@@ -135,6 +135,7 @@ class conversation {
 
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
+  void on_e2e_shown(e2e_shown_event e);
   void on_closed(const closed_event& closed);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
   shown_line* show_formatted(const client_event& event, std::optional<shown_kind> kind = std::nullopt);

@@ -45,6 +45,8 @@ struct client_options {
   std::optional<long> wait_ms;                // --wait-ms
   bool stay = false;                          // --stay
   ui_mode ui = ui_mode::automatic;            // --tui, --plain
+  bool accept_peer_key_changes = false;       // --accept-peer-key-changes (bots; dangerous)
+  std::optional<std::filesystem::path> e2e_keylog;  // --e2e-keylog: end-to-end message keys
 };
 
 struct parse_result {
