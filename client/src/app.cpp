@@ -18,6 +18,7 @@
 #include "natter/crypto/guarded.hpp"
 #include "natter/crypto/hello.hpp"
 #include "natter/crypto/key_file.hpp"
+#include "natter/crypto/e2e_keylog.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/text.hpp"
 
@@ -148,6 +149,15 @@ int run(int argc, char** argv) {
     }
   };
   config.session.e2e.accept_key_changes = o.accept_peer_key_changes;
+  std::unique_ptr<crypto::e2e::e2e_keylog_writer> e2e_keylog;
+  if (o.e2e_keylog) {
+    e2e_keylog = std::make_unique<crypto::e2e::e2e_keylog_writer>(*o.e2e_keylog);
+    config.session.e2e.keylog = e2e_keylog.get();
+    std::cerr << "natter: WARNING: writing end-to-end message keys to " << o.e2e_keylog->string() << ";\n"
+              << "natter: anyone holding that file can read the messages of this session.\n";
+    notices.push_back("WARNING: writing end-to-end message keys to " + o.e2e_keylog->string() +
+                      "; anyone holding that file can read this session's messages");
+  }
   if (o.accept_peer_key_changes) {
     notices.push_back("WARNING: --accept-peer-key-changes: a peer's changed key is accepted without asking");
   }

@@ -191,7 +191,10 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
         if (!ensure_session(p, now, out) && !p.unreachable) ready = false;
       }
       if (!ready) return;
-      if (!sender_) sender_ = e2e::sender_key_sender::create(std::string(e2e_room));
+      if (!sender_) {
+        sender_ = e2e::sender_key_sender::create(std::string(e2e_room));
+        if (sender_) sender_->observe_keys(observer_);
+      }
       if (rotate_before_next_send_ && sender_) {
         sender_->rotate();
         rotate_before_next_send_ = false;
@@ -237,6 +240,7 @@ void e2e_engine::send_distribution(peer& p, e2e_output& out) {
 
 void e2e_engine::install(peer& p, e2e::pairwise_session session, e2e_output& out) {
   p.unreachable = false;
+  session.observe_keys(observer_);
   if (p.session && !session.confirmed()) {
     // Possibly a replayed init: keep the working session until the new one is shown to be live.
     p.candidate = std::move(session);
@@ -385,6 +389,7 @@ void e2e_engine::on_pairwise(peer& p, std::string_view kind, std::span<const std
   }
   if (!p.receiver) {
     p.receiver = e2e::sender_key_receiver::from_distribution(opened.plaintext);
+    if (p.receiver) p.receiver->observe_keys(observer_);
     return;
   }
   const auto accepted = p.receiver->accept_distribution(opened.plaintext);

@@ -28,6 +28,7 @@ void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_ke
   if (!settings_.enabled) return;
   own_name_ = welcome.name;
   engine_.emplace(own_, own_name_, server_key);
+  engine_->observe_keys(settings_.keylog);
   std::size_t pinned = 0;
   for (const auto& user : welcome.users) pinned += saw_key(user.name, user.key, false, out) ? 1 : 0;
   if (pinned > 0) {

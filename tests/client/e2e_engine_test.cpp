@@ -5,6 +5,8 @@
 
 #include "e2e_test_net.hpp"
 #include "natter/crypto/e2e_base64.hpp"
+#include "natter/crypto/e2e_keylog.hpp"
+#include "natter/crypto/e2e_wire.hpp"
 
 namespace natter::test {
 namespace {
@@ -280,6 +282,57 @@ TEST_CASE("e2e_engine: an unanswered handshake drops what waited, after the time
   REQUIRE(net.members.at("alice").dropped.size() == 1);
   CHECK(net.members.at("alice").dropped.front().tag == 7);
   CHECK(net.warned("alice", "went unanswered"));
+}
+
+}  // namespace
+}  // namespace natter::test
+
+namespace natter::test {
+namespace {
+
+// What --e2e-keylog writes, kept in memory.
+struct recording_keys final : crypto::e2e::message_key_observer {
+  std::vector<std::string> lines;
+  void on_message_key(crypto::e2e::chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n,
+                      const crypto::secret_key& key) noexcept override {
+    lines.push_back(crypto::e2e::e2e_keylog_line(kind, id, n, key));
+  }
+};
+
+TEST_CASE("e2e_engine: the key log names one message key per sealed and opened text, and it opens the body") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  recording_keys alice_keys;
+  recording_keys bob_keys;
+  net.members.at("alice").engine->observe_keys(&alice_keys);
+  net.members.at("bob").engine->observe_keys(&bob_keys);
+  net.whisper("alice", "bob", "keyed whisper");
+  net.say("alice", "keyed room");
+  net.run();
+  REQUIRE(net.texts("bob").size() == 2);
+  // alice sealed the whisper, her sender key (made for the room text) and the room text; bob
+  // opened the same three (he has no sender key yet: he never spoke in the room).
+  CHECK(alice_keys.lines.size() == 3);
+  CHECK(bob_keys.lines.size() == 3);
+  // The whisper's line, found by the body's session id and n, opens it.
+  const auto& whisper = *std::find_if(net.members.at("bob").received.begin(), net.members.at("bob").received.end(),
+                                      [](const e2e_event& e) { return e.kind == e2e_kind::whisper; });
+  const auto raw = crypto::e2e::from_base64(whisper.body);
+  REQUIRE(raw.has_value());
+  const auto view = crypto::e2e::parse_pairwise_body(*raw);
+  REQUIRE(view.has_value());
+  const std::string prefix = "NATTER_E2E_KEY pairwise " + crypto::to_hex(view->header.id) + " " +
+                             std::to_string(view->header.n) + " ";
+  const auto line = std::find_if(bob_keys.lines.begin(), bob_keys.lines.end(),
+                                 [&](const std::string& l) { return l.starts_with(prefix); });
+  REQUIRE(line != bob_keys.lines.end());
+  crypto::secret_key mk;
+  REQUIRE(crypto::from_hex(line->substr(prefix.size()), {mk.data(), crypto::key_size}));
+  const auto plain = crypto::e2e::open(mk, view->nonce, view->header_bytes, view->ciphertext);
+  REQUIRE(plain.has_value());
+  CHECK(std::string(plain->begin(), plain->end()) == "keyed whisper");
+  CHECK(std::count(alice_keys.lines.begin(), alice_keys.lines.end(), *line) == 1);  // the same line on both sides
 }
 
 }  // namespace

@@ -113,6 +113,8 @@ class e2e_engine {
   [[nodiscard]] std::optional<crypto::ed25519_public_key> key_of(const std::string& name) const;
   [[nodiscard]] std::size_t waiting() const { return waiting_.size(); }
   [[nodiscard]] std::uint32_t epoch() const { return sender_ ? sender_->epoch() : 0; }
+  // Borrowed, may be null: told every message key used (the --e2e-keylog file).
+  void observe_keys(crypto::e2e::message_key_observer* observer) { observer_ = observer; }
 
  private:
   struct peer {
@@ -159,6 +161,7 @@ class e2e_engine {
   bool rotate_before_next_send_ = false;
   std::deque<waiting_text> waiting_;
   std::optional<std::string> shown_room_code_;
+  crypto::e2e::message_key_observer* observer_ = nullptr;
 };
 
 }  // namespace natter::client

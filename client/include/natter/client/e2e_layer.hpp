@@ -33,6 +33,7 @@ struct e2e_settings {
   std::function<void(const peer_pins&)> save_pins;  // after a pin was added or accepted
   bool accept_key_changes = false;                  // --accept-peer-key-changes (dangerous)
   std::function<e2e_clock::time_point()> now = [] { return e2e_clock::now(); };
+  crypto::e2e::message_key_observer* keylog = nullptr;  // borrowed, may be null (--e2e-keylog)
 };
 
 class e2e_layer {
