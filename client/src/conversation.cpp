@@ -128,6 +128,7 @@ void conversation::on_server_message(const server_message& message) {
 }
 
 void conversation::on_e2e_shown(e2e_shown_event e) {
+  end_to_end_ = true;
   const bool text = e.kind == e2e_shown::message || e.kind == e2e_shown::not_end_to_end;
   // ✓ only for a text the body authenticated, from a key the user compared (/verify).
   e.verified = e.kind == e2e_shown::message && [&] {

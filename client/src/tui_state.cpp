@@ -284,7 +284,8 @@ std::vector<user_row> tui_state::users() const {
 std::string tui_state::status(std::size_t columns) const {
   const auto fits = [columns](const std::string& text) { return columns == 0 || text_width(widen(text)) <= columns; };
   if (!completion_hint_.empty()) return narrow(completion_hint_);
-  const std::string head = conversation_.server() + " | " + conversation_.own_name() + " | ";
+  const std::string head = conversation_.server() + " | " + conversation_.own_name() + " | " +
+                           (conversation_.end_to_end() ? "end-to-end | " : "");
   const std::string& fingerprint = conversation_.server_fingerprint();
   std::string attention;
   if (conversation_.closed()) attention += " | disconnected";
