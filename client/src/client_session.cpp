@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "natter/crypto/e2e_base64.hpp"
 #include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
@@ -221,10 +222,20 @@ bool client_session::e2e_before(const server_message& message, e2e_layer::output
   // Answers to our handshake and key bodies are the layer's: the conversation never sent them.
   if (const auto* ack = std::get_if<ack_event>(&message)) {
     texts_sent_.erase(ack->ref);
+    if (auto it = whispers_sent_.find(ack->ref); it != whispers_sent_.end()) {
+      e2e_shown_event shown{e2e_shown::message, settings_.name, it->second.second, true, ack->ts_ms, false, it->second.first};
+      out.events.emplace_back(std::move(shown));
+      crypto::e2e::wipe(it->second.second);
+      whispers_sent_.erase(it);
+    }
     return control_refs_.erase(ack->ref) > 0;
   }
   if (const auto* error = std::get_if<error_event>(&message); error && error->ref) {
     texts_sent_.erase(*error->ref);
+    if (auto w = whispers_sent_.find(*error->ref); w != whispers_sent_.end()) {
+      crypto::e2e::wipe(w->second.second);
+      whispers_sent_.erase(w);
+    }
     const auto it = control_refs_.find(*error->ref);
     if (it == control_refs_.end()) return false;
     const std::string to = it->second;
@@ -266,7 +277,11 @@ void client_session::report_dropped_texts() {
     const auto first = texts_dropped_.begin();
     if (!texts_sent_.empty() && *texts_sent_.begin() < first->first) return;  // an earlier answer is due first
     if (pending_acks_.erase(first->first) > 0) ++refused_;
-    events_.push_back(server_message{error_event{"not_sent", "not sent end to end: " + first->second, first->first}});
+    if (auto w = whispers_sent_.find(first->first); w != whispers_sent_.end()) {
+      crypto::e2e::wipe(w->second.second);
+      whispers_sent_.erase(w);
+    }
+    events_.push_back(server_message{error_event{"e2e", first->second, first->first}});
     texts_dropped_.erase(first);
   }
 }
@@ -335,6 +350,7 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
     // Sealed for the recipients' clients; the server sees an e2e request with this ref.
     const std::uint64_t ref = next_ref_++;
     pending_acks_.insert(ref);
+    if (const auto* w = std::get_if<whisper_request>(&message)) whispers_sent_[ref] = {w->to, w->text};
     e2e_layer::output out;
     (void)e2e_.send_text(message, ref, out);
     apply(out);

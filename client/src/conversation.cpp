@@ -129,6 +129,11 @@ void conversation::on_server_message(const server_message& message) {
 
 void conversation::on_e2e_shown(e2e_shown_event e) {
   end_to_end_ = true;
+  if (!e.to.empty()) {
+    // Our own whisper, acknowledged: the full screen's echo already shows it.
+    if (!config_.echo_sent) show_formatted(client_event{e}, shown_kind::whisper_out);
+    return;
+  }
   const bool text = e.kind == e2e_shown::message || e.kind == e2e_shown::not_end_to_end;
   // ✓ only for a text the body authenticated, from a key the user compared (/verify).
   e.verified = e.kind == e2e_shown::message && [&] {

@@ -77,6 +77,7 @@ struct e2e_shown_event {
   bool whisper = false;
   std::int64_t ts_ms = 0;  // the server's time stamp (not authenticated)
   bool verified = false;   // the conversation sets it: the sender's key was verified (/verify)
+  std::string to = {};     // a whisper we sent (from is us): its recipient, shown once acknowledged
 };
 
 // What the user asks of the end-to-end layer (/accept NAME, /verify NAME's safety number).

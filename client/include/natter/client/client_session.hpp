@@ -136,7 +136,10 @@ class client_session {
   std::set<std::uint64_t> texts_sent_;                 // e2e texts sent, not yet answered
   // Texts the layer will not send, reported as errors only once every earlier text is answered,
   // because the conversation matches answers to requests by their order (sent_requests.hpp).
-  std::map<std::uint64_t, std::string> texts_dropped_;  // a `users` answer split over several messages
+  std::map<std::uint64_t, std::string> texts_dropped_;
+  // Our end-to-end whispers until acknowledged: the server no longer echoes them (it cannot read
+  // them), so the session shows them itself once the server has taken them. Wiped when shown.
+  std::map<std::uint64_t, std::pair<std::string, std::string>> whispers_sent_;  // ref -> (to, text)  // a `users` answer split over several messages
   std::size_t max_text_;
   std::size_t server_max_frame_ = limits::min_max_frame;  // until message 2 says: the least any server accepts
   bool bye_received_ = false;
