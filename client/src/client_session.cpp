@@ -18,7 +18,12 @@ namespace natter::client {
 
 client_session::client_session(const crypto::identity_v2& identity, session_settings settings)
     : settings_(std::move(settings)), handshake_(crypto::handshake_v2::client(identity, settings_.key_observer)),
-      e2e_(identity, settings_.e2e), max_text_(limits::max_text) {}
+      e2e_(identity, [this] {
+        e2e_settings e = settings_.e2e;
+        e.trace = e.trace || settings_.trace;  // --trace shows both layers
+        return e;
+      }()),
+      max_text_(limits::max_text) {}
 
 void client_session::on_frame(std::span<const std::uint8_t> body) {
   if (phase_ == phase::closed) return;

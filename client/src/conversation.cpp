@@ -140,7 +140,8 @@ void conversation::on_e2e_shown(e2e_shown_event e) {
     const auto it = roster_.users().find(fold_name(e.from));
     return it != roster_.users().end() && verification_.user_verified(e.from, it->second.fingerprint);
   }();
-  const shown_kind kind = !text ? (e.kind == e2e_shown::warning ? shown_kind::error : shown_kind::info)
+  const shown_kind kind = e.kind == e2e_shown::trace ? shown_kind::trace
+                          : !text ? (e.kind == e2e_shown::warning ? shown_kind::error : shown_kind::info)
                           : e.whisper ? shown_kind::whisper_in
                                       : shown_kind::chat;
   if (shown_line* shown = show_formatted(client_event{e}, kind); shown && text) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "natter/crypto/e2e_base64.hpp"
+#include "natter/crypto/e2e_wire.hpp"
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/overloaded.hpp"
 #include "natter/text.hpp"
@@ -18,6 +19,45 @@ void e2e_layer::notice(output& out, std::string text) {
 
 void e2e_layer::warning(output& out, std::string text) {
   out.events.emplace_back(e2e_shown_event{e2e_shown::warning, {}, std::move(text), false, 0, false});
+}
+
+namespace {
+
+// What the header of an end-to-end body says: the second layer of --trace. (The hop layer's
+// trace shows the envelope, with the body as opaque base64.)
+std::string describe_body(const std::string& kind, const std::string& body) {
+  namespace e2e = crypto::e2e;
+  const auto raw = e2e::from_base64(body);
+  if (!raw) return "not base64";
+  const std::string size = std::to_string(raw->size()) + " bytes";
+  if (kind == e2e_kind::handshake) {
+    const auto h = e2e::parse_handshake_message(*raw);
+    if (!h) return "malformed handshake, " + size;
+    return std::string("KK ") + (h->kind == e2e::handshake_kind::init ? "init" : "response") + ", " + size;
+  }
+  if (kind == e2e_kind::room) {
+    const auto r = e2e::parse_room_message(*raw);
+    if (!r) return "malformed room message, " + size;
+    return "room " + printable(r->header.room) + " epoch " + std::to_string(r->header.epoch) + " sender key " +
+           crypto::to_hex(r->header.key_id) + " n=" + std::to_string(r->header.n) + ", " + size + " (ciphertext " +
+           std::to_string(r->ciphertext.size()) + ", signed)";
+  }
+  const auto p = e2e::parse_pairwise_body(*raw);
+  if (!p) return "malformed pairwise body, " + size;
+  return "pairwise session " + crypto::to_hex(p->header.id) + " n=" + std::to_string(p->header.n) + ", " + size +
+         " (ciphertext " + std::to_string(p->ciphertext.size()) + ")";
+}
+
+}  // namespace
+
+void e2e_layer::trace(output& out, bool outgoing, const std::string& peer, const std::string& kind,
+                      const std::string& body) {
+  if (!settings_.trace) return;
+  const std::string who = peer.empty() ? std::string("the room") : printable(peer);
+  out.events.emplace_back(e2e_shown_event{e2e_shown::trace, {},
+                                          std::string("e2e ") + (outgoing ? "-> " : "<- ") + who + " " +
+                                              printable(kind) + ": " + describe_body(kind, body),
+                                          false, 0, false});
 }
 
 void e2e_layer::save() {
@@ -114,6 +154,7 @@ bool e2e_layer::on_message(const server_message& message, output& out) {
                  },
                  [&](const e2e_event& m) {
                    consumed = true;
+                   trace(out, false, m.from, m.kind, m.body);
                    engine_->on_event(m, now, e);
                    // Keep the envelope's clock for what it carried.
                    for (auto& msg : e.messages) {
@@ -199,7 +240,10 @@ void e2e_layer::run(const e2e_user_command& cmd, output& out) {
 }
 
 void e2e_layer::drain(e2e_output& from, output& out) {
-  for (auto& s : from.send) out.send.push_back(std::move(s));
+  for (auto& s : from.send) {
+    trace(out, true, s.request.to, s.request.kind, s.request.body);
+    out.send.push_back(std::move(s));
+  }
   for (auto& m : from.messages) {
     out.events.emplace_back(e2e_shown_event{e2e_shown::message, m.from, std::move(m.text), m.whisper, 0, false});
   }

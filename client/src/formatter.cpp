@@ -121,6 +121,7 @@ std::optional<display_line> format_e2e(const e2e_shown_event& e, const format_op
     }
     case e2e_shown::warning: return error("! [e2e] " + printable_lines(e.text));
     case e2e_shown::notice: return chat("* [e2e] " + printable_lines(e.text));
+    case e2e_shown::trace: return display_line{channel::trace, "[trace] " + printable(e.text)};
   }
   return std::nullopt;
 }

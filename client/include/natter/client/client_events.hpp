@@ -69,7 +69,7 @@ struct closed_event {
 // What the end-to-end layer shows (e2e_layer): a text a peer sealed and we opened and checked,
 // a text that came without end-to-end protection (an old-style chat event), a warning (a body
 // that failed, a replay, a changed key: show loudly) or a notice (the room code, a new pin).
-enum class e2e_shown { message, not_end_to_end, warning, notice };
+enum class e2e_shown { message, not_end_to_end, warning, notice, trace };  // trace: --trace only
 struct e2e_shown_event {
   e2e_shown kind = e2e_shown::notice;
   std::string from;    // message, not_end_to_end: the sender (authenticated by the body for message)

@@ -34,6 +34,7 @@ struct e2e_settings {
   bool accept_key_changes = false;                  // --accept-peer-key-changes (dangerous)
   std::function<e2e_clock::time_point()> now = [] { return e2e_clock::now(); };
   crypto::e2e::message_key_observer* keylog = nullptr;  // borrowed, may be null (--e2e-keylog)
+  bool trace = false;  // --trace: describe every end-to-end body sent and received (its header)
 };
 
 class e2e_layer {
@@ -66,6 +67,7 @@ class e2e_layer {
   void drain(e2e_output& from, output& out);
   void notice(output& out, std::string text);
   void warning(output& out, std::string text);
+  void trace(output& out, bool outgoing, const std::string& peer, const std::string& kind, const std::string& body);
   peer_pins& pins() { return settings_.pins ? *settings_.pins : own_pins_; }
   void save();
 
