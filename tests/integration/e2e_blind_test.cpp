@@ -179,3 +179,42 @@ TEST_CASE("end to end: the server routes whispers and room texts it cannot read"
   CHECK(state.find(room_marker) == std::string::npos);
   CHECK(state.find(whisper_marker) == std::string::npos);
 }
+
+TEST_CASE("end to end across restarts: persisted identities and pins keep working, nothing is flagged") {
+  temp_dir root;
+  server_process server;
+  const auto args = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> a = {client_binary(), "--name", name, "--accept-new"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    a.push_back("127.0.0.1:" + std::to_string(server.port()));
+    return a;
+  };
+  const auto env = [&](const std::string& name) {
+    std::filesystem::create_directories(root.path() / name);
+    return std::vector<std::string>{"XDG_CONFIG_HOME=" + (root.path() / name).string()};
+  };
+  for (int round = 1; round <= 2; ++round) {
+    CAPTURE(round);
+    background_process bob(args("bob", {"--stay"}), env("bob"), root.path(), "bob" + std::to_string(round));
+    REQUIRE(bob.wait_for_output("joined as bob"));
+    const std::string text = "round " + std::to_string(round) + " hello";
+    const auto alice = run_process(args("alice", {"--wait-ms", "300"}), "/w bob " + text + "\n" + text + " room\n",
+                                   env("alice"));
+    INFO(alice.err);
+    CHECK(alice.status == 0);
+    CHECK(alice.out.find("[e2e] -> *bob* " + text) != std::string::npos);
+    CHECK(bob.wait_for_output("[e2e] *alice* (whisper) " + text));
+    CHECK(bob.wait_for_output("[e2e] <alice> " + text + " room"));
+    CHECK(alice.err.find("! [e2e]") == std::string::npos);  // no warning on either side
+    CHECK(bob.err().find("! [e2e]") == std::string::npos);
+    if (round == 1) CHECK(alice.out.find("pinned the end-to-end keys of 1 users") != std::string::npos);
+    if (round == 2) CHECK(alice.out.find("pinned") == std::string::npos);  // the pin from round 1 holds
+    (void)bob.stop();
+  }
+  // The pins are on disk beside known_hosts, 0600.
+  const auto pins = root.path() / "alice" / "natter" / "peers";
+  REQUIRE(std::filesystem::exists(pins));
+  CHECK((std::filesystem::status(pins).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(slurp(pins).find(" bob ") != std::string::npos);
+}
