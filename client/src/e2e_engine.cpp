@@ -479,7 +479,9 @@ void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
     if (p.setup && now - p.setup_started >= handshake_timeout) {
       p.setup.reset();
       p.unreachable = true;
-      out.warnings.push_back("no end-to-end session with " + printable(p.name) + ": the handshake went unanswered");
+      out.warnings.push_back("no end-to-end session with " + printable(p.name) +
+                             ": the handshake went unanswered (" + printable(p.name) +
+                             " cannot read what we say in the room)");
     }
   }
   release_waiting(now, out);

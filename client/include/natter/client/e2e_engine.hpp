@@ -43,12 +43,17 @@ namespace natter::client {
 using e2e_clock = crypto::e2e::clock;
 
 inline constexpr std::string_view e2e_room = "lobby";
-// Texts waiting for a session (or a handshake answer) at once; beyond it a text is dropped.
-inline constexpr std::size_t max_waiting_texts = 256;
+// Texts waiting for a session (or a handshake answer) at once; beyond it a text is dropped. As
+// many as the conversation itself may hold before the join (max_waiting_lines): a script's
+// burst, handed over in one read, waits here for the first handshake's round trip instead.
+inline constexpr std::size_t max_waiting_texts = 8192;
 // A message skipped over this long ago is given up and reported: "1 message from alice did not arrive".
 inline constexpr std::chrono::seconds missing_message_max_age{20};
-// A handshake unanswered this long is given up, and what waited for it dropped.
-inline constexpr std::chrono::seconds handshake_timeout{15};
+// A handshake unanswered this long is given up: a whisper that waited for it is dropped, a room
+// text goes on without that member (who cannot read it; a warning says so). The server relays
+// in milliseconds; what does not answer in seconds is a client without end-to-end support (or
+// a server dropping), and a script's room texts must not stall on it for long.
+inline constexpr std::chrono::seconds handshake_timeout{5};
 // Our pending init this old, when the peer's own init comes, was not answered: we answer theirs.
 // (Within it, a genuine simultaneous initiation: the lower key's init wins, E2E.md §5.)
 inline constexpr std::chrono::seconds stale_init_after{3};
