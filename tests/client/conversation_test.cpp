@@ -232,6 +232,16 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
     c.on_line("yes", noon_ms);
     CHECK(c.user_verified(c.online().users().at("bob")));
     CHECK(std::get<nc::save_verified_action>(c.take_actions().at(0)).name == "bob");
+    // bob's end-to-end lines carry ✓ from now on; an unverified sender's do not.
+    (void)c.take_lines();
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::message, "bob", "sealed", false, 0, false});
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::message, "carol", "also sealed", false, 0, false});
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::not_end_to_end, "bob", "open", false, 0, false});
+    const auto shown = c.take_lines();
+    REQUIRE(shown.size() == 3);
+    CHECK(shown[0].text.ends_with("[e2e] <bob ✓> sealed"));
+    CHECK(shown[1].text.ends_with("[e2e] <carol> also sealed"));
+    CHECK(shown[2].text.ends_with("[not e2e] <bob> open"));  // ✓ only for what the body authenticated
   }
   SUBCASE("n") {
     c.on_line("", noon_ms);  // Enter alone is no
