@@ -44,6 +44,10 @@ std::optional<std::string> run_action(conversation_action& action, session_link&
                         [&](save_verified_action& a) { return save_verified(a, verified_path); },
                         // The full screen clears its own pane; line mode never asks for it.
                         [](clear_view_action&) -> std::optional<std::string> { return std::nullopt; },
+                        [&](e2e_command_action& a) -> std::optional<std::string> {
+                          link.e2e_command(std::move(a.command));
+                          return std::nullopt;
+                        },
                     },
                     action);
 }

@@ -14,10 +14,13 @@
 #include "natter/client/options.hpp"
 #include "natter/client/tui_app.hpp"
 #include "natter/client/client_identity.hpp"
+#include "natter/client/known_hosts.hpp"
+#include "natter/client/peer_pins.hpp"
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/crypto/guarded.hpp"
 #include "natter/crypto/hello.hpp"
 #include "natter/crypto/key_file.hpp"
+#include "natter/crypto/e2e_keylog.hpp"
 #include "natter/crypto/keylog.hpp"
 #include "natter/text.hpp"
 
@@ -150,7 +153,39 @@ int run(int argc, char** argv) {
   // connection drops; a pipe without --stay exits with its code instead (README "Exit codes").
   config.reconnect = interactive || o.stay;
   // The handshake tells the key log each connection's keys; a v1 key proves old names.
-  config.session = {name, o.trace, keylog.get(), identity.v1 ? &*identity.v1 : nullptr};
+  config.session = {name, o.trace, keylog.get(), identity.v1 ? &*identity.v1 : nullptr, {}};
+  // Say and whisper are end to end (docs/E2E.md); peers' keys are pinned in `peers` beside
+  // known_hosts, like `verified`.
+  auto pins = std::make_shared<peer_pins>();
+  const auto pins_path = o.known_hosts.parent_path() / "peers";
+  try {
+    *pins = peer_pins::load(pins_path);
+  } catch (const peer_pins_error& e) {
+    std::cerr << "natter: " << e.what() << "; peer keys are pinned for this session only\n";
+  }
+  config.session.e2e.enabled = true;
+  config.session.e2e.server = host_key(o.host, o.port);
+  config.session.e2e.pins = pins.get();
+  config.session.e2e.save_pins = [pins_path](const peer_pins& p) {
+    try {
+      p.save(pins_path);
+    } catch (const peer_pins_error& e) {
+      std::cerr << "natter: " << e.what() << "\n";
+    }
+  };
+  config.session.e2e.accept_key_changes = o.accept_peer_key_changes;
+  std::unique_ptr<crypto::e2e::e2e_keylog_writer> e2e_keylog;
+  if (o.e2e_keylog) {
+    e2e_keylog = std::make_unique<crypto::e2e::e2e_keylog_writer>(*o.e2e_keylog);
+    config.session.e2e.keylog = e2e_keylog.get();
+    std::cerr << "natter: WARNING: writing end-to-end message keys to " << o.e2e_keylog->string() << ";\n"
+              << "natter: anyone holding that file can read the messages of this session.\n";
+    notices.push_back("WARNING: writing end-to-end message keys to " + o.e2e_keylog->string() +
+                      "; anyone holding that file can read this session's messages");
+  }
+  if (o.accept_peer_key_changes) {
+    notices.push_back("WARNING: --accept-peer-key-changes: a peer's changed key is accepted without asking");
+  }
 
   // Beside known_hosts, so --known-hosts in a test directory keeps its verified keys there too.
   const auto verified_path = o.known_hosts.parent_path() / "verified";

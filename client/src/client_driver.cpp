@@ -16,7 +16,8 @@ client_driver::client_driver(const crypto::identity_v2& identity, driver_config 
       policy_([engine = std::mt19937{std::random_device{}()}]() mutable {
         return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
       }),
-      retry_timer_(io_), ping_timer_(io_), quit_timer_(io_), handshake_timer_(io_), signals_(io_) {}
+      retry_timer_(io_), ping_timer_(io_), quit_timer_(io_), handshake_timer_(io_), e2e_timer_(io_),
+      signals_(io_) {}
 
 client_driver::~client_driver() {
   if (!thread_.joinable()) return;
@@ -247,8 +248,27 @@ void client_driver::arm_ping() {
   });
 }
 
+void client_driver::arm_e2e_tick() {
+  e2e_timer_.expires_after(e2e_tick_interval);
+  e2e_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || !session_ || session_->closed()) return;
+    session_->tick();
+    pump();
+    arm_e2e_tick();
+  });
+}
+
+void client_driver::e2e_command(e2e_user_command cmd) {
+  asio::post(io_, [this, cmd = std::move(cmd)] {
+    if (!session_ || session_->closed()) return;  // between connections: nothing to act on
+    session_->e2e_command(cmd);
+    pump();
+  });
+}
+
 void client_driver::on_closed(const std::string& reason, bool connect_failed) {
   ping_timer_.cancel();
+  e2e_timer_.cancel();
   quit_timer_.cancel();
   handshake_timer_.cancel();
   if (connect_failed) session_->abort(failure_kind::runtime, reason);
@@ -294,6 +314,7 @@ void client_driver::pump() {
   if (!ping_armed_ && session_->cipher() != nullptr) {
     ping_armed_ = true;
     arm_ping();
+    arm_e2e_tick();
   }
   if (auto out = session_->take_output(); !out.empty() && !closing_) {
     if (!connection_->send(std::move(out))) {

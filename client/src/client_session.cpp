@@ -17,6 +17,11 @@ namespace natter::client {
 
 client_session::client_session(const crypto::identity_v2& identity, session_settings settings)
     : settings_(std::move(settings)), handshake_(crypto::handshake_v2::client(identity, settings_.key_observer)),
+      e2e_(identity, [this] {
+        e2e_settings e = settings_.e2e;
+        e.trace = e.trace || settings_.trace;  // --trace shows both layers
+        return e;
+      }()),
       max_text_(limits::max_text) {}
 
 void client_session::on_frame(std::span<const std::uint8_t> body) {
@@ -209,6 +214,14 @@ void client_session::on_session_frame(std::span<const std::uint8_t> body) {
 }
 
 void client_session::on_message(server_message message) {
+  e2e_layer::output out;
+  const bool consumed = e2e_.enabled() && e2e_before(message, out);
+  if (!consumed) on_plain_message(std::move(message));
+  apply(out);  // what the layer shows follows the message it came from
+  report_dropped_texts();
+}
+
+void client_session::on_plain_message(server_message message) {
   std::visit(
       overloaded{
           [this](welcome_event& m) {
@@ -254,18 +267,32 @@ void client_session::on_message(server_message message) {
 std::optional<std::uint64_t> client_session::send(client_message message) {
   const bool session_ready = cipher_ && phase_ != phase::closed && phase_ != phase::quitting;
   const bool joined = phase_ == phase::joined;
+  const bool is_text = std::holds_alternative<say_request>(message) || std::holds_alternative<whisper_request>(message);
+  if (joined && is_text && e2e_.enabled()) {
+    // Sealed for the recipients' clients; the server sees an e2e request with this ref.
+    const std::uint64_t ref = next_ref_++;
+    pending_acks_.insert(ref);
+    if (const auto* w = std::get_if<whisper_request>(&message)) whispers_sent_[ref] = {w->to, w->text};
+    e2e_layer::output out;
+    (void)e2e_.send_text(message, ref, out);
+    apply(out);
+    report_dropped_texts();
+    return ref;
+  }
   std::optional<std::uint64_t> ref;
   const bool ok = std::visit(
       overloaded{
           [&](join_request&) { return false; },  // the session joins by itself
           [&](say_request& m) {
             if (!joined) return false;
+            if (e2e_.enabled()) return false;  // below: sealed end to end
             ref = m.ref = next_ref_++;
             pending_acks_.insert(*ref);
             return true;
           },
           [&](whisper_request& m) {
             if (!joined) return false;
+            if (e2e_.enabled()) return false;
             ref = m.ref = next_ref_++;
             pending_acks_.insert(*ref);
             return true;

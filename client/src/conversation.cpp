@@ -84,6 +84,7 @@ void conversation::on_event(const client_event& event) {
                  },
                  [&](const closed_event& c) { on_closed(c); },
                  [&](const reconnecting_event& r) { on_reconnecting(r); },
+                 [&](const e2e_shown_event& e) { on_e2e_shown(e); },
                  [&](const auto&) { show_formatted(event); },
              },
              event);
@@ -158,6 +159,30 @@ void conversation::on_server_message(const server_message& message) {
                  [&](const auto&) { show_formatted(message); },
              },
              message);
+}
+
+void conversation::on_e2e_shown(e2e_shown_event e) {
+  end_to_end_ = true;
+  if (!e.to.empty()) {
+    // Our own whisper, acknowledged: the full screen's echo already shows it.
+    if (!config_.echo_sent) show_formatted(client_event{e}, shown_kind::whisper_out);
+    return;
+  }
+  const bool text = e.kind == e2e_shown::message || e.kind == e2e_shown::not_end_to_end;
+  // ✓ only for a text the body authenticated, from a key the user compared (/verify).
+  e.verified = e.kind == e2e_shown::message && [&] {
+    const auto it = roster_.users().find(fold_name(e.from));
+    return it != roster_.users().end() && verification_.user_verified(e.from, it->second.fingerprint);
+  }();
+  const shown_kind kind = e.kind == e2e_shown::trace ? shown_kind::trace
+                          : !text ? (e.kind == e2e_shown::warning ? shown_kind::error : shown_kind::info)
+                          : e.whisper ? shown_kind::whisper_in
+                                      : shown_kind::chat;
+  if (shown_line* shown = show_formatted(client_event{e}, kind); shown && text) {
+    shown->from = printable(e.from);
+    shown->highlight = e.whisper || mentions_name(e.text, config_.own_name);
+    shown->ring = shown->highlight && config_.bell_on_mention;
+  }
 }
 
 void conversation::on_welcome(const welcome_event& welcome) {
@@ -348,9 +373,17 @@ void conversation::on_line(std::string line, std::int64_t typed_at_ms) {
 
 void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
   // /verify needs a person to answer (in a script the next line would); the parser knows all else.
+  // /accept NAME: a peer's changed end-to-end key is accepted (the end-to-end layer held it).
+  if (line.starts_with("/accept ")) {
+    out_.act(e2e_command_action{{e2e_user_command::what::accept_key, line.substr(8)}});
+    return;
+  }
   if (config_.interactive && (line == "/verify" || line.starts_with("/verify "))) {
     const std::string_view argument = std::string_view(line).substr(std::min(line.size(), std::string_view("/verify ").size()));
-    if (auto asked = verification_.start(argument, server_fingerprint_, out_)) ask(std::move(*asked));
+    auto asked = verification_.start(argument, server_fingerprint_, out_);
+    // With a name: also the pair's safety number, to compare out of band (E2E.md §7).
+    if (!argument.empty()) out_.act(e2e_command_action{{e2e_user_command::what::safety_number, std::string(argument)}});
+    if (asked) ask(std::move(*asked));
     return;
   }
   run_command(parse_command(line, max_text_), typed_at_ms);

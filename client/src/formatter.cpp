@@ -109,6 +109,41 @@ std::string format_trace(const trace_event& t) {
   return out;
 }
 
+// Each line printable on its own (a key-change warning spans several lines).
+std::string printable_lines(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find('\n', start);
+    out += printable(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
+// Every line says which protection it had: "[e2e]" sealed by the sender's client for ours,
+// "[not e2e]" readable by the server (docs/E2E.md "On the wire"). Plain ASCII, so pipes and
+// --plain logs can be grepped for it; a verified sender's name carries ✓.
+std::optional<display_line> format_e2e(const e2e_shown_event& e, const format_options& options) {
+  switch (e.kind) {
+    case e2e_shown::message:
+    case e2e_shown::not_end_to_end: {
+      const std::string marker = e.kind == e2e_shown::message ? "[e2e]" : "[not e2e]";
+      const std::string from = printable(e.from) + (e.verified ? " ✓" : "");
+      const std::string head = format_clock(e.ts_ms, options.utc) + " " + marker + " ";
+      if (e.whisper && !e.to.empty()) return chat(head + whisper_out_text(printable(e.to), printable(e.text)));
+      if (e.whisper) return chat(head + "*" + from + "* (whisper) " + printable(e.text));
+      return chat(head + "<" + from + "> " + printable(e.text));
+    }
+    case e2e_shown::warning: return error("! [e2e] " + printable_lines(e.text));
+    case e2e_shown::notice: return chat("* [e2e] " + printable_lines(e.text));
+    case e2e_shown::trace: return display_line{channel::trace, "[trace] " + printable(e.text)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string action_text(std::string_view from, std::string_view text) {
@@ -151,6 +186,7 @@ std::optional<display_line> format_event(const client_event& event, const format
           // The conversation words these itself (they depend on what it remembers).
           [](const reconnecting_event&) -> std::optional<display_line> { return std::nullopt; },
           [](const closed_event&) -> std::optional<display_line> { return std::nullopt; },
+          [&](const e2e_shown_event& e) { return format_e2e(e, options); },
       },
       event);
 }

@@ -98,10 +98,11 @@ namespace {
 
 // The words as CLI11 hands them over; meanings are checked and filled in by parse_options.
 struct raw_words {
-  std::string name, identity, known_hosts, keylog, expect_fingerprint, config, log_dir;
+  std::string name, identity, known_hosts, keylog, e2e_keylog, expect_fingerprint, config, log_dir;
   std::size_t max_frame = 0;
   long wait_ms = -1;
-  bool print_fingerprint = false, accept_new = false, trace = false, stay = false, tui = false, plain = false;
+  bool print_fingerprint = false, accept_new = false, trace = false, stay = false, tui = false, plain = false,
+       accept_peer_key_changes = false;
   std::string address;
 };
 
@@ -173,6 +174,11 @@ void declare(CLI::App& app, raw_words& w) {
   file("--keylog", w.keylog, "FILE", "append session keys to FILE for Wireshark (also\n"
                                      "$NATTER_KEYLOGFILE); anyone holding FILE can decrypt the\n"
                                      "logged sessions");
+  file("--e2e-keylog", w.e2e_keylog, "FILE", "append end-to-end message keys to FILE for Wireshark; anyone\n"
+                                             "holding FILE can read the logged messages (docs/E2E.md)");
+  flag("--accept-peer-key-changes", w.accept_peer_key_changes,
+       "accept a peer's changed key without asking (for bots; dangerous:\n"
+       "a server that substitutes keys is then not stopped)");
   file("--log-dir", w.log_dir, "DIR", "keep chat logs in DIR, one file per server and day (default:\n"
                                       "off; the config file's [logging] can turn them on)");
   flag("--trace", w.trace, "print every frame sent and received to stderr");
@@ -254,6 +260,8 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
   if (given("--expect-fingerprint")) o.expect_fingerprint = crypto::parse_any_fingerprint(w.expect_fingerprint)->canonical;
   if (given("--keylog")) o.keylog = std::filesystem::path(w.keylog);
   if (given("--log-dir")) o.log_dir = std::filesystem::path(w.log_dir);
+  if (given("--e2e-keylog")) o.e2e_keylog = std::filesystem::path(w.e2e_keylog);
+  o.accept_peer_key_changes = w.accept_peer_key_changes;
   if (given("--wait-ms")) o.wait_ms = w.wait_ms;
   o.print_fingerprint = w.print_fingerprint;
   o.accept_new = w.accept_new;

@@ -295,7 +295,9 @@ std::vector<user_row> tui_state::users() const {
 std::string tui_state::status(std::size_t columns) const {
   const auto fits = [columns](const std::string& text) { return columns == 0 || text_width(widen(text)) <= columns; };
   if (!completion_hint_.empty()) return narrow(completion_hint_);
-  const std::string head = conversation_.server() + " | " + conversation_.own_name() + " | ";
+  // "end-to-end" when the layer is on; on a narrow terminal "e2e", before the fingerprint goes.
+  std::string head = conversation_.server() + " | " + conversation_.own_name() + " | " +
+                     (conversation_.end_to_end() ? "end-to-end | " : "");
   const std::string& fingerprint = conversation_.server_fingerprint();
   std::string attention;
   if (conversation_.closed()) attention += " | disconnected";
@@ -313,6 +315,10 @@ std::string tui_state::status(std::size_t columns) const {
   // short: the state and the hints matter more on a narrow terminal.
   const std::string key = "key " + conversation_.server_key_state();
   std::string text = head + key + " " + fingerprint + attention;
+  if (!fits(text) && conversation_.end_to_end()) {
+    head = conversation_.server() + " | " + conversation_.own_name() + " | e2e | ";
+    text = head + key + " " + fingerprint + attention;
+  }
   if (!fits(text)) text = head + key + attention;
   return text;
 }

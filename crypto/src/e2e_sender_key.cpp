@@ -85,6 +85,7 @@ std::optional<bytes> sender_key_sender::seal_with_nonce_for_testing(std::span<co
   if (plaintext.size() > max_plaintext_size) return std::nullopt;
   auto mk = chain_.step();
   if (!mk) return std::nullopt;
+  if (observer_) observer_->on_message_key(chain_kind::sender_key, key_id_, mk->n, mk->key);
   bytes message = *write_room_header({room_, epoch_, key_id_, mk->n});
   const auto sealed = e2e::seal(mk->key, nonce, message, plaintext);
   if (!sealed) return std::nullopt;  // unreachable: the size was checked
@@ -98,7 +99,9 @@ std::optional<bytes> sender_key_sender::seal_with_nonce_for_testing(std::span<co
 
 void sender_key_sender::rotate() {
   auto next = create(room_, epoch_ + 1);  // the room was valid before, so it is now
+  auto* observer = observer_;
   *this = std::move(*next);               // the old chain key and signing secret are wiped
+  observer_ = observer;
 }
 
 // ---- receiver ------------------------------------------------------------------------------
@@ -129,8 +132,10 @@ receive_status sender_key_receiver::accept_distribution(std::span<const std::uin
   std::sort(lost.begin(), lost.end());
   auto pending = std::move(lost_before_rotation_);
   pending.insert(pending.end(), lost.begin(), lost.end());
+  auto* observer = observer_;
   *this = sender_key_receiver(std::move(*d));  // the old chain and skipped keys are wiped
   lost_before_rotation_ = std::move(pending);
+  observer_ = observer;
   return receive_status::ok;
 }
 
@@ -171,6 +176,7 @@ sender_key_receiver::opened sender_key_receiver::open(std::span<const std::uint8
   std::optional<bytes> plaintext;
   out.status = chain_.receive(view->header.n, now, [&](const secret_key& mk) {
     plaintext = e2e::open(mk, view->nonce, view->header_bytes, view->ciphertext);
+    if (plaintext && observer_) observer_->on_message_key(chain_kind::sender_key, key_id_, view->header.n, mk);
     return plaintext.has_value();
   });
   if (out.status == receive_status::ok) out.plaintext = std::move(*plaintext);

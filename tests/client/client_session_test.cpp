@@ -93,7 +93,16 @@ struct fake_server {
 struct connected {
   cr::identity_v2 identity = cr::identity_v2::generate();
   fake_server server;
-  nc::client_session client{identity, {"alice", true}};
+  nc::client_session client;
+
+  // `e2e`: say and whisper go through the end-to-end layer.
+  explicit connected(bool e2e = false) : client(identity, settings(e2e)) {}
+  static nc::session_settings settings(bool e2e) {
+    nc::session_settings s{"alice", true, nullptr, nullptr, {}};
+    s.e2e.enabled = e2e;
+    s.e2e.server = "127.0.0.1:9900";
+    return s;
+  }
 
   // Runs the handshake; returns what the client sent sealed right after it (its join).
   std::vector<json> handshake() {
@@ -389,4 +398,56 @@ TEST_CASE("with a v1 key: the first join proves nothing; only name_taken brings 
   migrating.on_frame(c.server.seal(natter::error_event{"name_taken", "registered to another key", second[0]["ref"].get<std::uint64_t>()}));
   CHECK(events_of<nc::failure_event>(migrating).size() == 1);
   CHECK(migrating.closed());
+}
+
+TEST_CASE("end to end in the session: texts become e2e requests; answers to our handshakes stay inside") {
+  natter::crypto::init_sodium();
+  connected c(true);
+  const auto bob = cr::identity_v2::generate();
+  c.join();
+  // bob appears (presence carries his key): his key is pinned, the room code shown.
+  c.client.on_frame(c.server.seal(natter::presence_event{true, "bob", "fp", "", cr::to_hex(bob.public_key().bytes)}));
+  auto shown = events_of<nc::e2e_shown_event>(c.client);
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[0].text.find("pinned bob's end-to-end key") != std::string::npos);
+  CHECK(shown[1].text.find("room code now: ") != std::string::npos);
+
+  const auto ref = c.client.send(natter::whisper_request{"bob", "psst", {}});
+  REQUIRE(ref.has_value());
+  auto sent = c.server.receive(c.client.take_output());
+  REQUIRE(sent.size() == 1);  // the whisper waits for the session: only the handshake goes
+  CHECK(sent[0]["type"] == "e2e");
+  CHECK(sent[0]["kind"] == "handshake");
+  CHECK(sent[0]["to"] == "bob");
+  CHECK(c.client.unacknowledged() == 1);  // the whisper counts as waiting
+
+  SUBCASE("the ack of the handshake is not the conversation's") {
+    c.client.on_frame(c.server.seal(natter::ack_event{sent[0]["ref"].get<std::uint64_t>(), 9, 0}));
+    CHECK(events_of<natter::server_message>(c.client).empty());
+  }
+  SUBCASE("a refused handshake fails the whisper, under its own ref") {
+    c.client.on_frame(c.server.seal(natter::error_event{"unknown_user", "no bob", sent[0]["ref"].get<std::uint64_t>()}));
+    const auto answers = events_of<natter::server_message>(c.client);
+    REQUIRE(answers.size() == 1);
+    const auto& error = std::get<natter::error_event>(answers[0]);
+    CHECK(error.ref == ref);
+    CHECK(error.code == "e2e");
+    CHECK(error.message.find("bob") != std::string::npos);
+    CHECK(c.client.unacknowledged() == 0);
+    CHECK(c.client.refused() == 1);
+  }
+  SUBCASE("--trace describes the end-to-end layer too (the fixture traces)") {
+    bool described = false;
+    for (const auto& e : events_of<nc::e2e_shown_event>(c.client)) {
+      described = described || (e.kind == nc::e2e_shown::trace && e.text == "e2e -> bob handshake: KK init, 49 bytes");
+    }
+    CHECK(described);
+  }
+  SUBCASE("an old-style chat event is marked as not end to end") {
+    c.client.on_frame(c.server.seal(natter::chat_event{3, 0, "bob", "", "in the clear", false}));
+    auto marked = events_of<nc::e2e_shown_event>(c.client);
+    std::erase_if(marked, [](const nc::e2e_shown_event& e) { return e.kind == nc::e2e_shown::trace; });
+    REQUIRE(marked.size() == 1);
+    CHECK(marked[0].kind == nc::e2e_shown::not_end_to_end);
+  }
 }

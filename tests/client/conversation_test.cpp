@@ -271,8 +271,9 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
   (void)c.take_lines();
   c.on_line("/verify bob", noon_ms);
   auto actions = c.take_actions();
-  REQUIRE(actions.size() == 1);
+  REQUIRE(actions.size() == 2);
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
+  CHECK(std::get<nc::e2e_command_action>(actions[1]).command.name == "bob");  // and the safety number
   CHECK_FALSE(c.waiting_question());  // not before the server answered
   c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
   const auto lines = c.take_lines();
@@ -284,6 +285,16 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
     c.on_line("yes", noon_ms);
     CHECK(c.user_verified(c.online().users().at("bob")));
     CHECK(std::get<nc::save_verified_action>(c.take_actions().at(0)).name == "bob");
+    // bob's end-to-end lines carry ✓ from now on; an unverified sender's do not.
+    (void)c.take_lines();
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::message, "bob", "sealed", false, 0, false});
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::message, "carol", "also sealed", false, 0, false});
+    c.on_event(nc::e2e_shown_event{nc::e2e_shown::not_end_to_end, "bob", "open", false, 0, false});
+    const auto shown = c.take_lines();
+    REQUIRE(shown.size() == 3);
+    CHECK(shown[0].text.ends_with("[e2e] <bob ✓> sealed"));
+    CHECK(shown[1].text.ends_with("[e2e] <carol> also sealed"));
+    CHECK(shown[2].text.ends_with("[not e2e] <bob> open"));  // ✓ only for what the body authenticated
   }
   SUBCASE("n") {
     c.on_line("", noon_ms);  // Enter alone is no

@@ -92,6 +92,18 @@ TEST_CASE("tui state: whispers and broadcasts look different in both directions"
   CHECK(last_kind(s) == nc::line_kind::error);  // an error naming no request is shown as it is
 }
 
+TEST_CASE("tui state: the status line says end-to-end once the end-to-end layer speaks; lines carry [e2e]") {
+  auto s = make_state();
+  connect(s, nc::pin_state::new_pin);
+  CHECK(s.status().find("end-to-end") == std::string::npos);
+  s.on_event(nc::e2e_shown_event{nc::e2e_shown::notice, {}, "room code now: aaaa-bbbb-cccc-dddd", false, 0, false});
+  CHECK(s.status() == std::string("127.0.0.1:9900 | alice | end-to-end | key new ") + server_fp);
+  s.on_event(nc::e2e_shown_event{nc::e2e_shown::message, "bob", "sealed hi", false, 0, false});
+  CHECK(last_line(s).find("[e2e] <bob> sealed hi") != std::string::npos);
+  s.on_event(nc::e2e_shown_event{nc::e2e_shown::not_end_to_end, "bob", "open hi", false, 0, false});
+  CHECK(last_line(s).find("[not e2e] <bob> open hi") != std::string::npos);
+}
+
 TEST_CASE("tui state: status line shows server, name, fingerprint and pin state") {
   auto s = make_state();
   CHECK(s.status() == "127.0.0.1:9900 | alice | connecting…");
@@ -195,7 +207,7 @@ TEST_CASE("tui state: /verify NAME asks whois, shows the fingerprint, N keeps it
   auto s = make_state();
   connect(s);
   auto actions = type(s, L"/verify bob");
-  REQUIRE(actions.size() == 1);
+  REQUIRE(actions.size() == 2);  // whois, and the end-to-end safety number
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
   s.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
   CHECK(last_line(s).find(bob_fp) != std::string::npos);

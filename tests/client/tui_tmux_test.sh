@@ -80,7 +80,7 @@ tmux_ -f /dev/null new-session -d -x 100 -y 30 -s tui \
    127.0.0.1:$port; echo \$? > '$work/alice.status'; sleep 60"
 
 wait_screen "joined as alice"
-wait_screen "127.0.0.1:$port | alice | key new $fingerprint"
+wait_screen "127.0.0.1:$port | alice | end-to-end | key new $fingerprint"
 
 # bob: a script that says something, whispers in Korean, then stays to receive.
 printf 'hello from bob\n/w alice 안녕 alice\n' |

@@ -43,6 +43,8 @@ inline constexpr std::chrono::seconds quit_timeout{3};
 // How long the handshake and join may take after connecting before we give up. The server
 // allows the same (limits::handshake_timeout), so waiting longer could not help.
 inline constexpr std::chrono::seconds join_timeout = limits::handshake_timeout;
+// How often the end-to-end layer gives up missing messages and unanswered handshakes.
+inline constexpr std::chrono::seconds e2e_tick_interval{1};
 
 struct driver_config {
   std::string host;
@@ -72,6 +74,7 @@ class client_driver final : public session_link {
   void answer_trust(bool trusted) override;
   // Sends a request (see client_session::send); one that cannot be sent is reported as a notice.
   void submit(client_message message) override;
+  void e2e_command(e2e_user_command cmd) override;
   // Sends quit, then waits for the server's bye or close, at most quit_timeout. While waiting
   // to reconnect, ends at once (a closed_event with after_quit).
   void quit(std::string reason);
@@ -98,6 +101,7 @@ class client_driver final : public session_link {
   void arm_join_deadline();
   void do_quit(std::string reason);
   void arm_ping();
+  void arm_e2e_tick();  // the end-to-end layer's time-driven work, every e2e_tick_interval
   void pump();  // moves the session's output and events along; runs after every session call
 
   const crypto::identity_v2& identity_;
@@ -122,6 +126,7 @@ class client_driver final : public session_link {
   asio::steady_timer ping_timer_;
   asio::steady_timer quit_timer_;
   asio::steady_timer handshake_timer_;
+  asio::steady_timer e2e_timer_;
   asio::signal_set signals_;
   bool verdict_pending_ = false;  // asked the user, waiting for answer_trust
   bool ping_armed_ = false;

@@ -76,7 +76,28 @@ struct closed_event {
   bool bye_received = false;
 };
 
+// What the end-to-end layer shows (e2e_layer): a text a peer sealed and we opened and checked,
+// a text that came without end-to-end protection (an old-style chat event), a warning (a body
+// that failed, a replay, a changed key: show loudly) or a notice (the room code, a new pin).
+enum class e2e_shown { message, not_end_to_end, warning, notice, trace };  // trace: --trace only
+struct e2e_shown_event {
+  e2e_shown kind = e2e_shown::notice;
+  std::string from;    // message, not_end_to_end: the sender (authenticated by the body for message)
+  std::string text;    // already checked with text_problem for message; printable() it anyway
+  bool whisper = false;
+  std::int64_t ts_ms = 0;  // the server's time stamp (not authenticated)
+  bool verified = false;   // the conversation sets it: the sender's key was verified (/verify)
+  std::string to = {};     // a whisper we sent (from is us): its recipient, shown once acknowledged
+};
+
+// What the user asks of the end-to-end layer (/accept NAME, /verify NAME's safety number).
+struct e2e_user_command {
+  enum class what { accept_key, safety_number } what = what::safety_number;
+  std::string name;
+};
+
 using client_event = std::variant<server_message, trace_event, established_event, notice_event,
-                                  trust_request_event, failure_event, reconnecting_event, closed_event>;
+                                  trust_request_event, failure_event, reconnecting_event, closed_event,
+                                  e2e_shown_event>;
 
 }  // namespace natter::client

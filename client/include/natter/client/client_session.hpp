@@ -9,6 +9,7 @@
 // and the output is flushed.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "natter/client/client_events.hpp"
+#include "natter/client/e2e_layer.hpp"
 #include "natter/crypto/handshake_v2.hpp"
 #include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/keys.hpp"
@@ -36,6 +38,9 @@ struct session_settings {
   // v2 identity (PROTOCOL.md §7).
   // Borrowed, may be null.
   const crypto::key_pair* v1_identity = nullptr;
+  // The end-to-end layer (e2e_layer.hpp): when enabled, say and whisper are sealed for the
+  // recipients' clients and sent as e2e requests; what peers seal is opened and shown.
+  e2e_settings e2e = {};
 };
 
 class client_session {
@@ -59,6 +64,12 @@ class client_session {
   // returned. Returns nullopt, sends nothing and emits a notice_event if the request is not
   // possible now or would not fit in the server's maximum frame.
   std::optional<std::uint64_t> send(client_message message);
+
+  // What the user asks of the end-to-end layer (/accept, /verify's safety number).
+  void e2e_command(const e2e_user_command& cmd);
+  // Time-driven end-to-end work (missing messages given up, unanswered handshakes); call about
+  // once a second.
+  void tick();
 
   // The transport is gone (EOF or error). Emits the final closed_event.
   void on_disconnected(const std::string& reason);
@@ -96,6 +107,11 @@ class client_session {
   void on_handshake_frame(std::span<const std::uint8_t> body);
   void on_session_frame(std::span<const std::uint8_t> body);
   void on_message(server_message message);
+  void on_plain_message(server_message message);
+  // The end-to-end layer's part of a server message; true if it was the layer's alone.
+  bool e2e_before(const server_message& message, e2e_layer::output& out);
+  void apply(e2e_layer::output& out);
+  void report_dropped_texts();
   void send_handshake_frame(std::vector<std::uint8_t> body, std::string label, std::string detail);
   void on_established();
   [[nodiscard]] join_request make_join(bool with_proof);
@@ -115,7 +131,16 @@ class client_session {
   std::uint64_t join_ref_ = 0;
   std::set<std::uint64_t> pending_acks_;
   std::size_t refused_ = 0;
-  std::vector<user_info> partial_users_;  // a `users` answer split over several messages
+  std::vector<user_info> partial_users_;
+  e2e_layer e2e_;
+  std::map<std::uint64_t, std::string> control_refs_;  // our handshake/key requests: ref -> to
+  std::set<std::uint64_t> texts_sent_;                 // e2e texts sent, not yet answered
+  // Texts the layer will not send, reported as errors only once every earlier text is answered,
+  // because the conversation matches answers to requests by their order (sent_requests.hpp).
+  std::map<std::uint64_t, std::string> texts_dropped_;
+  // Our end-to-end whispers until acknowledged: the server no longer echoes them (it cannot read
+  // them), so the session shows them itself once the server has taken them. Wiped when shown.
+  std::map<std::uint64_t, std::pair<std::string, std::string>> whispers_sent_;  // ref -> (to, text)  // a `users` answer split over several messages
   std::size_t max_text_;
   std::size_t server_max_frame_ = limits::min_max_frame;  // until message 2 says: the least any server accepts
   bool migration_tried_ = false;  // a join with the v1 proof has been sent

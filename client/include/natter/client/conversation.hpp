@@ -145,6 +145,8 @@ class conversation {
   // "verified ✓", "new" (pinned on this connection) or "pinned".
   [[nodiscard]] std::string server_key_state() const;
   [[nodiscard]] bool joined() const { return joined_; }
+  // The session's end-to-end layer is on: it speaks (the room code follows every welcome).
+  [[nodiscard]] bool end_to_end() const { return end_to_end_; }
   [[nodiscard]] bool quitting() const { return quitting_; }
   [[nodiscard]] bool closed() const { return closed_; }
   [[nodiscard]] bool closed_after_quit() const { return closed_after_quit_; }
@@ -168,6 +170,7 @@ class conversation {
 
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
+  void on_e2e_shown(e2e_shown_event e);
   void on_closed(const closed_event& closed);
   void on_reconnecting(const reconnecting_event& reconnecting);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
@@ -200,6 +203,7 @@ class conversation {
   std::size_t finished_lines_ = 0;  // finished, not yet handed back by take_finished_lines()
   std::optional<std::int64_t> linger_until_ms_;
   bool joined_ = false;
+  bool end_to_end_ = false;
   bool quitting_ = false;
   bool input_ended_ = false;
   bool closed_ = false;

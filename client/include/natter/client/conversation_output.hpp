@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "natter/client/client_events.hpp"
 #include "natter/messages.hpp"
 
 namespace natter::client {
@@ -66,8 +67,10 @@ struct save_verified_action {
 };
 // /clear: empty the message pane, keeping the log (the full screen carries it out itself).
 struct clear_view_action {};
+// /accept NAME, /verify NAME's safety number: for the end-to-end layer (session_link::e2e_command).
+struct e2e_command_action { e2e_user_command command; };
 using conversation_action =
-    std::variant<send_action, quit_action, trust_action, save_verified_action, clear_view_action>;
+    std::variant<send_action, quit_action, trust_action, save_verified_action, clear_view_action, e2e_command_action>;
 
 // Collects output until the UI takes it.
 struct outbox {

@@ -52,6 +52,8 @@ struct client_options {
   std::filesystem::path config;               // --config or default_config_dir()/config.toml
   bool config_given = false;                  // --config: the file must exist
   std::optional<std::filesystem::path> log_dir;  // --log-dir: log the chat there (overrides the file)
+  bool accept_peer_key_changes = false;       // --accept-peer-key-changes (bots; dangerous)
+  std::optional<std::filesystem::path> e2e_keylog;  // --e2e-keylog: end-to-end message keys
 };
 
 struct parse_result {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 
+#include "natter/client/client_events.hpp"
 #include "natter/messages.hpp"
 
 namespace natter::client {
@@ -14,6 +15,9 @@ class session_link {
 
   // Sends a request; one that cannot be sent comes back as a notice_event.
   virtual void submit(client_message message) = 0;
+  // /accept NAME, /verify NAME's safety number: answered with e2e_shown_events. (A default, so
+  // links that carry no end-to-end layer need not care.)
+  virtual void e2e_command(e2e_user_command) {}
   // The user's answer to a trust_request_event.
   virtual void answer_trust(bool trusted) = 0;
   // Sends quit once every say/whisper is acknowledged or refused, then waits for the server.

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -55,6 +56,16 @@ enum class receive_status : std::uint8_t {
   chain_exhausted,  // the index space is used up: rekey
 };
 [[nodiscard]] std::string_view to_string(receive_status status);
+
+// Told each message key when it seals or opens a message: the opt-in end-to-end key log
+// (docs/E2E.md "On the wire"). `id` is the pairwise session id or the sender key id. Keys
+// skipped over are not reported until a message they open arrives. Must not throw.
+class message_key_observer {
+ public:
+  virtual ~message_key_observer() = default;
+  virtual void on_message_key(chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n,
+                              const secret_key& key) noexcept = 0;
+};
 
 // A copy of a secret key (secret_bytes is deliberately not copyable; this is the one explicit way).
 [[nodiscard]] secret_key copy_of(const secret_key& key);

@@ -74,6 +74,8 @@ class pairwise_session {
   [[nodiscard]] std::vector<std::uint32_t> outstanding() const { return receive_.outstanding(); }
   void expire(clock::time_point now, clock::duration max_age) { receive_.expire(now, max_age); }
   [[nodiscard]] std::vector<std::uint32_t> take_lost() { return receive_.take_lost(); }
+  // Borrowed, may be null: told every message key this session seals or opens with.
+  void observe_keys(message_key_observer* observer) { observer_ = observer; }
 
  private:
   friend class pairwise_setup;
@@ -84,6 +86,7 @@ class pairwise_session {
   chain_key send_;
   receive_chain receive_;
   bool confirmed_;
+  message_key_observer* observer_ = nullptr;
 };
 
 class pairwise_setup {

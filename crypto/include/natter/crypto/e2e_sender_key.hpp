@@ -71,6 +71,8 @@ class sender_key_sender {
   [[nodiscard]] std::uint32_t epoch() const { return epoch_; }
   [[nodiscard]] const sender_key_id& key_id() const { return key_id_; }
   [[nodiscard]] const ed25519_public_key& signing_key() const { return signing_public_; }
+  // Borrowed, may be null: told every message key this sender seals with (kept across rotate()).
+  void observe_keys(message_key_observer* observer) { observer_ = observer; }
 
  private:
   sender_key_sender(std::string room, std::uint32_t epoch, secret_key chain_key, const secret_bytes& seed);
@@ -81,6 +83,7 @@ class sender_key_sender {
   signing_secret signing_secret_;
   ed25519_public_key signing_public_;
   sender_key_id key_id_{};
+  message_key_observer* observer_ = nullptr;
 };
 
 class sender_key_receiver {
@@ -107,6 +110,9 @@ class sender_key_receiver {
   void expire(clock::time_point now, clock::duration max_age) { chain_.expire(now, max_age); }
   // Given up indices; after a rotation, those of the previous epoch that never came as well.
   [[nodiscard]] std::vector<std::uint32_t> take_lost();
+  // Borrowed, may be null: told every message key this receiver opens with (kept across
+  // accept_distribution()).
+  void observe_keys(message_key_observer* observer) { observer_ = observer; }
 
  private:
   explicit sender_key_receiver(distribution d);
@@ -117,6 +123,7 @@ class sender_key_receiver {
   sender_key_id key_id_;
   receive_chain chain_;
   std::vector<std::uint32_t> lost_before_rotation_;
+  message_key_observer* observer_ = nullptr;
 };
 
 }  // namespace natter::crypto::e2e
