@@ -183,6 +183,12 @@ void conversation::on_e2e_shown(e2e_shown_event e) {
     shown->highlight = e.whisper || mentions_name(e.text, config_.own_name);
     shown->ring = shown->highlight && config_.bell_on_mention;
   }
+  if (text) {
+    // The chat log keeps what the screen said, the label included.
+    const std::string label = e.kind == e2e_shown::message ? "[e2e] " : "[not e2e] ";
+    log(label + (e.whisper ? "*" + printable(e.from) + "* (whisper) " : "<" + printable(e.from) + "> ") +
+        printable(e.text));
+  }
 }
 
 void conversation::on_welcome(const welcome_event& welcome) {
