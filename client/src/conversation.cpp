@@ -163,6 +163,10 @@ void conversation::on_server_message(const server_message& message) {
 
 void conversation::on_e2e_shown(e2e_shown_event e) {
   end_to_end_ = true;
+  if ((e.kind == e2e_shown::message || e.kind == e2e_shown::not_end_to_end) && e.text.starts_with(e2e_action_prefix)) {
+    e.action = true;
+    e.text.erase(0, e2e_action_prefix.size());
+  }
   if (!e.to.empty()) {
     // Our own whisper, acknowledged: the full screen's echo already shows it.
     if (!config_.echo_sent) show_formatted(client_event{e}, shown_kind::whisper_out);
@@ -186,8 +190,9 @@ void conversation::on_e2e_shown(e2e_shown_event e) {
   if (text) {
     // The chat log keeps what the screen said, the label included.
     const std::string label = e.kind == e2e_shown::message ? "[e2e] " : "[not e2e] ";
-    log(label + (e.whisper ? "*" + printable(e.from) + "* (whisper) " : "<" + printable(e.from) + "> ") +
-        printable(e.text));
+    log(label + (e.action ? action_text(printable(e.from), printable(e.text))
+                          : (e.whisper ? "*" + printable(e.from) + "* (whisper) " : "<" + printable(e.from) + "> ") +
+                                printable(e.text)));
   }
 }
 

@@ -183,8 +183,13 @@ bool e2e_layer::send_text(const client_message& text, std::uint64_t ref, output&
   bool ok = false;
   bool is_text = true;
   std::visit(overloaded{
-                 [&](const say_request& m) { ok = engine_->send_room(m.text, ref, now, e); },
-                 [&](const whisper_request& m) { ok = engine_->send_whisper(m.to, m.text, ref, now, e); },
+                 [&](const say_request& m) {
+                   ok = engine_->send_room(m.action ? std::string(e2e_action_prefix) + m.text : m.text, ref, now, e);
+                 },
+                 [&](const whisper_request& m) {
+                   ok = engine_->send_whisper(m.to, m.action ? std::string(e2e_action_prefix) + m.text : m.text, ref,
+                                              now, e);
+                 },
                  [&](const auto&) { is_text = false; },
              },
              text);

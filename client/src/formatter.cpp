@@ -134,6 +134,7 @@ std::optional<display_line> format_e2e(const e2e_shown_event& e, const format_op
       const std::string from = printable(e.from) + (e.verified ? " ✓" : "");
       const std::string head = format_clock(e.ts_ms, options.utc) + " " + marker + " ";
       if (e.whisper && !e.to.empty()) return chat(head + whisper_out_text(printable(e.to), printable(e.text)));
+      if (e.action) return chat(head + (e.whisper ? "(whisper) " : "") + action_text(from, printable(e.text)));
       if (e.whisper) return chat(head + "*" + from + "* (whisper) " + printable(e.text));
       return chat(head + "<" + from + "> " + printable(e.text));
     }

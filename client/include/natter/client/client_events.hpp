@@ -88,7 +88,12 @@ struct e2e_shown_event {
   std::int64_t ts_ms = 0;  // the server's time stamp (not authenticated)
   bool verified = false;   // the conversation sets it: the sender's key was verified (/verify)
   std::string to = {};     // a whisper we sent (from is us): its recipient, shown once acknowledged
+  bool action = false;     // /me: the text began with e2e_action_prefix (taken off), docs/E2E.md §12
 };
+
+// End to end, an action (/me) is a text that begins with this: the body authenticates the whole
+// text, so only its sender can make one, and the server cannot tell an action from a text.
+inline constexpr std::string_view e2e_action_prefix = "/me ";
 
 // What the user asks of the end-to-end layer (/accept NAME, /verify NAME's safety number).
 struct e2e_user_command {
