@@ -167,13 +167,17 @@ wait_for "$d/bob.out" "a whisper from alice" 5 || fail "bob did not get alice's 
 grep -q "poke: a whisper for carol" "$d/carol.out" || fail "carol did not get poke's whisper"
 grep -q "closing poke.*bad MAC" "$d/server.log" || fail "the server did not log the tampered frame"
 
-# Stop the server: it says bye to bob and carol, who then exit by themselves.
+# Stop the server: it says bye to bob and carol, who (--stay) wait to reconnect; SIGTERM then
+# ends them at once, as it would a logger's service manager.
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null
 for who in bob carol; do
   pid_var=${who}_pid
+  wait_for "$d/$who.out" "reconnecting" 5 || wait_for "$d/$who.err" "reconnecting" 1 ||
+    fail "$who did not say it is reconnecting after the server stopped"
+  kill -TERM "${!pid_var}" 2>/dev/null
   for ((i = 0; i < 100; i++)); do alive "${!pid_var}" || break; sleep 0.05; done
-  alive "${!pid_var}" && fail "$who did not exit after the server stopped"
+  alive "${!pid_var}" && fail "$who did not exit on SIGTERM while waiting to reconnect"
 done
 sleep 0.3  # the last FIN/ACK segments
 kill -TERM "$tshark_pid" 2>/dev/null
