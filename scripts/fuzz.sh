@@ -15,7 +15,7 @@ set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets="${FUZZ_TARGETS:-frame handshake message noise session_v2 e2e}"
+targets="${FUZZ_TARGETS:-frame handshake message noise session_v2 e2e e2e_engine}"
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 

@@ -88,7 +88,7 @@ port=$(cat "$work/port")
 [ -n "$port" ] || fail "the server did not start"
 wait_file_has "$work/server.log" "listening"
 
-tmux_ -f /dev/null new-session -d -x 100 -y 30 -s alice \
+tmux_ -f /dev/null new-session -d -x 100 -y 50 -s alice \
   "env XDG_CONFIG_HOME='$work/alice' LANG=C.UTF-8 LC_ALL= '$natter' --tui --name alice --accept-new \
    127.0.0.1:$port; echo \$? > '$work/alice.status'; sleep 60"
 wait_screen "joined as alice"
@@ -132,7 +132,14 @@ screen | grep -qF "<bob> before the restart" || fail "the scrollback was lost"
 screen | grep -qF "> half typed" || fail "the input line was lost"
 screen | grep -qF "| reconnecting" && fail "the status line still says reconnecting"
 wait_file_has "$work/bob.err" "reconnected to 127.0.0.1:$port" 40
-wait_screen "bob joined"  # if bob came back after alice
+# Alice must know bob is back before she writes to him: a "bob joined" notice if he came back
+# after her, her welcome's list if he came back first (which of the two is the jitter's choice).
+for ((i = 0; i < 100; i++)); do
+  screen | grep -qE "bob joined|online \([0-9]+\): .*bob" && break
+  sleep 0.1
+done
+screen | grep -qE "bob joined|online \([0-9]+\): .*bob" || fail "alice never learnt that bob is back"
+sleep 0.5  # a presence notice may wait for the server's deferred flush
 tmux_ send-keys -t alice ' after the restart' Enter
 wait_file_has "$work/bob.out" "<alice> half typed after the restart"
 

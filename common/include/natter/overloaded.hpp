@@ -7,5 +7,8 @@ template <typename... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+// C++20 deduces this for aggregates by itself; clang 14 (Debian 12's, the fuzz builds) does not.
+template <typename... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 }  // namespace natter
