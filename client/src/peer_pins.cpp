@@ -16,18 +16,6 @@ constexpr std::string_view what = "peer key file";
 // 256 bytes a line and many thousands of peers; a bigger file is not ours.
 constexpr std::size_t max_file_size = 16 * 1024 * 1024;
 
-std::vector<std::string_view> words_of(std::string_view line) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
-
 }  // namespace
 
 peer_pins peer_pins::parse(std::string_view content) {
@@ -37,7 +25,7 @@ peer_pins peer_pins::parse(std::string_view content) {
     std::string_view line = content.substr(0, end);
     content = end == std::string_view::npos ? std::string_view{} : content.substr(end + 1);
     if (line.starts_with('#')) continue;
-    const auto words = words_of(line);
+    const auto words = split_words(line);
     if (words.size() != 4 || words[0] != "peer" || !is_valid_name(words[2])) continue;
     if (auto key = crypto::ed25519_public_key_from_hex(words[3])) {
       pins.pins_[{std::string(words[1]), fold_name(words[2])}] = *key;

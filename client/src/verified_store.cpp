@@ -28,18 +28,6 @@ constexpr char what[] = "verified keys file";
 // About 80 bytes an entry; a bigger file is not ours.
 constexpr std::size_t max_file_size = 4 * 1024 * 1024;
 
-std::vector<std::string_view> split_words(std::string_view line) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
-
 }  // namespace
 
 verified_store verified_store::parse(std::string_view content) {

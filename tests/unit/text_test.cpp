@@ -230,3 +230,12 @@ TEST_CASE("text_problem sees every ASCII control character at every offset") {
     }
   }
 }
+
+TEST_CASE("split_words: runs between spaces and tabs, none empty") {
+  using natter::split_words;
+  CHECK(split_words("user  127.0.0.1:9900\tbob  2:abcd ") ==
+        std::vector<std::string_view>{"user", "127.0.0.1:9900", "bob", "2:abcd"});
+  CHECK(split_words("").empty());
+  CHECK(split_words(" \t ").empty());
+  CHECK(split_words("one") == std::vector<std::string_view>{"one"});
+}

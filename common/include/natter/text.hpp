@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace natter {
 
@@ -27,5 +28,9 @@ namespace natter {
 // Replaces control characters (and invalid UTF-8) with U+FFFD for showing untrusted text on a
 // terminal, e.g. a server's refusal reason.
 [[nodiscard]] std::string printable(std::string_view untrusted);
+
+// The words of one line of a natter text file (known peers, verified marks): runs of anything
+// but spaces and tabs, as views into `line`.
+[[nodiscard]] std::vector<std::string_view> split_words(std::string_view line);
 
 }  // namespace natter
