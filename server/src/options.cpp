@@ -20,7 +20,8 @@ constexpr const char* footer =
     "Every option may also be set in a TOML file given with --config FILE, keyed by its long\n"
     "name (port = 9901, no-console = true); the command line wins over the file.\n"
     "\n"
-    "console commands (when stdin is a terminal): users, kick NAME [reason], stop, help";
+    "console commands (when stdin is a terminal): users, kick NAME [reason], free NAME,\n"
+    "  ban TARGET [reason], unban TARGET, bans, stop, help";
 
 template <typename T>
 bool parse_number(const std::string& text, T& out) {
