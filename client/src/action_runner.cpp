@@ -13,9 +13,13 @@ std::optional<std::string> save_verified(const save_verified_action& entry, cons
   try {
     auto store = verified_store::load(path);
     if (entry.name.empty()) {
-      store.mark_server(entry.server, entry.fingerprint);
+      const auto key = crypto::public_key_from_hex(entry.key);
+      if (!key) return "! not saved: the server key to mark is not 64 hex digits";
+      store.mark_server(entry.server, *key);
     } else {
-      store.mark_user(entry.server, entry.name, entry.fingerprint);
+      const auto key = crypto::ed25519_public_key_from_hex(entry.key);
+      if (!key) return "! not saved: " + entry.name + "'s key to mark is not 64 hex digits";
+      store.mark_user(entry.server, entry.name, *key);
     }
     store.save(path);
   } catch (const verified_store_error& e) {

@@ -343,6 +343,7 @@ void client_driver::pump() {
     }
     if (auto* established = std::get_if<established_event>(&event)) {
       established->server_fingerprint = crypto::server_fingerprint_v2(session_->server_key());
+      established->server_key = crypto::to_hex(session_->server_key());
       established->pin = newly_pinned_ ? pin_state::new_pin : pin_state::pinned;
     }
     sink_(std::move(event));

@@ -89,7 +89,7 @@ void client_session::on_established() {
     server_max_frame_ = std::max<std::size_t>(limits::min_max_frame, p->max_frame);
     if (p->max_text > 0) max_text_ = std::min<std::size_t>(limits::max_text, p->max_text);
   }
-  events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}});
+  events_.push_back(established_event{crypto::to_hex(handshake_.connection_id()), {}, {}, {}});
   phase_ = phase::joining;
   seal(make_join(false));
 }

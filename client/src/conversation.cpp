@@ -68,6 +68,7 @@ void conversation::on_event(const client_event& event) {
                  [&](const server_message& m) { on_server_message(m); },
                  [&](const established_event& e) {
                    server_fingerprint_ = e.server_fingerprint;
+                   server_key_ = e.server_key;
                    pin_ = e.pin;
                    show_formatted(event);
                  },
@@ -75,7 +76,7 @@ void conversation::on_event(const client_event& event) {
                    out_.show(shown_kind::hint, "* the server " + printable(t.host) + " is not known. Its key fingerprint is");
                    out_.show(shown_kind::hint, "*   " + printable(t.fingerprint));
                    out_.show(shown_kind::hint, "* compare it with the one the server's operator gives you.");
-                   ask(question{question_kind::trust_server, "", t.fingerprint});
+                   ask(question{question_kind::trust_server, "", t.fingerprint, 0, {}});
                  },
                  [&](const failure_event& f) {
                    exit_code_ = std::max(exit_code_, exit_code_for(f.kind));
@@ -113,7 +114,7 @@ void conversation::on_server_message(const server_message& message) {
                  },
                  [&](const presence_event& p) {
                    if (p.joined) {
-                     roster_.joined(p.name, p.fingerprint);
+                     roster_.joined(p.name, p.fingerprint, p.key);
                    } else {
                      const auto it = roster_.users().find(fold_name(p.name));
                      if (p.reason == to_string(leave_reason::server_stopping) && it != roster_.users().end() &&
@@ -134,7 +135,7 @@ void conversation::on_server_message(const server_message& message) {
                  },
                  [&](const whois_event& w) {
                    (void)outgoing_.on_answer(message, out_);
-                   roster_.saw_fingerprint(w.name, w.fingerprint);
+                   roster_.saw_key(w.name, w.fingerprint, w.key);
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
@@ -176,7 +177,7 @@ void conversation::on_e2e_shown(e2e_shown_event e) {
   // ✓ only for a text the body authenticated, from a key the user compared (/verify).
   e.verified = e.kind == e2e_shown::message && [&] {
     const auto it = roster_.users().find(fold_name(e.from));
-    return it != roster_.users().end() && verification_.user_verified(e.from, it->second.fingerprint);
+    return it != roster_.users().end() && verification_.user_verified(e.from, it->second.key);
   }();
   const shown_kind kind = e.kind == e2e_shown::trace ? shown_kind::trace
                           : !text ? (e.kind == e2e_shown::warning ? shown_kind::error : shown_kind::info)
@@ -391,7 +392,7 @@ void conversation::run_line(std::string line, std::int64_t typed_at_ms) {
   }
   if (config_.interactive && (line == "/verify" || line.starts_with("/verify "))) {
     const std::string_view argument = std::string_view(line).substr(std::min(line.size(), std::string_view("/verify ").size()));
-    auto asked = verification_.start(argument, server_fingerprint_, out_);
+    auto asked = verification_.start(argument, server_fingerprint_, server_key_, out_);
     // With a name: also the pair's safety number, to compare out of band (E2E.md §7).
     if (!argument.empty()) out_.act(e2e_command_action{{e2e_user_command::what::safety_number, std::string(argument)}});
     if (asked) ask(std::move(*asked));
@@ -468,7 +469,7 @@ void conversation::on_paste(std::vector<std::string> lines, std::int64_t pasted_
   }
   paste_ = std::move(lines);
   pasted_at_ms_ = pasted_at_ms;
-  ask(question{question_kind::send_paste, "", "", paste_.size()});
+  ask(question{question_kind::send_paste, "", "", paste_.size(), {}});
 }
 
 void conversation::on_input_end() {
@@ -511,11 +512,11 @@ std::vector<conversation_action> conversation::take_actions() {
 // ---- views -----------------------------------------------------------------------------------
 
 bool conversation::user_verified(const user_info& user) const {
-  return verification_.user_verified(user.name, user.fingerprint);
+  return verification_.user_verified(user.name, user.key);
 }
 
 std::string conversation::server_key_state() const {
-  if (verification_.server_verified(server_fingerprint_)) return "verified ✓";
+  if (verification_.server_verified(server_key_)) return "verified ✓";
   return pin_ == pin_state::new_pin ? "new" : "pinned";
 }
 

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/secure_file.hpp"
@@ -13,19 +15,24 @@ namespace natter::client {
 
 namespace {
 
-// Protocol 1 fingerprints stay readable (an old file keeps its lines), but they name keys no
-// v2 peer has, so they simply never match again.
-std::optional<std::string> canonical_or_none(std::string_view fingerprint) {
-  if (auto parsed = crypto::parse_any_fingerprint(fingerprint)) return std::move(parsed->canonical);
+// A 64-digit key in its stored form (lowercase), or nullopt.
+std::optional<std::string> key_hex_or_none(std::string_view word) {
+  std::array<std::uint8_t, crypto::key_size> raw{};
+  if (!crypto::from_hex(word, raw)) return std::nullopt;
+  return crypto::to_hex(raw);
+}
+
+// The last word of a line: a key, or (an old line) a fingerprint of either version.
+std::optional<verified_entry> entry_of(std::string_view server, std::string name, std::string_view last) {
+  if (auto key = key_hex_or_none(last)) return verified_entry{std::string(server), std::move(name), *key, ""};
+  if (auto parsed = crypto::parse_any_fingerprint(last)) {
+    return verified_entry{std::string(server), std::move(name), "", std::move(parsed->canonical)};
+  }
   return std::nullopt;
 }
 
-std::string canonical(std::string_view fingerprint) {
-  return canonical_or_none(fingerprint).value_or(std::string(fingerprint));
-}
-
 constexpr char what[] = "verified keys file";
-// About 80 bytes an entry; a bigger file is not ours.
+// About 120 bytes an entry; a bigger file is not ours.
 constexpr std::size_t max_file_size = 4 * 1024 * 1024;
 
 }  // namespace
@@ -41,15 +48,13 @@ verified_store verified_store::parse(std::string_view content) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const auto words = split_words(line);
     if (words.empty() || words[0].starts_with("#")) continue;
+    std::optional<verified_entry> entry;
     if (words[0] == "server" && words.size() == 3) {
-      if (auto fp = canonical_or_none(words[2])) {
-        store.entries_.push_back({std::string(words[1]), "", *fp});
-      }
+      entry = entry_of(words[1], "", words[2]);
     } else if (words[0] == "user" && words.size() == 4 && is_valid_name(words[2])) {
-      if (auto fp = canonical_or_none(words[3])) {
-        store.entries_.push_back({std::string(words[1]), fold_name(words[2]), *fp});
-      }
+      entry = entry_of(words[1], fold_name(words[2]), words[3]);
     }
+    if (entry) store.entries_.push_back(std::move(*entry));
   }
   return store;
 }
@@ -65,21 +70,22 @@ verified_store verified_store::load(const std::filesystem::path& path) {
   }
 }
 
-bool verified_store::contains(std::string_view server, std::string_view name,
-                              std::string_view fingerprint) const {
-  const std::string fp = canonical(fingerprint);
+bool verified_store::contains(std::string_view server, std::string_view name, const std::string& key_hex,
+                              const std::string& fingerprint) const {
   return std::any_of(entries_.begin(), entries_.end(), [&](const verified_entry& e) {
-    return e.server == server && e.name == name && e.fingerprint == fp;
+    if (e.server != server || e.name != name) return false;
+    return e.key.empty() ? e.legacy_fingerprint == fingerprint : e.key == key_hex;
   });
 }
 
-bool verified_store::server_verified(std::string_view server, std::string_view fingerprint) const {
-  return contains(server, "", fingerprint);
+bool verified_store::server_verified(std::string_view server, const crypto::public_key& key) const {
+  return contains(server, "", crypto::to_hex(key), crypto::server_fingerprint_v2(key));
 }
 
 bool verified_store::user_verified(std::string_view server, std::string_view name,
-                                   std::string_view fingerprint) const {
-  return contains(server, fold_name(name), fingerprint);
+                                   const crypto::ed25519_public_key& key) const {
+  if (!is_valid_name(name)) return false;  // an empty name is the server's entry
+  return contains(server, fold_name(name), crypto::to_hex(key), crypto::fingerprint_v2(key));
 }
 
 void verified_store::mark(verified_entry entry) {
@@ -89,20 +95,19 @@ void verified_store::mark(verified_entry entry) {
   entries_.push_back(std::move(entry));
 }
 
-void verified_store::mark_server(std::string_view server, std::string_view fingerprint) {
-  mark({std::string(server), "", canonical(fingerprint)});
+void verified_store::mark_server(std::string_view server, const crypto::public_key& key) {
+  mark({std::string(server), "", crypto::to_hex(key), ""});
 }
 
-void verified_store::mark_user(std::string_view server, std::string_view name,
-                               std::string_view fingerprint) {
-  mark({std::string(server), fold_name(name), canonical(fingerprint)});
+void verified_store::mark_user(std::string_view server, std::string_view name, const crypto::ed25519_public_key& key) {
+  mark({std::string(server), fold_name(name), crypto::to_hex(key), ""});
 }
 
 std::string verified_store::serialize() const {
   std::string out = "# natter: keys you compared and marked verified (/verify)\n";
   for (const auto& e : entries_) {
-    out += e.name.empty() ? "server " + e.server + " " + e.fingerprint
-                          : "user " + e.server + " " + e.name + " " + e.fingerprint;
+    const std::string& named = e.key.empty() ? e.legacy_fingerprint : e.key;
+    out += e.name.empty() ? "server " + e.server + " " + named : "user " + e.server + " " + e.name + " " + named;
     out += '\n';
   }
   return out;

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "natter/crypto/identity_v2.hpp"
+#include "natter/crypto/keys.hpp"
+
 #include <string>
 #include <vector>
 
@@ -12,6 +15,11 @@ namespace {
 constexpr const char* server = "127.0.0.1:9900";
 constexpr const char* server_fp = "1503-4d48-517a-f22f-20be-1cca-c826-e9a9";
 constexpr const char* bob_fp = "2e7e-4087-d722-9730-4a51-2b47-1777-36a7";
+// The keys those fingerprints stand for here (the conversation stores keys, shows fingerprints).
+const std::string server_key_hex(64, '5');
+const std::string bob_key_hex(64, '6');
+const natter::crypto::public_key server_key = *natter::crypto::public_key_from_hex(server_key_hex);
+const natter::crypto::ed25519_public_key bob_key = *natter::crypto::ed25519_public_key_from_hex(bob_key_hex);
 constexpr std::int64_t noon_ms = 1764000000000;  // 16:00 UTC
 
 // The session and the clock, as the conversation sees them: plain numbers a test sets.
@@ -43,7 +51,7 @@ nc::conversation_config script() {
 natter::welcome_event welcome(double rate = 0, double burst = 0) {
   natter::welcome_event w;
   w.name = "alice";
-  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}};
+  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0, bob_key_hex}};
   w.user_count = 2;
   w.max_text = 4096;
   w.rate = rate;
@@ -52,7 +60,7 @@ natter::welcome_event welcome(double rate = 0, double burst = 0) {
 }
 
 void join(nc::conversation& c, double rate = 0, double burst = 0) {
-  c.on_event(nc::established_event{"00", server_fp, nc::pin_state::pinned});
+  c.on_event(nc::established_event{"00", server_fp, server_key_hex, nc::pin_state::pinned});
   c.on_event(natter::server_message{welcome(rate, burst)});
 }
 
@@ -215,7 +223,7 @@ TEST_CASE("conversation: /users lists each user with the fingerprint, in both UI
   (void)c.take_lines();
   c.on_line("/users", noon_ms);
   REQUIRE(c.take_actions().size() == 1);
-  c.on_event(natter::server_message{natter::users_event{1, {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}}, false}});
+  c.on_event(natter::server_message{natter::users_event{1, {{"alice", "aaaa", 0}, {"bob", bob_fp, 0, bob_key_hex}}, false}});
   CHECK(texts(c.take_lines()) ==
         std::vector<std::string>{std::string("* online (2):\n*   alice  aaaa\n*   bob    ") + bob_fp});
 }
@@ -236,7 +244,7 @@ TEST_CASE("conversation: /verify asks about the server key; y marks it, n does n
   SUBCASE("y") {
     c.on_line("y", noon_ms);
     CHECK_FALSE(c.waiting_question());
-    CHECK(c.verified().server_verified(server, server_fp));
+    CHECK(c.verified().server_verified(server, server_key));
     CHECK(c.server_key_state() == "verified ✓");
     CHECK(texts(c.take_lines()) == std::vector<std::string>{"* the key of 127.0.0.1:9900 is now marked verified ✓"});
     const auto actions = c.take_actions();
@@ -244,7 +252,7 @@ TEST_CASE("conversation: /verify asks about the server key; y marks it, n does n
     const auto& save = std::get<nc::save_verified_action>(actions[0]);
     CHECK(save.server == server);
     CHECK(save.name.empty());
-    CHECK(save.fingerprint == server_fp);
+    CHECK(save.key == server_key_hex);  // the full key is stored, not the fingerprint shown
     // Asked again, it says so instead of asking.
     c.on_line("/verify", noon_ms);
     CHECK(texts(c.take_lines()).back() == "* already marked verified ✓");
@@ -253,14 +261,14 @@ TEST_CASE("conversation: /verify asks about the server key; y marks it, n does n
   SUBCASE("n") {
     c.on_line("n", noon_ms);
     CHECK_FALSE(c.waiting_question());
-    CHECK_FALSE(c.verified().server_verified(server, server_fp));
+    CHECK_FALSE(c.verified().server_verified(server, server_key));
     CHECK(texts(c.take_lines()) == std::vector<std::string>{"* not marked verified"});
     CHECK(c.take_actions().empty());
   }
   SUBCASE("a line that is no answer is not eaten: the question gets no, the line is sent") {
     c.on_line("hello", noon_ms);
     CHECK_FALSE(c.waiting_question());
-    CHECK_FALSE(c.verified().server_verified(server, server_fp));
+    CHECK_FALSE(c.verified().server_verified(server, server_key));
     CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"hello"});
   }
 }
@@ -275,7 +283,7 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
   CHECK(std::get<nc::e2e_command_action>(actions[1]).command.name == "bob");  // and the safety number
   CHECK_FALSE(c.waiting_question());  // not before the server answered
-  c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
+  c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true, bob_key_hex}});
   const auto lines = c.take_lines();
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].text == std::string("* bob: fingerprint ") + bob_fp + " (online)");
@@ -308,6 +316,17 @@ TEST_CASE("conversation: /verify NAME asks the server for the key, then the pers
     c.on_event(natter::server_message{natter::whois_event{{}, "nobody", bob_fp, false}});
     CHECK_FALSE(c.waiting_question());
   }
+}
+
+TEST_CASE("conversation: /verify NAME for a name with no protocol 2 key asks nothing") {
+  nc::conversation c(person(), {});
+  join(c);
+  c.on_line("/verify bob", noon_ms);
+  (void)c.take_actions();
+  (void)c.take_lines();
+  c.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, false}});  // a v1 owner: no key
+  CHECK_FALSE(c.waiting_question());
+  CHECK(texts(c.take_lines()).back() == "! bob has no protocol 2 identity key yet: nothing to verify until they connect");
 }
 
 TEST_CASE("conversation: /verify in a script is an unknown command, which fails it") {

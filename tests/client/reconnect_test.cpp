@@ -45,7 +45,7 @@ nc::conversation_config person() {
 }
 
 void join(auto& c, std::vector<std::string> names) {
-  c.on_event(nc::established_event{"00", server_fp, nc::pin_state::pinned});
+  c.on_event(nc::established_event{"00", server_fp, {}, nc::pin_state::pinned});
   c.on_event(natter::server_message{welcome(std::move(names))});
 }
 

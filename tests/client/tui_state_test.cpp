@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "natter/crypto/identity_v2.hpp"
+#include "natter/crypto/keys.hpp"
+
 #include <string>
 
 #include "natter/client/wide_text.hpp"
@@ -13,6 +16,11 @@ namespace {
 constexpr const char* server = "127.0.0.1:9900";
 constexpr const char* server_fp = "1503-4d48-517a-f22f-20be-1cca-c826-e9a9";
 constexpr const char* bob_fp = "2e7e-4087-d722-9730-4a51-2b47-1777-36a7";
+// The keys those fingerprints stand for here (the conversation stores keys, shows fingerprints).
+const std::string server_key_hex(64, '5');
+const std::string bob_key_hex(64, '6');
+const natter::crypto::public_key server_key = *natter::crypto::public_key_from_hex(server_key_hex);
+const natter::crypto::ed25519_public_key bob_key = *natter::crypto::ed25519_public_key_from_hex(bob_key_hex);
 constexpr std::int64_t noon_ms = 1764000000000;  // 16:00 UTC
 
 nc::tui_state make_state(nc::verified_store store = {}) {
@@ -20,10 +28,10 @@ nc::tui_state make_state(nc::verified_store store = {}) {
 }
 
 void connect(nc::tui_state& s, nc::pin_state pin = nc::pin_state::pinned) {
-  s.on_event(nc::established_event{"00", server_fp, pin});
+  s.on_event(nc::established_event{"00", server_fp, server_key_hex, pin});
   natter::welcome_event w;
   w.name = "alice";
-  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0}};
+  w.users = {{"alice", "aaaa", 0}, {"bob", bob_fp, 0, bob_key_hex}};
   w.user_count = 2;
   w.max_text = 4096;
   s.on_event(natter::server_message{w});
@@ -113,7 +121,7 @@ TEST_CASE("tui state: status line shows server, name, fingerprint and pin state"
   connect(pinned);
   CHECK(pinned.status().ends_with("key pinned " + std::string(server_fp)));
   nc::verified_store store;
-  store.mark_server(server, server_fp);
+  store.mark_server(server, server_key);
   auto verified = make_state(store);
   connect(verified);
   CHECK(verified.status().ends_with("key verified ✓ " + std::string(server_fp)));
@@ -197,7 +205,7 @@ TEST_CASE("tui state: /verify marks the server key after y") {
   actions = type(s, L"y");
   REQUIRE(actions.size() == 1);
   CHECK(std::holds_alternative<nc::save_verified_action>(actions[0]));
-  CHECK(s.verified().server_verified(server, server_fp));
+  CHECK(s.verified().server_verified(server, server_key));
   CHECK(s.prompt() == L"> ");
   CHECK(s.status().find("key verified ✓ ") != std::string::npos);
   CHECK(s.input().history().size() == 1);  // "/verify", not the answer
@@ -209,14 +217,14 @@ TEST_CASE("tui state: /verify NAME asks whois, shows the fingerprint, N keeps it
   auto actions = type(s, L"/verify bob");
   REQUIRE(actions.size() == 2);  // whois, and the end-to-end safety number
   CHECK(std::get<natter::whois_request>(std::get<nc::send_action>(actions[0]).message).name == "bob");
-  s.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true}});
+  s.on_event(natter::server_message{natter::whois_event{{}, "bob", bob_fp, true, bob_key_hex}});
   CHECK(last_line(s).find(bob_fp) != std::string::npos);
   CHECK(nc::narrow(s.prompt()) == "Mark bob's key as verified? [y/N] ");
 
   SUBCASE("yes") {
     actions = type(s, L"y");
     REQUIRE(actions.size() == 1);
-    CHECK(s.verified().user_verified(server, "bob", bob_fp));
+    CHECK(s.verified().user_verified(server, "bob", bob_key));
     CHECK(s.users()[1].verified);  // the ✓ in the user list
     CHECK_FALSE(s.users()[0].verified);
   }
@@ -230,12 +238,12 @@ TEST_CASE("tui state: /verify NAME asks whois, shows the fingerprint, N keeps it
 
 TEST_CASE("tui state: a verified user with a new key is no longer verified") {
   nc::verified_store store;
-  store.mark_user(server, "bob", bob_fp);
+  store.mark_user(server, "bob", bob_key);
   auto s = make_state(store);
   connect(s);
   CHECK(s.users()[1].verified);
   s.on_event(natter::server_message{natter::presence_event{false, "bob", "", "quit"}});
-  s.on_event(natter::server_message{natter::presence_event{true, "bob", server_fp, ""}});
+  s.on_event(natter::server_message{natter::presence_event{true, "bob", server_fp, "", std::string(64, '7')}});
   CHECK_FALSE(s.users()[1].verified);
 }
 
@@ -293,7 +301,7 @@ TEST_CASE("tui state: a burst of messages stays bounded") {
 
 TEST_CASE("tui state: a line typed before the join is sent when the join comes") {
   auto s = make_state();
-  s.on_event(nc::established_event{"00", server_fp, nc::pin_state::pinned});
+  s.on_event(nc::established_event{"00", server_fp, server_key_hex, nc::pin_state::pinned});
   CHECK(type(s, L"early bird").empty());
   connect(s);
   const auto actions = s.take_actions();

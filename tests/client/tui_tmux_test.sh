@@ -124,7 +124,10 @@ wait_screen "Mark the server's key as verified? [y/N]"
 tmux_ send-keys -t tui 'y' Enter
 wait_screen "key verified ✓ $fingerprint"
 verified="$work/alice/natter/verified"
-grep -qF "server 127.0.0.1:$port $fingerprint" "$verified" || fail "verified store not written"
+# The store names the full key (as pinned in known_hosts), not the fingerprint shown.
+server_key=$(awk -v host="127.0.0.1:$port" '$1 == host { print $2 }' "$work/alice/natter/known_hosts")
+[ "${#server_key}" = 64 ] || fail "no pinned server key in known_hosts"
+grep -qxF "server 127.0.0.1:$port $server_key" "$verified" || fail "verified store does not name the server key"
 [ "$(stat -c %a "$verified")" = 600 ] || fail "verified store is not mode 0600"
 
 # A flood of 3000 broadcasts from carol; typing must stay live meanwhile.

@@ -11,46 +11,84 @@
 #include <string>
 #include <vector>
 
+#include "natter/crypto/fingerprint_v2.hpp"
+
 namespace nc = natter::client;
+namespace crypto = natter::crypto;
 
 namespace {
-constexpr const char* fp_a = "3b6a-27bc-ceb6-a42d-62a3-a8d0-2a6f-0d73";
-constexpr const char* fp_b = "1503-4d48-517a-f22f-20be-1cca-c826-e9a9";
+crypto::public_key filled(std::uint8_t byte) {
+  crypto::public_key key{};
+  key.fill(byte);
+  return key;
+}
+const crypto::public_key server_a = filled(0x11);
+const crypto::public_key server_b = filled(0x22);
+const crypto::ed25519_public_key user_a{filled(0x33)};
+const crypto::ed25519_public_key user_b{filled(0x44)};
 }  // namespace
 
-TEST_CASE("verified store: server and user entries are keyed by the key") {
+TEST_CASE("verified store: server and user entries are keyed by the full key") {
   nc::verified_store store;
-  CHECK_FALSE(store.server_verified("127.0.0.1:9900", fp_a));
-  store.mark_server("127.0.0.1:9900", fp_a);
-  CHECK(store.server_verified("127.0.0.1:9900", fp_a));
-  CHECK(store.server_verified("127.0.0.1:9900", "3B6A27BCCEB6A42D62A3A8D02A6F0D73"));  // any spelling
-  CHECK_FALSE(store.server_verified("127.0.0.1:9900", fp_b));  // a changed key is not verified
-  CHECK_FALSE(store.server_verified("127.0.0.1:9901", fp_a));  // another server
+  CHECK_FALSE(store.server_verified("127.0.0.1:9900", server_a));
+  store.mark_server("127.0.0.1:9900", server_a);
+  CHECK(store.server_verified("127.0.0.1:9900", server_a));
+  CHECK_FALSE(store.server_verified("127.0.0.1:9900", server_b));  // a changed key is not verified
+  CHECK_FALSE(store.server_verified("127.0.0.1:9901", server_a));  // another server
 
-  store.mark_user("127.0.0.1:9900", "Alice", fp_b);
-  CHECK(store.user_verified("127.0.0.1:9900", "alice", fp_b));  // names fold
-  CHECK_FALSE(store.user_verified("127.0.0.1:9900", "alice", fp_a));
-  CHECK_FALSE(store.user_verified("10.0.0.1:9900", "alice", fp_b));  // per server
-  CHECK_FALSE(store.server_verified("127.0.0.1:9900", fp_b));        // a user key is not the server's
+  store.mark_user("127.0.0.1:9900", "Alice", user_b);
+  CHECK(store.user_verified("127.0.0.1:9900", "alice", user_b));  // names fold
+  CHECK_FALSE(store.user_verified("127.0.0.1:9900", "alice", user_a));
+  CHECK_FALSE(store.user_verified("10.0.0.1:9900", "alice", user_b));  // per server
+  // The same 32 bytes as a user's key are not the server's key, and the other way round.
+  CHECK_FALSE(store.server_verified("127.0.0.1:9900", filled(0x44)));
+  CHECK_FALSE(store.user_verified("127.0.0.1:9900", "", crypto::ed25519_public_key{server_a}));
 
   SUBCASE("marking a new key replaces the old entry") {
-    store.mark_user("127.0.0.1:9900", "alice", fp_a);
-    CHECK(store.user_verified("127.0.0.1:9900", "alice", fp_a));
-    CHECK_FALSE(store.user_verified("127.0.0.1:9900", "alice", fp_b));
+    store.mark_user("127.0.0.1:9900", "alice", user_a);
+    CHECK(store.user_verified("127.0.0.1:9900", "alice", user_a));
+    CHECK_FALSE(store.user_verified("127.0.0.1:9900", "alice", user_b));
     CHECK(store.entries().size() == 2);
   }
 }
 
-TEST_CASE("verified store: round trip through text; bad lines are skipped") {
+TEST_CASE("verified store: the file names full keys; round trip through text; bad lines are skipped") {
   nc::verified_store store;
-  store.mark_server("[::1]:9900", fp_a);
-  store.mark_user("[::1]:9900", "bob", fp_b);
+  store.mark_server("[::1]:9900", server_a);
+  store.mark_user("[::1]:9900", "bob", user_b);
   const auto text = store.serialize();
-  const auto back = nc::verified_store::parse(text + "garbage line\nuser x bad!name " + fp_a +
-                                              "\nserver h:1 not-a-fingerprint\n# comment\n");
+  CHECK(text.find("server [::1]:9900 " + std::string(64, '1') + "\n") != std::string::npos);
+  CHECK(text.find("user [::1]:9900 bob " + std::string(64, '4') + "\n") != std::string::npos);
+  const auto back = nc::verified_store::parse(text + "garbage line\nuser x bad!name " + std::string(64, '3') +
+                                              "\nserver h:1 not-a-key\nserver h:2 " + std::string(63, '1') +
+                                              "\n# comment\n");
   CHECK(back.entries().size() == 2);
-  CHECK(back.server_verified("[::1]:9900", fp_a));
-  CHECK(back.user_verified("[::1]:9900", "BOB", fp_b));
+  CHECK(back.server_verified("[::1]:9900", server_a));
+  CHECK(back.user_verified("[::1]:9900", "BOB", user_b));
+  // Upper-case hex is the same key, stored lower-case.
+  const auto upper = nc::verified_store::parse("server h:1 " + std::string(64, 'A') + "\n");
+  CHECK(upper.server_verified("h:1", filled(0xaa)));
+  CHECK(upper.serialize().find(std::string(64, 'a')) != std::string::npos);
+}
+
+TEST_CASE("verified store: an old line naming a v2 fingerprint is honoured until marked again") {
+  const std::string old_file = "server h:1 " + crypto::server_fingerprint_v2(server_a) + "\nuser h:1 bob " +
+                               crypto::fingerprint_v2(user_b) + "\nuser h:1 carol 3b6a27bcceb6a42d62a3a8d02a6f0d73\n";
+  auto store = nc::verified_store::parse(old_file);
+  REQUIRE(store.entries().size() == 3);
+  CHECK(store.server_verified("h:1", server_a));
+  CHECK_FALSE(store.server_verified("h:1", server_b));
+  CHECK(store.user_verified("h:1", "bob", user_b));
+  CHECK_FALSE(store.user_verified("h:1", "bob", user_a));
+  // A user fingerprint is not a server one: the labels differ.
+  CHECK_FALSE(nc::verified_store::parse("server h:1 " + crypto::fingerprint_v2(user_b) + "\n")
+                  .server_verified("h:1", crypto::public_key(user_b.bytes)));
+  // A protocol 1 fingerprint is kept in the file but matches no key.
+  CHECK(store.serialize().find("carol 3b6a-27bc") != std::string::npos);
+  // Marking again writes the key in place of the fingerprint.
+  store.mark_server("h:1", server_a);
+  CHECK(store.serialize().find("server h:1 " + std::string(64, '1')) != std::string::npos);
+  CHECK(store.serialize().find(crypto::server_fingerprint_v2(server_a)) == std::string::npos);
 }
 
 TEST_CASE("verified store: save writes 0600 atomically, load reads it back, missing is empty") {
@@ -59,12 +97,12 @@ TEST_CASE("verified store: save writes 0600 atomically, load reads it back, miss
   const auto path = dir / "sub" / "verified";
   CHECK(nc::verified_store::load(path).entries().empty());
   nc::verified_store store;
-  store.mark_server("127.0.0.1:1", fp_a);
+  store.mark_server("127.0.0.1:1", server_a);
   store.save(path);
   struct stat st{};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", fp_a));
+  CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", server_a));
   CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
   std::filesystem::remove_all(dir);
 }
@@ -97,10 +135,10 @@ std::vector<std::string> names_in(const std::filesystem::path& dir) {
 TEST_CASE("verified store: save replaces an existing file, 0600, no temporary file left behind") {
   const auto dir = fresh_dir("replace");
   const auto path = dir / "verified";
-  { std::ofstream(path) << "server old:1 " << fp_b << "\n"; }
+  { std::ofstream(path) << "server old:1 " << std::string(64, '2') << "\n"; }
   REQUIRE(::chmod(path.c_str(), 0644) == 0);
   nc::verified_store store;
-  store.mark_server("127.0.0.1:1", fp_a);
+  store.mark_server("127.0.0.1:1", server_a);
   store.save(path);
   CHECK(names_in(dir) == std::vector<std::string>{"verified"});
   struct stat st {};
@@ -117,18 +155,18 @@ TEST_CASE("verified store: a stale verified.tmp planted as a symlink is not foll
   { std::ofstream(victim) << "precious\n"; }
   std::filesystem::create_symlink(victim, dir / "verified.tmp");
   nc::verified_store store;
-  store.mark_server("127.0.0.1:1", fp_a);
+  store.mark_server("127.0.0.1:1", server_a);
   store.save(path);
   CHECK(slurp(victim) == "precious\n");
   CHECK(std::filesystem::is_symlink(dir / "verified.tmp"));
-  CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", fp_a));
+  CHECK(nc::verified_store::load(path).server_verified("127.0.0.1:1", server_a));
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("verified store: a symlinked or others-writable file is refused on load") {
   const auto dir = fresh_dir("refuse");
   const auto path = dir / "verified";
-  const std::string content = std::string("server 127.0.0.1:1 ") + fp_a + "\n";
+  const std::string content = "server 127.0.0.1:1 " + std::string(64, '1') + "\n";
   std::string reason;
   SUBCASE("symlink") {
     reason = " is a symlink: refused";

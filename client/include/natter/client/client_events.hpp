@@ -34,6 +34,7 @@ struct established_event {
   std::string connection_id_hex;
   // Filled in by client_driver, which does the pin check (the session knows no pins).
   std::string server_fingerprint;
+  std::string server_key;  // 64 hex digits, the key the fingerprint names (what /verify marks)
   pin_state pin = pin_state::pinned;
 };
 

@@ -198,6 +198,7 @@ class conversation {
   std::int64_t pasted_at_ms_ = 0;
   std::size_t max_text_;
   std::string server_fingerprint_;
+  std::string server_key_;  // its X25519 static key, 64 hex digits: what /verify marks
   pin_state pin_ = pin_state::pinned;
   std::size_t held_lines_ = 0;      // input lines taken but not yet finished
   std::size_t finished_lines_ = 0;  // finished, not yet handed back by take_finished_lines()

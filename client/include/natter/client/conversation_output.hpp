@@ -63,7 +63,7 @@ struct trust_action { bool trusted; };        // the answer to a trust_request_e
 struct save_verified_action {
   std::string server;       // "host:port"
   std::string name;         // empty: the server's own key
-  std::string fingerprint;
+  std::string key;          // 64 hex digits: the server's X25519 key or the user's Ed25519 key
 };
 // /clear: empty the message pane, keeping the log (the full screen carries it out itself).
 struct clear_view_action {};

@@ -18,8 +18,9 @@ enum class question_kind {
 struct question {
   question_kind kind = question_kind::trust_server;
   std::string name;         // verify_user: whose key
-  std::string fingerprint;  // the key asked about
+  std::string fingerprint;  // the key asked about, as shown
   std::size_t lines = 0;    // send_paste: how many
+  std::string key = {};     // verify_server, verify_user: that key in full (64 hex), as stored
 };
 
 enum class reply {

@@ -1,6 +1,6 @@
 #pragma once
 // Who is online, as the server last told us (pure). welcome and users replace the list,
-// presence adds and removes one user, whois refreshes a fingerprint. Names are kept by their
+// presence adds and removes one user, whois refreshes a fingerprint and key. Names are kept by their
 // folded spelling, because the server compares names case-insensitively.
 //
 // End-to-end peers (a key and a session per user, a later issue) belong beside `users_` here:
@@ -19,10 +19,10 @@ class roster {
  public:
   // A complete list; `announced_count` is the server's total (welcome lists at most a page).
   void replace(const std::vector<user_info>& users, std::size_t announced_count);
-  void joined(const std::string& name, const std::string& fingerprint);
+  void joined(const std::string& name, const std::string& fingerprint, const std::string& key);
   void left(std::string_view name);
-  // A whois answer: the fingerprint the server now vouches for.
-  void saw_fingerprint(std::string_view name, const std::string& fingerprint);
+  // A whois answer: the fingerprint and identity key (hex) the server now vouches for.
+  void saw_key(std::string_view name, const std::string& fingerprint, const std::string& key);
 
   // Users by folded name (std::map: sorted).
   [[nodiscard]] const std::map<std::string, user_info>& users() const { return users_; }
