@@ -21,8 +21,9 @@ work=$(mktemp -d /tmp/natter-plain-test.XXXXXX)
 sock="natter-plain-$$"  # our own tmux server: never touches anyone else's sessions
 server_pid=""
 bob_pid=""
-tmux_() { tmux -L "$sock" "$@"; }
 pane=plain
+# shellcheck source=tests/client/tmux_support.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tmux_support.sh"
 
 cleanup() {
   local status=$?
@@ -42,29 +43,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() { echo "FAIL: $*"; exit 1; }
-screen() { tmux_ capture-pane -p -t "$pane"; }
 # The last line of the screen that is not blank: where the line being edited is.
 input_line() { screen | sed '/^ *$/d' | tail -1; }
-
-wait_screen() {
-  local deadline=$((SECONDS + ${2:-10}))
-  until screen | grep -qF -- "$1"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "the screen never showed: $1"
-    sleep 0.1
-  done
-}
 wait_input_line() {
   local deadline=$((SECONDS + ${2:-10}))
   until [ "$(input_line)" = "$1" ]; do
     [ "$SECONDS" -lt "$deadline" ] || fail "the input line is '$(input_line)', not '$1'"
-    sleep 0.1
-  done
-}
-wait_file_has() {
-  local deadline=$((SECONDS + ${3:-10}))
-  until grep -qF -- "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "$1 never had: $2"
     sleep 0.1
   done
 }

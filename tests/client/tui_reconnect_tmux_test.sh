@@ -21,8 +21,9 @@ command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
 work=$(mktemp -d /tmp/natter-reconnect-test.XXXXXX)
 sock="natter-reconnect-$$"  # our own tmux server: never touches anyone else's sessions
 pids=()
-tmux_() { tmux -L "$sock" "$@"; }
 pane=alice
+# shellcheck source=tests/client/tmux_support.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tmux_support.sh"
 
 cleanup() {
   local status=$?
@@ -39,22 +40,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() { echo "FAIL: $*"; exit 1; }
-screen() { tmux_ capture-pane -p -t "$pane"; }
-wait_screen() {
-  local deadline=$((SECONDS + ${2:-10}))
-  until screen | grep -qF -- "$1"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "the screen ($pane) never showed: $1"
-    sleep 0.1
-  done
-}
-wait_file_has() {
-  local deadline=$((SECONDS + ${3:-10}))
-  until grep -qF -- "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "$1 never had: $2"
-    sleep 0.1
-  done
-}
 # Waits for background process $1 to exit; its status must be $2.
 expect_exit() {
   local status=0

@@ -24,7 +24,9 @@ work=$(mktemp -d /tmp/natter-tui-test.XXXXXX)
 sock="natter-test-$$"  # our own tmux server: never touches anyone else's sessions
 server_pid=""
 bob_pid=""
-tmux_() { tmux -L "$sock" "$@"; }
+pane=tui  # the tmux session screen() reads
+# shellcheck source=tests/client/tmux_support.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tmux_support.sh"
 
 cleanup() {
   local status=$?
@@ -43,27 +45,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() { echo "FAIL: $*"; exit 1; }
-pane=tui  # the tmux session screen() reads
-screen() { tmux_ capture-pane -p -t "$pane"; }
 # The user list is the pane right of the vertical bar.
 user_pane() { screen | awk -F'│' 'NF > 1 { print $2 }'; }
 
-# Waits up to $2 seconds (default 10) until the screen contains the fixed string $1.
-wait_screen() {
-  local deadline=$((SECONDS + ${2:-10}))
-  until screen | grep -qF -- "$1"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "the screen never showed: $1"
-    sleep 0.1
-  done
-}
-wait_file_has() {
-  local deadline=$((SECONDS + ${3:-10}))
-  until grep -qF -- "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "$1 never had: $2"
-    sleep 0.1
-  done
-}
 
 # A server with a rate limit high enough for the flood below.
 "$server" --port 0 --port-file "$work/port" --state-dir "$work/state" --rate 5000 --burst 5000 \
