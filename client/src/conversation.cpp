@@ -241,8 +241,7 @@ void conversation::on_closed(const closed_event& closed) {
     failures_.push_back(std::move(why));
   };
   if (kicked) {
-    // The console's default text for a kick without a reason says nothing more than this.
-    const bool said_why = !bye_->message.empty() && bye_->message != "kicked by the operator";
+    const bool said_why = !bye_->message.empty() && bye_->message != kick_without_reason;
     say_why("kicked by the operator" + (said_why ? ": " + printable(bye_->message) : std::string{}));
   } else if (bye_ && bye_->reason == to_string(leave_reason::server_stopping)) {
     say_why("the server stopped");

@@ -324,10 +324,9 @@ std::optional<close_request> connection_core::close(leave_reason reason, std::st
   phase_ = phase::closing;
   if (was_joined) {
     // The others hear why, where there are words for it: the leaver's own or the operator's.
-    // (The console's text for a kick without a reason, console_commands.cpp, says nothing new.)
-    std::string told = reason == leave_reason::quit ? std::move(quit_reason_)
-                       : reason == leave_reason::kicked && message != "kicked by the operator" ? message
-                                                                                               : std::string{};
+    std::string told = reason == leave_reason::quit                                  ? std::move(quit_reason_)
+                       : reason == leave_reason::kicked && message != kick_without_reason ? message
+                                                                                          : std::string{};
     context_.routes.leave(name_, self_raw_, reason, bounded_reason(std::move(told)));
     log_info(name_, " left (", to_string(reason), ")");
   }

@@ -125,7 +125,8 @@ console_outcome run_console_command(std::string_view line, const console_context
     words >> name;
     std::getline(words >> std::ws, reason);
     if (name.empty()) out << "usage: kick NAME [reason]\n";
-    else if (context.routes.kick(name, reason.empty() ? "kicked by the operator" : reason)) out << "kicked " << name << "\n";
+    else if (context.routes.kick(name, reason.empty() ? kick_without_reason : std::string_view(reason)))
+      out << "kicked " << name << "\n";
     else out << "no user " << name << " is online\n";
   } else if (command == "free") {
     free_name(words, context, out);

@@ -25,9 +25,7 @@ namespace e2e = natter::crypto::e2e;
 using natter::client::e2e_engine;
 using natter::client::e2e_output;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using natter::fuzz::check;
 
 const char* const kinds[] = {"handshake", "key", "whisper", "room", "other"};
 const char* const senders[] = {"alice", "bob", "carol", "nobody"};

@@ -27,22 +27,14 @@ namespace e2e = natter::crypto::e2e;
 using frame_list = std::vector<std::vector<std::uint8_t>>;
 const e2e::clock::time_point t0{};
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-
-natter::crypto::identity_v2 identity(std::uint8_t fill) {
-  natter::crypto::secret_bytes seed;
-  std::memset(seed.data(), fill, seed.size());
-  return natter::crypto::identity_v2::from_seed(std::move(seed));
-}
+using natter::fuzz::check;
 
 const natter::crypto::identity_v2& alice() {
-  static const auto id = identity(0xa1);
+  static const auto id = natter::fuzz::fixed_identity_v2(0xa1);
   return id;
 }
 const natter::crypto::identity_v2& bob() {
-  static const auto id = identity(0xb0);
+  static const auto id = natter::fuzz::fixed_identity_v2(0xb0);
   return id;
 }
 const natter::crypto::public_key server_key{};
@@ -81,13 +73,6 @@ void check_room_parse(std::span<const std::uint8_t> in) {
   const auto header = e2e::write_room_header(view->header);
   check(header && std::equal(header->begin(), header->end(), view->header_bytes.begin(), view->header_bytes.end()));
   check(view->signed_bytes.size() + natter::crypto::signature_size == in.size());
-}
-
-void xor_into(std::vector<std::uint8_t>& message, const frame_list& masks, std::size_t& next_mask) {
-  if (next_mask >= masks.size()) return;
-  const auto& mask = masks[next_mask++];
-  if (mask.size() > message.size()) message.resize(mask.size(), 0);
-  for (std::size_t i = 0; i < mask.size(); ++i) message[i] ^= mask[i];
 }
 
 }  // namespace
@@ -156,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (int i = 0; i < 3; ++i) {
         const auto honest = *a.seal(std::vector<std::uint8_t>(static_cast<std::size_t>(i) * 50, 'p'));
         auto delivered = honest;
-        xor_into(delivered, frames, next_mask);
+        natter::fuzz::xor_next_mask(delivered, frames, next_mask);
         const auto o = b.open(delivered, t0);
         if (o.status == e2e::receive_status::ok) check(delivered == honest);
       }
@@ -165,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (int i = 0; i < 3; ++i) {
         const auto honest = *sender->seal(std::vector<std::uint8_t>(static_cast<std::size_t>(i) * 50, 'r'));
         auto delivered = honest;
-        xor_into(delivered, frames, next_mask);
+        natter::fuzz::xor_next_mask(delivered, frames, next_mask);
         const auto o = receiver->open(delivered, t0);
         if (o.status == e2e::receive_status::ok) check(delivered == honest);
       }

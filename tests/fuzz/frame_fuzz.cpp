@@ -8,14 +8,13 @@
 #include <cstdlib>
 #include <span>
 
+#include "fuzz_support.hpp"
 #include "natter/frame.hpp"
 #include "natter/limits.hpp"
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) std::abort();  // libFuzzer reports the input that broke the invariant
-}
+using natter::fuzz::check;
 
 // The model: knows the whole stream and how much of it has been fed.
 struct model {

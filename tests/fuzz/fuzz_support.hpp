@@ -1,10 +1,12 @@
 #pragma once
-// What the handshake harness and the corpus generator share: libsodium with a deterministic
-// random source (so a crashing input replays exactly), fixed identities, and the harness's
-// input format, which turns one byte string into a mode and a sequence of frames.
+// What the harnesses and the corpus generator share: libsodium with a deterministic random
+// source (so a crashing input replays exactly), fixed identities, the harnesses' input format,
+// which turns one byte string into a mode and a sequence of frames, the invariant check and the
+// near-valid mutation (an honest message XORed with an input frame).
 #include <sodium.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <vector>
@@ -13,6 +15,11 @@
 #include "natter/crypto/keys.hpp"
 
 namespace natter::fuzz {
+
+// A harness's invariant: abort, so libFuzzer reports the input that broke it.
+inline void check(bool ok) {
+  if (!ok) std::abort();
+}
 
 // splitmix64: not cryptographic, and that is the point here. Reset before every input so that
 // ephemeral keys and nonces, and therefore every code path, depend only on the input.
@@ -78,6 +85,17 @@ inline void append_framed(std::vector<std::uint8_t>& out, std::span<const std::u
   out.push_back(static_cast<std::uint8_t>(frame.size() >> 8));
   out.push_back(static_cast<std::uint8_t>(frame.size()));
   out.insert(out.end(), frame.begin(), frame.end());
+}
+
+// Near-valid inputs: XORs the next of `masks` into `message`, from its first byte. A mask longer
+// than the message appends bytes (xor with 0), so the length can change too. No masks left: the
+// message goes through unchanged.
+inline void xor_next_mask(std::vector<std::uint8_t>& message, const std::vector<std::vector<std::uint8_t>>& masks,
+                          std::size_t& next_mask) {
+  if (next_mask >= masks.size()) return;
+  const auto& mask = masks[next_mask++];
+  if (mask.size() > message.size()) message.resize(mask.size(), 0);
+  for (std::size_t i = 0; i < mask.size(); ++i) message[i] ^= mask[i];
 }
 
 }  // namespace natter::fuzz

@@ -32,9 +32,7 @@ using natter::crypto::role;
 using state = handshake_v2::state;
 using frame_list = std::vector<std::vector<std::uint8_t>>;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using natter::fuzz::check;
 
 const natter::crypto::identity_v2& client_identity() {
   static const auto identity = natter::fuzz::fixed_identity_v2(0x11);
@@ -112,14 +110,6 @@ void open_all(natter::crypto::session_cipher_v2& cipher, const frame_list& frame
   }
 }
 
-void xor_into(std::vector<std::uint8_t>& frame, const frame_list& masks, std::size_t& next_mask) {
-  if (next_mask >= masks.size()) return;
-  const auto& mask = masks[next_mask++];
-  // A mask longer than the frame appends bytes (xor with 0), so the length can change too.
-  if (mask.size() > frame.size()) frame.resize(mask.size(), 0);
-  for (std::size_t i = 0; i < mask.size(); ++i) frame[i] ^= mask[i];
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -162,14 +152,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 5: {
       std::size_t next_mask = 0;
       std::vector<std::uint8_t> hello = server_hello[0];
-      if (mode == 5) xor_into(hello, frames, next_mask);
+      if (mode == 5) natter::fuzz::xor_next_mask(hello, frames, next_mask);
       check(client.on_frame(hello).empty());
       if (client.current() != state::awaiting_verdict) break;
       frame_list pending = client.accept_peer_key();
       // Message 1 to the server, message 2 to the client, message 3 to the server.
       for (int turn = 0; turn < 3 && !pending.empty(); ++turn) {
         auto frame = pending.front();
-        if (mode == 5) xor_into(frame, frames, next_mask);
+        if (mode == 5) natter::fuzz::xor_next_mask(frame, frames, next_mask);
         pending = turn % 2 == 0 ? feed(server, role::server, frame) : feed(client, role::client, frame);
       }
       const bool both = server.current() == state::established && client.current() == state::established;

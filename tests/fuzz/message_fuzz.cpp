@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "natter/limits.hpp"
 #include "natter/message_build.hpp"
 #include "natter/message_parse.hpp"
@@ -17,9 +18,7 @@
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using natter::fuzz::check;
 
 template <typename Message, typename Item, typename Parse>
 void round_trip(const Message& message, Parse parse) {

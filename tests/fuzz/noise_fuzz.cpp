@@ -27,9 +27,7 @@ namespace noise = natter::crypto::noise;
 using status = noise::handshake_state::status;
 using frame_list = std::vector<std::vector<std::uint8_t>>;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using natter::fuzz::check;
 
 const natter::crypto::key_pair& initiator_static() {
   static const auto keys = natter::fuzz::fixed_identity(0x11);
@@ -75,13 +73,6 @@ bool feed(noise::handshake_state& state, std::span<const std::uint8_t> message) 
   check(read->size() == message.size() - overhead(index));
   check(after == (index == 2 ? status::complete : status::write_next));
   return true;
-}
-
-void xor_into(std::vector<std::uint8_t>& message, const frame_list& masks, std::size_t& next_mask) {
-  if (next_mask >= masks.size()) return;
-  const auto& mask = masks[next_mask++];
-  if (mask.size() > message.size()) message.resize(mask.size(), 0);
-  for (std::size_t i = 0; i < mask.size(); ++i) message[i] ^= mask[i];
 }
 
 }  // namespace
@@ -131,7 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto written = sender.write_message(payload);
         check(written.has_value());
         auto delivered = *written;
-        xor_into(delivered, frames, next_mask);
+        natter::fuzz::xor_next_mask(delivered, frames, next_mask);
         all = feed(receiver, delivered);
         if (all) check(delivered == *written);  // an altered message must never be accepted
       }

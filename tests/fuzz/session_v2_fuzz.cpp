@@ -25,9 +25,7 @@ using natter::crypto::direction;
 using natter::crypto::session_cipher_v2;
 using open_status = session_cipher_v2::open_status;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using natter::fuzz::check;
 
 natter::crypto::secret_key fixed_key(std::uint8_t fill) {
   natter::crypto::secret_key key;

@@ -164,5 +164,8 @@ struct message_error {
 // Why a user left (the `reason` of `presence` and `bye`).
 enum class leave_reason { quit, dropped, kicked, timeout, too_slow, protocol_error, server_stopping };
 [[nodiscard]] std::string_view to_string(leave_reason reason);
+// The `bye` message of a kick the operator gave no reason for (PROTOCOL.md §4.8). It says
+// nothing the reason `kicked` does not, so the others are not told it and clients do not repeat it.
+inline constexpr std::string_view kick_without_reason = "kicked by the operator";
 
 }  // namespace natter
