@@ -406,6 +406,11 @@ void e2e_engine::on_pairwise(peer& p, std::string_view kind, std::span<const std
   }
   if (in_candidate) {  // the peer's first body in its new session: now confirmed
     switch_to(p, std::move(*p.candidate), false, now, out);
+  } else if (!in_session && p.session_ours && !p.reconfirmed) {
+    // The peer still seals in the session our rekey replaced: a straggler, or our confirming body
+    // never reached it. Once more, so the peer does not go on in a session about to be wiped.
+    p.reconfirmed = true;
+    send_distribution(p, now, out);
   }
   maybe_rekey(p, now, out);  // a peer that does not renew its chain
   if (kind == e2e_kind::whisper) {

@@ -11,6 +11,8 @@
 //          and ignores the repeat): it is what shows bob the new session is live.
 //   bob:   that body opens in the candidate -> it becomes his session; the old one is kept for
 //          the grace. Bodies either side sealed in the old one before seeing the switch still open.
+//   alice: should a body of bob's still come in the old session, her confirming body may have been
+//          lost (the server refused or dropped it): she sends it once more, in the new session.
 // After the grace the old session is wiped: its chains and skipped keys are gone, so nothing
 // sealed in it opens any more (forward secrecy across the rekey), and a body in it gets a warning.
 #include <utility>
@@ -51,6 +53,7 @@ void e2e_engine::switch_to(peer& p, crypto::e2e::pairwise_session session, bool 
   p.session_ours = ours;
   p.candidate.reset();
   p.next_rekey_attempt = {};
+  p.reconfirmed = false;
 }
 
 void e2e_engine::expire_previous(peer& p, e2e_clock::time_point now, e2e_output& out) {

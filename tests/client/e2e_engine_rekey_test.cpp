@@ -143,6 +143,41 @@ TEST_CASE("e2e rekey: a body sealed in the old session just before the switch op
   CHECK_FALSE(sessions(net, "alice", "bob").previous.has_value());
 }
 
+TEST_CASE("e2e rekey: if the body confirming the switch is lost, the peer's next body in the old session brings it again") {
+  auto net = two_members();
+  net.whisper("alice", "bob", "first");
+  net.run();
+  const auto old_id = sessions(net, "alice", "bob").current;
+  bool dropped = false;
+  net.tamper = [&](const std::string& to, e2e_event& ev) {
+    if (to == "bob" && ev.kind == e2e_kind::key && !dropped) {
+      dropped = true;  // alice's sender key, her first body in the new session
+      return false;
+    }
+    return true;
+  };
+  for (int i = 1; i < static_cast<int>(small_count); ++i) net.whisper("alice", "bob", "a" + std::to_string(i));
+  net.run();
+  REQUIRE(dropped);
+  CHECK(sessions(net, "alice", "bob").current != old_id);
+  CHECK(sessions(net, "bob", "alice").current == old_id);  // bob never saw a body in the new one
+  CHECK(sessions(net, "bob", "alice").candidate.has_value());
+
+  net.whisper("bob", "alice", "still in the old one");
+  net.run();
+  CHECK(net.texts("alice") == strings{"bob: still in the old one"});
+  check_settled(net);  // alice sent her sender key again; bob switched
+
+  net.now += client::old_session_grace;
+  net.tick_all();
+  net.whisper("bob", "alice", "after the grace");
+  net.run();
+  CHECK(net.texts("alice").back() == "bob: after the grace");
+  CHECK(net.members.at("alice").warnings.empty());
+  // The body the relay dropped is reported, as any gap in a session is.
+  CHECK(net.members.at("bob").warnings == strings{"1 message from alice did not arrive"});
+}
+
 TEST_CASE("e2e rekey: after the grace the old session is gone, and what was sealed in it opens nowhere") {
   auto net = two_members();
   for (std::uint32_t i = 0; i < small_count; ++i) net.whisper("alice", "bob", "old " + std::to_string(i));

@@ -170,6 +170,7 @@ class e2e_engine {
     e2e_clock::time_point candidate_since{};
     std::optional<crypto::e2e::pairwise_session> previous;  // replaced by a rekey: opens stragglers
     e2e_clock::time_point previous_until{};
+    bool reconfirmed = false;  // since our rekey, our sender key went again (the peer still used the old session)
     std::optional<crypto::e2e::session_id> retired;  // the last previous wiped: names late bodies
     e2e_clock::time_point next_rekey_attempt{};
     std::optional<std::uint32_t> has_epoch;                   // our sender key epoch they were given
