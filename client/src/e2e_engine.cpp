@@ -26,8 +26,9 @@ struct wiped_bytes {
 
 }  // namespace
 
-e2e_engine::e2e_engine(const crypto::identity_v2& own, std::string own_name, crypto::public_key server_static)
-    : own_(own), own_name_(std::move(own_name)), server_static_(server_static) {}
+e2e_engine::e2e_engine(const crypto::identity_v2& own, std::string own_name, crypto::public_key server_static,
+                       e2e_rekey_settings rekey)
+    : own_(own), own_name_(std::move(own_name)), server_static_(server_static), rekey_(rekey) {}
 
 e2e_engine::peer* e2e_engine::find(std::string_view name) {
   const auto it = peers_.find(fold_name(name));
@@ -73,6 +74,8 @@ void e2e_engine::forget(peer& p) {
   p.setup.reset();
   p.session.reset();
   p.candidate.reset();
+  p.previous.reset();
+  p.retired.reset();
   p.receiver.reset();
   p.has_epoch.reset();
 }
@@ -146,6 +149,11 @@ bool e2e_engine::enqueue(waiting_text text, e2e_clock::time_point now, e2e_outpu
 bool e2e_engine::ensure_session(peer& p, e2e_clock::time_point now, e2e_output& out) {
   if (p.session || p.candidate) return true;
   if (p.setup) return false;  // waiting for the answer
+  (void)start_handshake(p, now, out);
+  return false;
+}
+
+bool e2e_engine::start_handshake(peer& p, e2e_clock::time_point now, e2e_output& out) {
   auto setup = e2e::pairwise_setup::create(own_, own_name_, {p.name, p.key}, server_static_);
   if (!setup) {
     p.unreachable = true;
@@ -157,7 +165,13 @@ bool e2e_engine::ensure_session(peer& p, e2e_clock::time_point now, e2e_output& 
   p.setup = std::move(setup);
   p.setup_started = now;
   out.send.push_back({e2e_request{std::string(e2e_kind::handshake), p.name, e2e::to_base64(*init), {}}, {}});
-  return false;
+  return true;
+}
+
+void e2e_engine::ensure_sender() {
+  if (sender_) return;
+  sender_ = e2e::sender_key_sender::create(std::string(e2e_room));
+  if (sender_) sender_->observe_keys(observer_);
 }
 
 void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
@@ -179,7 +193,7 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
           continue;                     // became unreachable just now: dropped on the next turn
         }
         const auto* plain = reinterpret_cast<const std::uint8_t*>(head.text.data());
-        send_pairwise(*p, e2e_kind::whisper, {plain, head.text.size()}, head.tag, out);
+        send_pairwise(*p, e2e_kind::whisper, {plain, head.text.size()}, head.tag, now, out);
       } else {
         out.dropped.push_back({head.tag, problem});
       }
@@ -191,10 +205,7 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
         if (!ensure_session(p, now, out) && !p.unreachable) ready = false;
       }
       if (!ready) return;
-      if (!sender_) {
-        sender_ = e2e::sender_key_sender::create(std::string(e2e_room));
-        if (sender_) sender_->observe_keys(observer_);
-      }
+      ensure_sender();
       if (rotate_before_next_send_ && sender_) {
         sender_->rotate();
         rotate_before_next_send_ = false;
@@ -203,7 +214,7 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
         out.dropped.push_back({head.tag, "no sender key"});
       } else {
         for (auto& [folded, p] : peers_) {
-          if (!p.held && !p.unreachable && p.has_epoch != sender_->epoch()) send_distribution(p, out);
+          if (!p.held && !p.unreachable && p.has_epoch != sender_->epoch()) send_distribution(p, now, out);
         }
         const auto* plain = reinterpret_cast<const std::uint8_t*>(head.text.data());
         if (auto sealed = sender_->seal({plain, head.text.size()})) {
@@ -219,36 +230,43 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
 }
 
 void e2e_engine::send_pairwise(peer& p, std::string_view kind, std::span<const std::uint8_t> plaintext,
-                               std::optional<std::uint64_t> tag, e2e_output& out) {
+                               std::optional<std::uint64_t> tag, e2e_clock::time_point now, e2e_output& out) {
   auto& session = p.session ? *p.session : *p.candidate;
   auto sealed = session.seal(plaintext);
   if (!sealed) {
     if (tag) out.dropped.push_back({*tag, "the text could not be sealed (too long?)"});
     return;
   }
-  // Rekeying at should_rekey() (10 000 messages) is not done yet: the session simply goes on.
   out.send.push_back({e2e_request{std::string(kind), p.name, e2e::to_base64(*sealed), {}}, tag});
+  maybe_rekey(p, now, out);  // after the body, so the relay carries the init behind it
 }
 
-void e2e_engine::send_distribution(peer& p, e2e_output& out) {
+void e2e_engine::send_distribution(peer& p, e2e_clock::time_point now, e2e_output& out) {
   if (!sender_ || !(p.session || p.candidate)) return;
   crypto::e2e::bytes d = sender_->distribution();
   const wiped_bytes wipe_d{d};
-  send_pairwise(p, e2e_kind::key, d, {}, out);
+  send_pairwise(p, e2e_kind::key, d, {}, now, out);
   p.has_epoch = sender_->epoch();
 }
 
-void e2e_engine::install(peer& p, e2e::pairwise_session session, e2e_output& out) {
+void e2e_engine::install(peer& p, e2e::pairwise_session session, bool ours, e2e_clock::time_point now,
+                         e2e_output& out) {
   p.unreachable = false;
   session.observe_keys(observer_);
   if (p.session && !session.confirmed()) {
-    // Possibly a replayed init: keep the working session until the new one is shown to be live.
+    // The peer's rekey, or a replayed init: keep the working session until the new one is shown
+    // to be live (a first body from the peer opens in it).
     p.candidate = std::move(session);
+    p.candidate_since = now;
     return;
   }
-  p.session = std::move(session);
-  p.candidate.reset();
-  if (sender_) send_distribution(p, out);
+  const bool rekey = p.session.has_value();
+  switch_to(p, std::move(session), ours, now, out);
+  // Our rekey: the peer holds the new session only as a candidate until a body of ours opens in
+  // it, so one goes at once: our sender key (a repeat it ignores; made now if we had none). The
+  // distribution need not be re-sent for its own sake; later rotations go in the new session.
+  if (rekey) ensure_sender();
+  if (sender_) send_distribution(p, now, out);
 }
 
 // ---- receiving -------------------------------------------------------------------------------
@@ -315,7 +333,9 @@ void e2e_engine::on_handshake(peer& p, std::span<const std::uint8_t> body, e2e_c
       }
       [[fallthrough]];
     case status::established:
-      if (auto session = setup->take_session()) install(p, std::move(*session), out);
+      if (auto session = setup->take_session()) {
+        install(p, std::move(*session), result.status == status::established, now, out);
+      }
       p.setup.reset();
       return;
     case status::ignored:
@@ -329,6 +349,7 @@ void e2e_engine::on_handshake(peer& p, std::span<const std::uint8_t> body, e2e_c
     case status::failed:
       out.warnings.push_back("the handshake answer from " + who + " failed authentication");
       p.setup.reset();
+      if (p.session) p.next_rekey_attempt = now + rekey_retry_after;  // a rekey: the session goes on
       return;
   }
 }
@@ -341,9 +362,12 @@ void e2e_engine::on_pairwise(peer& p, std::string_view kind, std::span<const std
     out.warnings.push_back("a malformed message from " + who + " was dropped");
     return;
   }
+  expire_previous(p, now, out);  // the grace ends on time, however often tick() runs
   // Which session holds this id? Another peer's means the server relabelled a body.
+  const auto& id = parsed->header.id;
   const auto holds = [&](const peer& q) {
-    return (q.session && q.session->id() == parsed->header.id) || (q.candidate && q.candidate->id() == parsed->header.id);
+    return (q.session && q.session->id() == id) || (q.candidate && q.candidate->id() == id) ||
+           (q.previous && q.previous->id() == id);
   };
   if (!holds(p)) {
     for (const auto& [folded, q] : peers_) {
@@ -353,11 +377,18 @@ void e2e_engine::on_pairwise(peer& p, std::string_view kind, std::span<const std
         return;
       }
     }
-    out.warnings.push_back("a message from " + who + " was for no session we hold; dropped");
+    if (p.retired == id) {
+      out.warnings.push_back("a message from " + who + " was sealed in a session already renewed and came after its " +
+                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(rekey_.grace).count()) +
+                             " s grace; dropped");
+    } else {
+      out.warnings.push_back("a message from " + who + " was for no session we hold; dropped");
+    }
     return;
   }
-  const bool in_candidate = !(p.session && p.session->id() == parsed->header.id);
-  auto& session = in_candidate ? *p.candidate : *p.session;
+  const bool in_session = p.session && p.session->id() == id;
+  const bool in_candidate = !in_session && p.candidate && p.candidate->id() == id;
+  auto& session = in_session ? *p.session : in_candidate ? *p.candidate : *p.previous;
   auto opened = session.open(body, now);
   const wiped_bytes wipe_plain{opened.plaintext};
   report_lost(p, session.take_lost(), out);
@@ -374,9 +405,14 @@ void e2e_engine::on_pairwise(peer& p, std::string_view kind, std::span<const std
       return;
   }
   if (in_candidate) {  // the peer's first body in its new session: now confirmed
-    p.session = std::move(p.candidate);
-    p.candidate.reset();
+    switch_to(p, std::move(*p.candidate), false, now, out);
+  } else if (!in_session && p.session_ours && !p.reconfirmed) {
+    // The peer still seals in the session our rekey replaced: a straggler, or our confirming body
+    // never reached it. Once more, so the peer does not go on in a session about to be wiped.
+    p.reconfirmed = true;
+    send_distribution(p, now, out);
   }
+  maybe_rekey(p, now, out);  // a peer that does not renew its chain
   if (kind == e2e_kind::whisper) {
     show_text(p, std::string(opened.plaintext.begin(), opened.plaintext.end()), true, out);
     return;
@@ -467,7 +503,8 @@ void e2e_engine::on_refused(const std::string& name, e2e_clock::time_point now, 
 
 void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
   for (auto& [folded, p] : peers_) {
-    for (auto* s : {p.session ? &*p.session : nullptr, p.candidate ? &*p.candidate : nullptr}) {
+    for (auto* s : {p.session ? &*p.session : nullptr, p.candidate ? &*p.candidate : nullptr,
+                    p.previous ? &*p.previous : nullptr}) {
       if (!s) continue;
       s->expire(now, missing_message_max_age);
       report_lost(p, s->take_lost(), out);
@@ -476,6 +513,14 @@ void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
       p.receiver->expire(now, missing_message_max_age);
       report_lost(p, p.receiver->take_lost(), out);
     }
+    expire_previous(p, now, out);
+    if (p.setup && p.session && now - p.setup_started >= handshake_timeout) {
+      // A rekey went unanswered: the working session goes on, and a new try comes later.
+      p.setup.reset();
+      p.next_rekey_attempt = now + rekey_retry_after;
+      out.warnings.push_back("the end-to-end session with " + printable(p.name) +
+                             " could not be renewed (the handshake went unanswered); it goes on for now");
+    }
     if (p.setup && now - p.setup_started >= handshake_timeout) {
       p.setup.reset();
       p.unreachable = true;
@@ -483,6 +528,7 @@ void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
                              ": the handshake went unanswered (" + printable(p.name) +
                              " cannot read what we say in the room)");
     }
+    maybe_rekey(p, now, out);  // by age
   }
   release_waiting(now, out);
 }

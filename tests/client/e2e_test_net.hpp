@@ -53,12 +53,13 @@ struct e2e_net {
   // Called for each delivery before it happens; return false to drop it. May change the event.
   std::function<bool(const std::string& to, e2e_event&)> tamper = [](const std::string&, e2e_event&) { return true; };
   std::uint64_t next_id = 1;
+  client::e2e_rekey_settings rekey{};  // for engines made by join() from then on
 
   member& join(const std::string& name, std::uint8_t fill) {
     member m{identity_of(fill), nullptr, {}, {}, {}, {}, {}};
     auto [it, inserted] = members.emplace(name, std::move(m));
     REQUIRE(inserted);
-    it->second.engine = std::make_unique<client::e2e_engine>(it->second.id, name, test_server_key());
+    it->second.engine = std::make_unique<client::e2e_engine>(it->second.id, name, test_server_key(), rekey);
     // Everyone learns of everyone (welcome for the joiner, presence for the others).
     for (auto& [other, o] : members) {
       if (other == name) continue;

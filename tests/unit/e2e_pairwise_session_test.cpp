@@ -168,6 +168,22 @@ TEST_CASE("e2e pairwise: should_rekey after rekey_after_messages sent") {
   CHECK_FALSE(bob.should_rekey());
 }
 
+TEST_CASE("e2e pairwise: should_rekey at a chosen count counts what we sent; received_up_to what we passed") {
+  const e2e_pair pair;
+  auto [alice, bob] = pair.sessions();
+  for (int i = 0; i < 19; ++i) REQUIRE(bob.open(*alice.seal({}), t0).status == e2e::receive_status::ok);
+  CHECK_FALSE(alice.should_rekey(20));
+  CHECK(bob.received_up_to() == 19);
+  // A body skipped over counts as passed: the receive chain has moved beyond it.
+  const auto skipped = alice.seal({});
+  REQUIRE(skipped.has_value());
+  REQUIRE(bob.open(*alice.seal({}), t0).status == e2e::receive_status::ok);
+  CHECK(alice.should_rekey(20));
+  CHECK_FALSE(alice.should_rekey());  // the default count is 10 000
+  CHECK(bob.received_up_to() == 21);
+  CHECK_FALSE(bob.should_rekey(20));  // bob sent nothing
+}
+
 TEST_CASE("e2e pairwise: a replayed init gives the responder only an unconfirmed session") {
   const e2e_pair pair;
   auto alice = pair.alice_setup();

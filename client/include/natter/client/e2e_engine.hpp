@@ -14,6 +14,9 @@
 //   * A member who leaves (or whose key changes) had our sender key: we rotate before our next
 //     room text (lazy rotation) and hand the new epoch to the remaining members only.
 //   * A session replaces a working one only once confirmed (a replayed KK init cannot break it).
+//   * Sessions are renewed (rekey, e2e_rekey_settings): a new KK handshake on the same path as a
+//     first one, while texts go on in the old session until the new one is confirmed; the old
+//     one then opens stragglers for old_session_grace and is wiped.
 //   * Every opened text is checked (UTF-8, no control characters or escapes, size) before it is
 //     shown; what fails anywhere becomes a warning naming the peer, never a message.
 //
@@ -58,6 +61,35 @@ inline constexpr std::chrono::seconds handshake_timeout{5};
 // (Within it, a genuine simultaneous initiation: the lower key's init wins, E2E.md §5.)
 inline constexpr std::chrono::seconds stale_init_after{3};
 
+// Rekey (docs/E2E.md §5). A session we have sealed rekey_after_messages in is renewed: we start a
+// new KK handshake with the peer (the simultaneous-initiation rule settles a rekey both sides
+// start). Each chain is renewed by its sender; a peer that does not renew its chain is renewed
+// by us once we have received twice the count (an older client). A session this old is renewed
+// too, by the side that initiated it (the other side once it is twice as old): an idle session's
+// keys do not sit in memory for days. The handshake is a millisecond and two 49-byte bodies.
+inline constexpr std::chrono::hours rekey_after_age{1};
+// The session a rekey replaced still opens what the peer sealed in it before it saw the switch
+// (in flight, or reordered) for this long; then it is wiped, and a body in it is refused with a
+// warning. Longer than missing_message_max_age, so what it still awaited is reported as lost.
+inline constexpr std::chrono::seconds old_session_grace{30};
+// A rekey that went unanswered or failed is tried again after this long (the old session goes on).
+inline constexpr std::chrono::seconds rekey_retry_after{60};
+
+// The rekey thresholds: the defaults are what a client runs with; tests inject small ones.
+struct e2e_rekey_settings {
+  std::uint32_t after_messages = crypto::e2e::rekey_after_messages;
+  e2e_clock::duration after_age = rekey_after_age;
+  e2e_clock::duration grace = old_session_grace;
+};
+
+// The sessions held with one peer (tests, and what a trace could show): the one texts are sealed
+// in, a new one awaiting confirmation, and a replaced one within its grace.
+struct e2e_sessions_view {
+  std::optional<crypto::e2e::session_id> current;
+  std::optional<crypto::e2e::session_id> candidate;
+  std::optional<crypto::e2e::session_id> previous;
+};
+
 // One request to submit; `tag` names the caller's text it carries (whisper, room), if any.
 struct e2e_send {
   e2e_request request;
@@ -85,7 +117,8 @@ struct e2e_output {
 class e2e_engine {
  public:
   // `own` is borrowed and must outlive the engine. `own_name` as the server spells it.
-  e2e_engine(const crypto::identity_v2& own, std::string own_name, crypto::public_key server_static);
+  e2e_engine(const crypto::identity_v2& own, std::string own_name, crypto::public_key server_static,
+             e2e_rekey_settings rekey = {});
 
   // The directory says `name` has `key` (welcome, users, presence joined, whois). A new key for
   // a known name starts that peer over (its sessions and sender key are dropped).
@@ -118,6 +151,7 @@ class e2e_engine {
   [[nodiscard]] std::optional<crypto::ed25519_public_key> key_of(const std::string& name) const;
   [[nodiscard]] std::size_t waiting() const { return waiting_.size(); }
   [[nodiscard]] std::uint32_t epoch() const { return sender_ ? sender_->epoch() : 0; }
+  [[nodiscard]] e2e_sessions_view sessions_of(const std::string& name) const;
   // Borrowed, may be null: told every message key used (the --e2e-keylog file).
   void observe_keys(crypto::e2e::message_key_observer* observer) { observer_ = observer; }
 
@@ -130,7 +164,15 @@ class e2e_engine {
     std::optional<crypto::e2e::pairwise_setup> setup;
     e2e_clock::time_point setup_started{};
     std::optional<crypto::e2e::pairwise_session> session;
+    e2e_clock::time_point session_since{};
+    bool session_ours = false;  // we initiated it (so we renew it by age)
     std::optional<crypto::e2e::pairwise_session> candidate;  // unconfirmed, while `session` works
+    e2e_clock::time_point candidate_since{};
+    std::optional<crypto::e2e::pairwise_session> previous;  // replaced by a rekey: opens stragglers
+    e2e_clock::time_point previous_until{};
+    bool reconfirmed = false;  // since our rekey, our sender key went again (the peer still used the old session)
+    std::optional<crypto::e2e::session_id> retired;  // the last previous wiped: names late bodies
+    e2e_clock::time_point next_rekey_attempt{};
     std::optional<std::uint32_t> has_epoch;                   // our sender key epoch they were given
     std::optional<crypto::e2e::sender_key_receiver> receiver;
   };
@@ -146,10 +188,25 @@ class e2e_engine {
   void release_waiting(e2e_clock::time_point now, e2e_output& out);
   // Starts a handshake with `p` unless one is pending or a session exists. True once a session exists.
   bool ensure_session(peer& p, e2e_clock::time_point now, e2e_output& out);
-  void install(peer& p, crypto::e2e::pairwise_session session, e2e_output& out);
-  void send_distribution(peer& p, e2e_output& out);
+  // Sends our KK init to `p` (a first session or a rekey). False if no session is possible.
+  bool start_handshake(peer& p, e2e_clock::time_point now, e2e_output& out);
+  void ensure_sender();
+  // `ours`: we initiated this session (its response authenticated).
+  void install(peer& p, crypto::e2e::pairwise_session session, bool ours, e2e_clock::time_point now, e2e_output& out);
+  // ---- rekey (e2e_engine_rekey.cpp) ----
+  // `session` becomes the working session; the one it replaces is kept for the grace.
+  void switch_to(peer& p, crypto::e2e::pairwise_session session, bool ours, e2e_clock::time_point now,
+                 e2e_output& out);
+  // Starts a rekey with `p` if its session is due (messages, age) and none is under way.
+  void maybe_rekey(peer& p, e2e_clock::time_point now, e2e_output& out);
+  [[nodiscard]] bool rekey_due(const peer& p, e2e_clock::time_point now) const;
+  // Wipes the replaced session if its grace is over.
+  void expire_previous(peer& p, e2e_clock::time_point now, e2e_output& out);
+  // Wipes the replaced session now, reporting what it still awaited as lost.
+  void retire_previous(peer& p, e2e_clock::time_point now, e2e_output& out);
+  void send_distribution(peer& p, e2e_clock::time_point now, e2e_output& out);
   void send_pairwise(peer& p, std::string_view kind, std::span<const std::uint8_t> plaintext,
-                     std::optional<std::uint64_t> tag, e2e_output& out);
+                     std::optional<std::uint64_t> tag, e2e_clock::time_point now, e2e_output& out);
   void on_handshake(peer& p, std::span<const std::uint8_t> body, e2e_clock::time_point now, e2e_output& out);
   void on_pairwise(peer& p, std::string_view kind, std::span<const std::uint8_t> body, e2e_clock::time_point now,
                    e2e_output& out);
@@ -161,6 +218,7 @@ class e2e_engine {
   const crypto::identity_v2& own_;
   std::string own_name_;
   crypto::public_key server_static_;
+  e2e_rekey_settings rekey_;
   std::map<std::string, peer> peers_;  // by folded name
   std::optional<crypto::e2e::sender_key_sender> sender_;
   bool rotate_before_next_send_ = false;

@@ -17,9 +17,10 @@
 // Both end with the same single session.
 //
 // Rekey: a new pairwise_setup (a fresh KK run, fresh ephemerals) replaces the session; do it on
-// reconnect and once rekey_after_messages have been sent (should_rekey()). This gives forward
-// secrecy per message and post-compromise recovery only at the next handshake: someone who
-// steals a chain key reads that direction until the rekey (no Double Ratchet).
+// reconnect and once rekey_after_messages have been sent (should_rekey()); the client engine does
+// (e2e_engine.hpp, docs/E2E.md §5). This gives forward secrecy per message and post-compromise
+// recovery only at the next handshake: someone who steals a chain key reads that direction until
+// the rekey (no Double Ratchet).
 //
 // Failure contract: create() refuses (nullopt) a peer whose Ed25519 key has no X25519 form, the
 // own key as peer, or a name empty or over 255 bytes. receive() never throws; see setup_status.
@@ -65,7 +66,16 @@ class pairwise_session {
                                                                  const aead_nonce& nonce);
   [[nodiscard]] opened open(std::span<const std::uint8_t> body, clock::time_point now);
 
-  [[nodiscard]] bool should_rekey() const { return send_.index() >= rekey_after_messages; }
+  // True once `after_messages` bodies have been sealed in this session: the count is of what
+  // *we* sent. That suffices for both chains: each is renewed by its own sender, the one whose
+  // texts it carries (a peer that never rekeys could leak its texts anyway). The caller may
+  // choose a smaller count (tests) or a larger one; the default is the constant above.
+  [[nodiscard]] bool should_rekey(std::uint32_t after_messages = rekey_after_messages) const {
+    return send_.index() >= after_messages;
+  }
+  // How many bodies from the peer this session has passed (the next index it expects): lets a
+  // caller renew a session whose peer does not (a fallback, see e2e_engine).
+  [[nodiscard]] std::uint32_t received_up_to() const { return receive_.next_index(); }
   // Whether the peer has shown it holds this session: always for the initiator (the response
   // authenticated its live ephemeral); for the responder once a first body from the peer has
   // opened. KK message 1 can be replayed by the relay, and a replay gives the responder a
