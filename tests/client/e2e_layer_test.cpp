@@ -60,7 +60,7 @@ TEST_CASE_FIXTURE(layer_fixture, "e2e_layer: a substituted key is flagged and se
   CHECK(shows(out, e2e_shown::warning, "NEW end-to-end key for bob"));
   CHECK(pins.pinned("127.0.0.1:7777", "bob") == bob.public_key());  // not replaced by itself
   out = {};
-  CHECK(layer.send_text(whisper_request{"bob", "secret", {}}, 5, out));
+  CHECK(layer.send_text(whisper_request{"bob", "secret", {}}, 5, client::room_route::end_to_end, out));
   CHECK(out.send.empty());
   REQUIRE(out.dropped.size() == 1);
   CHECK(out.dropped[0].tag == 5);
@@ -77,10 +77,10 @@ TEST_CASE_FIXTURE(layer_fixture, "e2e_layer: a substituted key is flagged and se
     CHECK(shows(out, e2e_shown::notice, "accepted bob's new end-to-end key"));
     CHECK(pins.pinned("127.0.0.1:7777", "bob") == fake.public_key());
     out = {};
-    CHECK(layer.send_text(whisper_request{"bob", "now", {}}, 6, out));
+    CHECK(layer.send_text(whisper_request{"bob", "now", {}}, 6, client::room_route::end_to_end, out));
     CHECK(out.dropped.empty());
     REQUIRE(out.send.size() == 1);  // the handshake with the accepted key
-    CHECK(out.send[0].request.kind == e2e_kind::handshake);
+    CHECK(std::get<e2e_request>(out.send[0].request).kind == e2e_kind::handshake);
   }
 }
 
