@@ -1,7 +1,7 @@
 // e2e_layer: the directory through the peer pins, texts through the engine, what is shown.
 #include <doctest/doctest.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -128,8 +128,8 @@ struct big_room {
     everyone.push_back({"alice", "", 0, crypto::to_hex(alice.public_key().bytes)});
     peers.reserve(n);  // an engine borrows its peer's identity: the peers must not move
     for (std::size_t i = 0; i < n; ++i) {
-      char name[8];
-      std::snprintf(name, sizeof name, "p%03zu", i);
+      std::string name = std::to_string(i);
+      name = "p" + std::string(3 - std::min<std::size_t>(3, name.size()), '0') + name;
       peer& p = peers.emplace_back(peer{name, crypto::identity_v2::generate(), nullptr, {}});
       p.engine = std::make_unique<client::e2e_engine>(p.id, p.name, test_server_key());
       p.engine->on_directory("alice", alice.public_key());
