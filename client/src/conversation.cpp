@@ -146,13 +146,14 @@ void conversation::on_server_message(const server_message& message) {
                        log(said.summary);
                        continue;
                      }
-                     const std::string label = own_room_label(said.route);
-                     log(label + "<" + config_.own_name + "> " + said.summary);
+                     const std::string line =
+                         own_room_label(said.route) + (said.action ? action_text(config_.own_name, said.summary)
+                                                                   : "<" + config_.own_name + "> " + said.summary);
+                     log(line);
                      // Line mode shows no echo of what was typed; a text the server could read
                      // is repeated, labelled, so a pipe's output says so too.
                      if (!config_.echo_sent && said.route == room_route::in_the_clear) {
-                       out_.show(shown_kind::own_chat, format_clock(a.ts_ms, config_.utc, config_.clock_format) + " " +
-                                                           label + "<" + config_.own_name + "> " + said.summary);
+                       out_.show(shown_kind::own_chat, format_clock(a.ts_ms, config_.utc, config_.clock_format) + " " + line);
                      }
                    }
                  },

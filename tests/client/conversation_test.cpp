@@ -627,3 +627,14 @@ TEST_CASE("conversation: --require-e2e refuses room texts in an open room, each 
   CHECK(sent_texts(actions) == std::vector<std::string>{"now it goes"});
   CHECK(routes(actions) == std::vector<nc::room_route>{nc::room_route::end_to_end});
 }
+
+TEST_CASE("conversation: in line mode an action sent in the clear is repeated as an action, labelled") {
+  nc::conversation c(person(), {});
+  c.on_event(room_state(true, 1204));
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/me waves", noon_ms);
+  CHECK(routes(c.take_actions()) == std::vector<nc::room_route>{nc::room_route::in_the_clear});
+  c.on_event(natter::server_message{natter::ack_event{2, 10, noon_ms}});
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 [not e2e] * alice waves"});
+}

@@ -25,7 +25,7 @@ namespace natter::client {
 
 // The largest room whose texts go end to end: Signal's group cap. Above it the room is "open".
 // The one place this number lives (--e2e-room-limit overrides it, for tests); the final figure
-// comes from a measurement of key distribution at this size (docs/PERFORMANCE.md).
+// is to come from measuring key distribution at this size.
 inline constexpr std::size_t max_e2e_room_members = 1000;
 // The pages of `users` should follow the request within a round trip; a server that does not
 // finish them in this long is not waited for (room texts then go to the members it listed).

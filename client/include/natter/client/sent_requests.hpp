@@ -36,6 +36,7 @@ struct sent_request {
   bool whisper = false;       // chat: a whisper (summary "-> *bob* hi"), else a broadcast (summary its text)
   std::string to = {};        // a whisper's recipient, as typed (printable): "bob is away"
   room_route route = room_route::end_to_end;  // a broadcast: how it went
+  bool action = false;                        // a broadcast: /me (summary is the action's text)
 };
 
 class sent_requests {
