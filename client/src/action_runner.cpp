@@ -34,7 +34,7 @@ std::optional<std::string> run_action(conversation_action& action, session_link&
                                       const std::filesystem::path& verified_path) {
   return std::visit(overloaded{
                         [&](send_action& a) -> std::optional<std::string> {
-                          link.submit(std::move(a.message));
+                          link.submit(std::move(a.message), a.route);
                           return std::nullopt;
                         },
                         [&](quit_action& a) -> std::optional<std::string> {

@@ -133,6 +133,7 @@ int run(int argc, char** argv) {
   preferences.bell_on_mention = file.bell_on_mention;
   preferences.bell_on_whisper = file.bell_on_whisper;
   preferences.clock_format = file.clock_format;
+  preferences.require_e2e = o.require_e2e || file.require_e2e;
   // Lives until the UI returns; the conversation writes to it on the UI thread only.
   std::unique_ptr<chat_log> log;
   if (settings.log_dir) {
@@ -174,6 +175,8 @@ int run(int argc, char** argv) {
     }
   };
   config.session.e2e.accept_key_changes = o.accept_peer_key_changes;
+  config.session.e2e.require_e2e = preferences.require_e2e;
+  if (o.e2e_room_limit) config.session.e2e.room_limit = *o.e2e_room_limit;
   std::unique_ptr<crypto::e2e::e2e_keylog_writer> e2e_keylog;
   if (o.e2e_keylog) {
     e2e_keylog = std::make_unique<crypto::e2e::e2e_keylog_writer>(*o.e2e_keylog);

@@ -177,9 +177,9 @@ void client_driver::answer_trust(bool trusted) {
   });
 }
 
-void client_driver::submit(client_message message) {
-  asio::post(io_, [this, message = std::move(message)]() mutable {
-    (void)session_->send(std::move(message));  // a refusal arrives as a notice_event
+void client_driver::submit(client_message message, room_route route) {
+  asio::post(io_, [this, message = std::move(message), route]() mutable {
+    (void)session_->send(std::move(message), route);  // a refusal arrives as a notice_event
     pump();
   });
 }

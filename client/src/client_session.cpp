@@ -216,8 +216,20 @@ void client_session::on_session_frame(std::span<const std::uint8_t> body) {
 void client_session::on_message(server_message message) {
   e2e_layer::output out;
   const bool consumed = e2e_.enabled() && e2e_before(message, out);
+  const bool welcome = std::holds_alternative<welcome_event>(message);
+  if (welcome) {
+    // An open room is known before the welcome is shown: the conversation runs the lines typed
+    // before the join on the welcome, and must label (and route) them for an open room.
+    std::erase_if(out.events, [this](client_event& e) {
+      const auto* shown = std::get_if<e2e_shown_event>(&e);
+      if (!shown || shown->kind != e2e_shown::room_open) return false;
+      events_.push_back(std::move(e));
+      return true;
+    });
+  }
   if (!consumed) on_plain_message(std::move(message));
   apply(out);  // what the layer shows follows the message it came from
+  if (welcome && phase_ == phase::joined) request_directory();
   report_dropped_texts();
 }
 
@@ -264,7 +276,7 @@ void client_session::on_plain_message(server_message message) {
   }
 }
 
-std::optional<std::uint64_t> client_session::send(client_message message) {
+std::optional<std::uint64_t> client_session::send(client_message message, room_route route) {
   const bool session_ready = cipher_ && phase_ != phase::closed && phase_ != phase::quitting;
   const bool joined = phase_ == phase::joined;
   const bool is_text = std::holds_alternative<say_request>(message) || std::holds_alternative<whisper_request>(message);
@@ -274,7 +286,7 @@ std::optional<std::uint64_t> client_session::send(client_message message) {
     pending_acks_.insert(ref);
     if (const auto* w = std::get_if<whisper_request>(&message)) whispers_sent_[ref] = {w->to, w->text};
     e2e_layer::output out;
-    (void)e2e_.send_text(message, ref, out);
+    (void)e2e_.send_text(message, ref, route, out);
     apply(out);
     report_dropped_texts();
     return ref;

@@ -15,6 +15,17 @@ bool client_session::e2e_before(const server_message& message, e2e_layer::output
     return false;
   }
   if (phase_ != phase::joined) return false;
+  // The pages answering our own `users` request are the layer's: the conversation never asked.
+  if (const auto* page = std::get_if<users_event>(&message); page && directory_ref_ && page->ref == directory_ref_) {
+    e2e_.on_directory_page(*page, out);
+    if (!page->more) directory_ref_.reset();
+    return true;
+  }
+  if (const auto* error = std::get_if<error_event>(&message); error && directory_ref_ && error->ref == directory_ref_) {
+    directory_ref_.reset();
+    e2e_.on_directory_refused(out);
+    return true;
+  }
   // Answers to our handshake and key bodies are the layer's: the conversation never sent them.
   if (const auto* ack = std::get_if<ack_event>(&message)) {
     texts_sent_.erase(ack->ref);
@@ -44,15 +55,24 @@ bool client_session::e2e_before(const server_message& message, e2e_layer::output
 
 void client_session::apply(e2e_layer::output& out) {
   for (auto& s : out.send) {
-    e2e_request request = std::move(s.request);
-    if (s.tag) {
-      request.ref = *s.tag;  // the say/whisper's own ref, so its ack and errors find it
-      texts_sent_.insert(*s.tag);
+    client_message request;
+    if (auto* plain = std::get_if<say_request>(&s.request)) {
+      // An open room's text, in the clear: under its own ref, answered like any say.
+      plain->ref = s.tag;
+      if (s.tag) texts_sent_.insert(*s.tag);
+      request = std::move(*plain);
     } else {
-      request.ref = next_ref_++;
-      control_refs_[*request.ref] = request.to;
+      e2e_request body = std::get<e2e_request>(std::move(s.request));
+      if (s.tag) {
+        body.ref = *s.tag;  // the say/whisper's own ref, so its ack and errors find it
+        texts_sent_.insert(*s.tag);
+      } else {
+        body.ref = next_ref_++;
+        control_refs_[*body.ref] = body.to;
+      }
+      request = std::move(body);
     }
-    const std::string plaintext = build(client_message{request});
+    const std::string plaintext = build(request);
     if (crypto::session_cipher_v2::sealed_size(plaintext.size()) > server_max_frame_) {
       if (s.tag) {
         texts_sent_.erase(*s.tag);
@@ -61,11 +81,17 @@ void client_session::apply(e2e_layer::output& out) {
       continue;
     }
     if (phase_ == phase::closed) return;
-    seal(client_message{std::move(request)});
+    seal(request);
   }
   for (auto& d : out.dropped) texts_dropped_[d.tag] = std::move(d.reason);
   for (auto& e : out.events) events_.push_back(std::move(e));
   out = {};
+}
+
+void client_session::request_directory() {
+  if (!e2e_.enabled() || !e2e_.wants_directory() || directory_ref_) return;
+  directory_ref_ = next_ref_++;
+  seal(client_message{users_request{directory_ref_}});
 }
 
 void client_session::report_dropped_texts() {

@@ -97,7 +97,8 @@ class reader {
 
 client_config read_tables(const toml::table& root, const reader& r) {
   client_config out;
-  r.only(root, "", {"name", "server", "servers", "colours", "timestamp_format", "notifications", "logging"});
+  r.only(root, "", {"name", "server", "servers", "colours", "timestamp_format", "notifications", "logging",
+                    "require_e2e"});
   const auto table_of = [&r](const toml::node& node, const std::string& key) -> const toml::table& {
     if (const auto* t = node.as_table()) return *t;
     r.fail(node, key, "must be a table ([" + key + "])");
@@ -107,6 +108,7 @@ client_config read_tables(const toml::table& root, const reader& r) {
     if (key == "name") out.name = r.name(node, key);
     if (key == "server") out.server = r.server(node, key);
     if (key == "timestamp_format") out.clock_format = r.clock_format(node, key);
+    if (key == "require_e2e") out.require_e2e = r.boolean(node, key);
     if (key == "servers") {
       for (const auto& [server_name, entry] : table_of(node, key)) {
         const std::string where = "servers.\"" + printable(server_name.str()) + "\"";

@@ -139,11 +139,23 @@ void conversation::on_server_message(const server_message& message) {
                    show_formatted(message);
                    if (auto asked = verification_.on_whois(w, out_)) ask(std::move(*asked));
                  },
-                 [&](const ack_event&) {
+                 [&](const ack_event& a) {
                    (void)outgoing_.on_answer(message, out_);
                    // Our own lines are logged once the server took them, as others saw them.
                    for (const auto& said : outgoing_.take_acknowledged()) {
-                     log(said.whisper ? said.summary : "<" + config_.own_name + "> " + said.summary);
+                     if (said.whisper) {
+                       log(said.summary);
+                       continue;
+                     }
+                     const std::string line =
+                         own_room_label(said.route) + (said.action ? action_text(config_.own_name, said.summary)
+                                                                   : "<" + config_.own_name + "> " + said.summary);
+                     log(line);
+                     // Line mode shows no echo of what was typed; a text the server could read
+                     // is repeated, labelled, so a pipe's output says so too.
+                     if (!config_.echo_sent && said.route == room_route::in_the_clear) {
+                       out_.show(shown_kind::own_chat, format_clock(a.ts_ms, config_.utc, config_.clock_format) + " " + line);
+                     }
                    }
                  },
                  [&](const error_event& e) {
@@ -162,8 +174,28 @@ void conversation::on_server_message(const server_message& message) {
              message);
 }
 
+void conversation::on_room_state(const e2e_shown_event& e) {
+  room_open_ = e.kind == e2e_shown::room_open;
+  room_members_ = e.room_members;
+  // Loud either way: what the next room text is worth changed.
+  show_formatted(client_event{e}, room_open_ ? shown_kind::error : shown_kind::notice);
+  log((room_open_ ? "[not e2e] " : "[e2e] ") + printable(e.text));
+  if (room_open_ && config_.require_e2e) {
+    out_.show(shown_kind::error, "! --require-e2e is set: room texts are not sent while the room is open (whispers are)");
+  }
+}
+
+std::string conversation::own_room_label(room_route route) const {
+  if (!end_to_end_) return {};
+  return route == room_route::in_the_clear ? "[not e2e] " : "[e2e] ";
+}
+
 void conversation::on_e2e_shown(e2e_shown_event e) {
   end_to_end_ = true;
+  if (e.kind == e2e_shown::room_open || e.kind == e2e_shown::room_end_to_end) {
+    on_room_state(e);
+    return;
+  }
   if ((e.kind == e2e_shown::message || e.kind == e2e_shown::not_end_to_end) && e.text.starts_with(e2e_action_prefix)) {
     e.action = true;
     e.text.erase(0, e2e_action_prefix.size());
@@ -206,6 +238,10 @@ void conversation::on_welcome(const welcome_event& welcome) {
   const auto away = std::exchange(away_, std::nullopt);
   stopping_.clear();
   if (away) out_.show(shown_kind::notice, "* reconnected to " + printable(config_.server));
+  if (std::exchange(open_before_reconnect_, false) && !room_open_) {
+    out_.show(shown_kind::notice, "* [e2e] lobby has " + std::to_string(welcome.user_count) +
+                                      " members: room texts are end-to-end again");
+  }
   show_formatted(server_message{welcome});
   if (away) {
     const std::string changed = away_summary(*away, {welcome.users, welcome.user_count <= welcome.users.size()});
@@ -259,6 +295,9 @@ void conversation::on_reconnecting(const reconnecting_event& reconnecting) {
     for (const auto& [folded, user] : std::exchange(stopping_, {})) away_->users.push_back(user);
     outgoing_.on_closed(out_);  // unacknowledged lines may or may not have arrived: failed
     joined_ = false;
+    // The next connection's session says again if the room is open (before its welcome).
+    open_before_reconnect_ = room_open_;
+    room_open_ = false;
     bye_.reset();
   }
   // A question about this connection (a paste, /verify, the trust of a failed attempt) cannot
@@ -404,14 +443,23 @@ void conversation::run_command(command cmd, std::int64_t typed_at_ms) {
   std::visit(
       overloaded{
           [&](say_command& c) {
+            // The route is decided here, with the label, and the session keeps to it: a line is
+            // never shown as end to end when it went out in the clear.
+            const room_route route = end_to_end_ && room_open_ ? room_route::in_the_clear : room_route::end_to_end;
+            if (route == room_route::in_the_clear && config_.require_e2e) {
+              out_.show(shown_kind::error, "! " + require_e2e_refusal(room_members_) + ": " + printable(c.text));
+              fail_script();
+              return;
+            }
             // Broadcasts are not echoed to their sender (PROTOCOL.md §5), so we show our own,
             // pending until the server's ack.
-            const std::string clock = format_clock(typed_at_ms, config_.utc, config_.clock_format);
+            const std::string clock = format_clock(typed_at_ms, config_.utc, config_.clock_format) + " " +
+                                      own_room_label(route);
             const auto id = outgoing_.show(shown_kind::own_chat,
-                                           c.action ? clock + " " + action_text(config_.own_name, c.text)
-                                                    : clock + " <" + config_.own_name + "> " + c.text,
+                                           c.action ? clock + action_text(config_.own_name, c.text)
+                                                    : clock + "<" + config_.own_name + "> " + c.text,
                                            config_.own_name, out_);
-            if (!outgoing_.send(say_request{std::move(c.text), {}, c.action}, id, out_)) fail_script();
+            if (!outgoing_.send(say_request{std::move(c.text), {}, c.action}, id, out_, route)) fail_script();
           },
           [&](whisper_command& c) {
             // The server's spelling of the name, as the recipient's own lines show it.

@@ -11,7 +11,15 @@
 namespace natter::client {
 
 e2e_layer::e2e_layer(const crypto::identity_v2& own, e2e_settings settings)
-    : own_(own), settings_(std::move(settings)) {}
+    : own_(own), settings_(std::move(settings)), directory_(settings_.room_limit) {}
+
+e2e_layer::~e2e_layer() {
+  for (auto& held : held_) {
+    std::visit(overloaded{[](say_request& m) { crypto::e2e::wipe(m.text); },
+                          [](whisper_request& m) { crypto::e2e::wipe(m.text); }, [](auto&) {}},
+               held.text);
+  }
+}
 
 void e2e_layer::notice(output& out, std::string text) {
   out.events.emplace_back(e2e_shown_event{e2e_shown::notice, {}, std::move(text), false, 0, false});
@@ -71,13 +79,69 @@ void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_ke
   engine_->observe_keys(settings_.keylog);
   std::size_t pinned = 0;
   for (const auto& user : welcome.users) pinned += saw_key(user.name, user.key, false, out) ? 1 : 0;
+  if (directory_.on_welcome(welcome, settings_.now())) {
+    // The rest come in pages: one pin notice and one room code once they are all known.
+    pinned_while_paging_ = pinned;
+    notice(out, "the server lists " + std::to_string(welcome.users.size()) + " of " +
+                    std::to_string(welcome.user_count) +
+                    " members at first; room texts wait until the rest are listed");
+    report_room_change(out);
+    return;
+  }
   if (pinned > 0) {
     save();
     notice(out, "pinned the end-to-end keys of " + std::to_string(pinned) + " users seen here for the first time");
   }
+  report_room_change(out);
   e2e_output e;
   engine_->flush(e);
   drain(e, out);
+}
+
+void e2e_layer::on_directory_page(const users_event& page, output& out) {
+  if (!engine_) return;
+  directory_.on_listed(page.users);
+  for (const auto& user : page.users) pinned_while_paging_ += saw_key(user.name, user.key, false, out) ? 1 : 0;
+  if (!page.more) directory_done(out);
+}
+
+void e2e_layer::on_directory_refused(output& out) {
+  if (!engine_ || directory_.is_complete()) return;
+  warning(out, "the server did not list every member (" + std::to_string(directory_.members()) +
+                   " counted): those it did not list cannot read our room texts");
+  directory_done(out);
+}
+
+void e2e_layer::directory_done(output& out) {
+  directory_.complete();
+  if (const std::size_t pinned = std::exchange(pinned_while_paging_, 0); pinned > 0) {
+    save();
+    notice(out, "pinned the end-to-end keys of " + std::to_string(pinned) + " users seen here for the first time");
+  }
+  report_room_change(out);
+  e2e_output e;
+  engine_->flush(e);
+  drain(e, out);
+  release_held(out);
+}
+
+void e2e_layer::report_room_change(output& out) {
+  const auto open = directory_.take_change();
+  if (!open) return;
+  const std::size_t members = directory_.members();
+  const std::string count = "lobby has " + std::to_string(members) + " members, ";
+  const std::string limit = std::to_string(directory_.limit());
+  if (*open) {
+    out.events.emplace_back(e2e_shown_event{e2e_shown::room_open, {},
+                                            count + "more than " + limit +
+                                                ": room texts are NOT end-to-end, the server can read them"
+                                                " (whispers still are)",
+                                            false, 0, false, {}, false, members});
+  } else {
+    out.events.emplace_back(e2e_shown_event{e2e_shown::room_end_to_end, {},
+                                            count + limit + " at most: room texts are end-to-end again", false, 0,
+                                            false, {}, false, members});
+  }
 }
 
 bool e2e_layer::saw_key(const std::string& name, const std::string& key_hex, bool announce, output& out) {
@@ -140,14 +204,18 @@ bool e2e_layer::on_message(const server_message& message, output& out) {
   e2e_output e;
   std::visit(overloaded{
                  [&](const users_event& m) {
+                   directory_.on_listed(m.users);
                    for (const auto& u : m.users) saw_key(u.name, u.key, true, out);
                  },
                  [&](const presence_event& m) {
                    if (m.joined) {
+                     directory_.on_joined(m.name);
                      saw_key(m.name, m.key, true, out);
                    } else {
+                     directory_.on_left(m.name);
                      engine_->on_left(m.name);
                    }
+                   report_room_change(out);
                  },
                  [&](const whois_event& m) {
                    if (m.online) saw_key(m.name, m.key, true, out);
@@ -171,32 +239,66 @@ bool e2e_layer::on_message(const server_message& message, output& out) {
                  [](const auto&) {},
              },
              message);
-  engine_->flush(e);
+  // While paging, the room code waits for the whole directory.
+  if (directory_.is_complete()) engine_->flush(e);
   drain(e, out);
+  release_held(out);  // an event may have let the engine's queue go, and a plain say behind it
   return consumed;
 }
 
-bool e2e_layer::send_text(const client_message& text, std::uint64_t ref, output& out) {
+bool e2e_layer::send_text(const client_message& text, std::uint64_t ref, room_route route, output& out) {
   if (!engine_) return false;
-  const auto now = settings_.now();
-  e2e_output e;
-  bool ok = false;
-  bool is_text = true;
-  std::visit(overloaded{
-                 [&](const say_request& m) {
-                   ok = engine_->send_room(m.action ? std::string(e2e_action_prefix) + m.text : m.text, ref, now, e);
-                 },
-                 [&](const whisper_request& m) {
-                   ok = engine_->send_whisper(m.to, m.action ? std::string(e2e_action_prefix) + m.text : m.text, ref,
-                                              now, e);
-                 },
-                 [&](const auto&) { is_text = false; },
-             },
-             text);
-  if (!is_text) return false;
-  if (!ok) e.dropped.push_back({ref, "too many texts waiting for end-to-end sessions"});
-  drain(e, out);
+  const bool is_say = std::holds_alternative<say_request>(text);
+  if (!is_say && !std::holds_alternative<whisper_request>(text)) return false;
+  const bool in_the_clear = is_say && route == room_route::in_the_clear;
+  if (in_the_clear && settings_.require_e2e) {
+    out.dropped.push_back({ref, require_e2e_refusal(directory_.members())});
+    return true;
+  }
+  if (held_.size() + engine_->waiting() >= max_waiting_texts) {
+    out.dropped.push_back({ref, "too many texts waiting for end-to-end sessions"});
+    return true;
+  }
+  held_.push_back({ref, text, in_the_clear});
+  release_held(out);
   return true;
+}
+
+void e2e_layer::release_held(output& out) {
+  if (!engine_) return;
+  const auto now = settings_.now();
+  while (!held_.empty()) {
+    held_text& head = held_.front();
+    if (head.in_the_clear) {
+      // A plain say needs no keys, only its turn: everything given before it has left.
+      if (engine_->waiting() > 0) return;
+      say_request say = std::get<say_request>(std::move(head.text));
+      say.ref = head.ref;
+      out.send.push_back({std::move(say), head.ref});
+      held_.pop_front();
+      continue;
+    }
+    if (!directory_.is_complete()) return;  // sealed now, the unlisted members could not read it
+    e2e_output e;
+    bool ok = false;
+    std::visit(overloaded{
+                   [&](say_request& m) {
+                     ok = engine_->send_room(m.action ? std::string(e2e_action_prefix) + m.text : std::move(m.text),
+                                             head.ref, now, e);
+                     crypto::e2e::wipe(m.text);
+                   },
+                   [&](whisper_request& m) {
+                     ok = engine_->send_whisper(m.to, m.action ? std::string(e2e_action_prefix) + m.text : std::move(m.text),
+                                                head.ref, now, e);
+                     crypto::e2e::wipe(m.text);
+                   },
+                   [&](auto&) { ok = true; },
+               },
+               head.text);
+    if (!ok) e.dropped.push_back({head.ref, "too many texts waiting for end-to-end sessions"});
+    held_.pop_front();
+    drain(e, out);
+  }
 }
 
 void e2e_layer::on_control_refused(const std::string& to, output& out) {
@@ -204,13 +306,22 @@ void e2e_layer::on_control_refused(const std::string& to, output& out) {
   e2e_output e;
   engine_->on_refused(to, settings_.now(), e);
   drain(e, out);
+  release_held(out);
 }
 
 void e2e_layer::tick(output& out) {
   if (!engine_) return;
+  const auto now = settings_.now();
+  if (directory_.overdue(now)) {
+    warning(out, "the server did not finish listing the members in " + std::to_string(directory_timeout.count()) +
+                     " s: room texts go to the " + std::to_string(directory_.listed()) +
+                     " it listed; any others cannot read them");
+    directory_done(out);
+  }
   e2e_output e;
-  engine_->tick(settings_.now(), e);
+  engine_->tick(now, e);
   drain(e, out);
+  release_held(out);
 }
 
 void e2e_layer::run(const e2e_user_command& cmd, output& out) {
@@ -247,7 +358,7 @@ void e2e_layer::run(const e2e_user_command& cmd, output& out) {
 void e2e_layer::drain(e2e_output& from, output& out) {
   for (auto& s : from.send) {
     trace(out, true, s.request.to, s.request.kind, s.request.body);
-    out.send.push_back(std::move(s));
+    out.send.push_back({std::move(s.request), s.tag});
   }
   for (auto& m : from.messages) {
     out.events.emplace_back(e2e_shown_event{e2e_shown::message, m.from, std::move(m.text), m.whisper, 0, false});

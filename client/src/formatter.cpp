@@ -140,6 +140,9 @@ std::optional<display_line> format_e2e(const e2e_shown_event& e, const format_op
     }
     case e2e_shown::warning: return error("! [e2e] " + printable_lines(e.text));
     case e2e_shown::notice: return chat("* [e2e] " + printable_lines(e.text));
+    // Loud both ways: the error channel (stderr in line mode), the label first.
+    case e2e_shown::room_open: return error("! [not e2e] " + printable_lines(e.text));
+    case e2e_shown::room_end_to_end: return error("* [e2e] " + printable_lines(e.text));
     case e2e_shown::trace: return display_line{channel::trace, "[trace] " + printable(e.text)};
   }
   return std::nullopt;

@@ -102,7 +102,8 @@ struct raw_words {
   std::size_t max_frame = 0;
   long wait_ms = -1;
   bool print_fingerprint = false, accept_new = false, trace = false, stay = false, tui = false, plain = false,
-       accept_peer_key_changes = false;
+       accept_peer_key_changes = false, require_e2e = false;
+  std::size_t e2e_room_limit = 0;
   std::string address;
 };
 
@@ -179,6 +180,13 @@ void declare(CLI::App& app, raw_words& w) {
   flag("--accept-peer-key-changes", w.accept_peer_key_changes,
        "accept a peer's changed key without asking (for bots; dangerous:\n"
        "a server that substitutes keys is then not stopped)");
+  flag("--require-e2e", w.require_e2e,
+       "in an open room (more members than end to end allows) refuse to\n"
+       "send room texts rather than send them readable by the server");
+  app.add_option("--e2e-room-limit", w.e2e_room_limit,
+                 "for tests: a room of more than N members is open (default 1000)")
+      ->type_name("N")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20).description(""));
   file("--log-dir", w.log_dir, "DIR", "keep chat logs in DIR, one file per server and day (default:\n"
                                       "off; the config file's [logging] can turn them on)");
   flag("--trace", w.trace, "print every frame sent and received to stderr");
@@ -262,6 +270,8 @@ parse_result parse_options(std::span<const std::string_view> args, const environ
   if (given("--log-dir")) o.log_dir = std::filesystem::path(w.log_dir);
   if (given("--e2e-keylog")) o.e2e_keylog = std::filesystem::path(w.e2e_keylog);
   o.accept_peer_key_changes = w.accept_peer_key_changes;
+  o.require_e2e = w.require_e2e;
+  if (given("--e2e-room-limit")) o.e2e_room_limit = w.e2e_room_limit;
   if (given("--wait-ms")) o.wait_ms = w.wait_ms;
   o.print_fingerprint = w.print_fingerprint;
   o.accept_new = w.accept_new;

@@ -26,7 +26,7 @@ std::uint64_t outgoing_lines::show(shown_kind kind, std::string text, const std:
   return id;
 }
 
-bool outgoing_lines::send(client_message request, std::uint64_t line_id, outbox& out) {
+bool outgoing_lines::send(client_message request, std::uint64_t line_id, outbox& out, room_route route) {
   // The session refuses a request whose JSON would not fit the server's frame with a notice and
   // no answer; unanswered, it would shift every later answer in sent_requests' order. So it is
   // refused here first, by the session's measure plus room for the ref the session adds.
@@ -41,20 +41,20 @@ bool outgoing_lines::send(client_message request, std::uint64_t line_id, outbox&
     return false;
   }
   if (pacer_.may_send_now()) {
-    out.act(send_action{std::move(request), line_id});
+    out.act(send_action{std::move(request), line_id, route});
   } else {
-    pacer_.hold({std::move(request), line_id});  // release() sends it as the server's rate allows
+    pacer_.hold({std::move(request), line_id, route});  // release() sends it as the server's rate allows
   }
   return true;
 }
 
 void outgoing_lines::release(outbox& out) {
-  while (auto next = pacer_.release()) out.act(send_action{std::move(next->message), next->line_id});
+  while (auto next = pacer_.release()) out.act(send_action{std::move(next->message), next->line_id, next->route});
 }
 
 void outgoing_lines::handed_over(const std::vector<conversation_action>& actions) {
   for (const auto& action : actions) {
-    if (const auto* send = std::get_if<send_action>(&action)) sent_.sent(send->message, send->line_id);
+    if (const auto* send = std::get_if<send_action>(&action)) sent_.sent(send->message, send->line_id, send->route);
   }
 }
 

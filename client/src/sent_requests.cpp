@@ -8,11 +8,11 @@
 
 namespace natter::client {
 
-void sent_requests::sent(const client_message& message, std::uint64_t line_id) {
+void sent_requests::sent(const client_message& message, std::uint64_t line_id, room_route route) {
   std::optional<sent_request> request = std::visit(
       overloaded{
           [&](const say_request& m) -> std::optional<sent_request> {
-            return sent_request{request_kind::chat, line_id, printable(m.text)};
+            return sent_request{request_kind::chat, line_id, printable(m.text), false, {}, route, m.action};
           },
           [&](const whisper_request& m) -> std::optional<sent_request> {
             return sent_request{request_kind::chat, line_id, whisper_out_text(printable(m.to), printable(m.text)), true,

@@ -296,8 +296,11 @@ std::string tui_state::status(std::size_t columns) const {
   const auto fits = [columns](const std::string& text) { return columns == 0 || text_width(widen(text)) <= columns; };
   if (!completion_hint_.empty()) return narrow(completion_hint_);
   // "end-to-end" when the layer is on; on a narrow terminal "e2e", before the fingerprint goes.
+  // An open room (more members than the end-to-end limit) says so instead: its room texts are
+  // readable by the server, and nothing may claim otherwise.
+  const bool open = conversation_.end_to_end() && conversation_.room_open();
   std::string head = conversation_.server() + " | " + conversation_.own_name() + " | " +
-                     (conversation_.end_to_end() ? "end-to-end | " : "");
+                     (open ? "open room | " : conversation_.end_to_end() ? "end-to-end | " : "");
   const std::string& fingerprint = conversation_.server_fingerprint();
   std::string attention;
   if (conversation_.closed()) attention += " | disconnected";
@@ -316,7 +319,7 @@ std::string tui_state::status(std::size_t columns) const {
   const std::string key = "key " + conversation_.server_key_state();
   std::string text = head + key + " " + fingerprint + attention;
   if (!fits(text) && conversation_.end_to_end()) {
-    head = conversation_.server() + " | " + conversation_.own_name() + " | e2e | ";
+    head = conversation_.server() + " | " + conversation_.own_name() + (open ? " | open | " : " | e2e | ");
     text = head + key + " " + fingerprint + attention;
   }
   if (!fits(text)) text = head + key + attention;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "natter/crypto/migration_proof.hpp"
 #include "natter/frame.hpp"
@@ -97,6 +98,7 @@ struct connected {
 
   // `e2e`: say and whisper go through the end-to-end layer.
   explicit connected(bool e2e = false) : client(identity, settings(e2e)) {}
+  explicit connected(nc::session_settings s) : client(identity, std::move(s)) {}
   static nc::session_settings settings(bool e2e) {
     nc::session_settings s{"alice", true, nullptr, nullptr, {}};
     s.e2e.enabled = e2e;
@@ -450,4 +452,159 @@ TEST_CASE("end to end in the session: texts become e2e requests; answers to our 
     REQUIRE(marked.size() == 1);
     CHECK(marked[0].kind == nc::e2e_shown::not_end_to_end);
   }
+}
+
+namespace {
+
+// A welcome for alice among `peers` (names p000...), listing only the first `listed` users.
+natter::welcome_event big_welcome(const std::vector<cr::identity_v2>& peers, const cr::identity_v2& alice,
+                                  std::size_t listed, std::vector<natter::user_info>& everyone) {
+  everyone = {{"alice", "fp", 0, cr::to_hex(alice.public_key().bytes)}};
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    std::string name = std::to_string(i);
+    name = "p" + std::string(3 - std::min<std::size_t>(3, name.size()), '0') + name;
+    everyone.push_back({name, "fp", 0, cr::to_hex(peers[i].public_key().bytes)});
+  }
+  natter::welcome_event w;
+  w.name = "alice";
+  w.users.assign(everyone.begin(), everyone.begin() + static_cast<std::ptrdiff_t>(std::min(listed, everyone.size())));
+  w.user_count = everyone.size();
+  w.max_frame = 65536;
+  w.max_text = 1000;
+  return w;
+}
+
+std::vector<cr::identity_v2> identities(std::size_t n) {
+  std::vector<cr::identity_v2> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(cr::identity_v2::generate());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a welcome listing 256 of 300: the session pages users, keeps the pages, and room texts wait for the last") {
+  cr::init_sodium();
+  connected c(true);
+  (void)c.handshake();
+  const auto peers = identities(299);
+  std::vector<natter::user_info> everyone;
+  c.client.on_frame(c.server.seal(big_welcome(peers, c.identity, 256, everyone)));
+  REQUIRE(c.client.current() == nc::client_session::phase::joined);
+  (void)c.client.take_events();
+  auto sent = c.server.receive(c.client.take_output());
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["type"] == "users");
+  const auto ref = sent[0]["ref"].get<std::uint64_t>();
+
+  // Typed before the directory is complete: nothing goes, not even handshakes with the 255 listed.
+  const auto say = c.client.send(natter::say_request{"to all 300", {}});
+  REQUIRE(say.has_value());
+  CHECK(c.server.receive(c.client.take_output()).empty());
+
+  std::vector<natter::user_info> first(everyone.begin(), everyone.begin() + 256);
+  std::vector<natter::user_info> rest(everyone.begin() + 256, everyone.end());
+  c.client.on_frame(c.server.seal(natter::users_event{ref, first, true}));
+  CHECK(c.server.receive(c.client.take_output()).empty());
+  c.client.on_frame(c.server.seal(natter::users_event{ref, rest, false}));
+  const auto events = c.client.take_events();
+  bool code_for_300 = false;
+  for (const auto& e : events) {
+    CHECK_FALSE(std::holds_alternative<natter::server_message>(e));  // our own pages: not the conversation's
+    if (const auto* shown = std::get_if<nc::e2e_shown_event>(&e)) {
+      code_for_300 = code_for_300 || (shown->text.find("room code now: ") != std::string::npos &&
+                                          shown->text.find("(300 members") != std::string::npos);
+    }
+  }
+  CHECK(code_for_300);
+  std::set<std::string> handshakes;
+  for (const auto& m : c.server.receive(c.client.take_output())) {
+    CHECK(m["type"] == "e2e");
+    if (m["kind"] == "handshake") handshakes.insert(m["to"].get<std::string>());
+  }
+  CHECK(handshakes.size() == 299);  // the room text now waits for a session with every member
+  CHECK(handshakes.contains("p298"));
+  CHECK(c.client.unacknowledged() == 1);
+
+  SUBCASE("the user's own /users is still answered to the conversation") {
+    const auto own = c.client.send(natter::users_request{});
+    REQUIRE(own.has_value());
+    c.client.on_frame(c.server.seal(natter::users_event{*own, first, false}));
+    const auto answers = events_of<natter::server_message>(c.client);
+    REQUIRE(answers.size() == 1);
+    CHECK(std::get<natter::users_event>(answers[0]).users.size() == 256);
+  }
+}
+
+TEST_CASE("an open room: announced before the welcome; a say routed in the clear is a plain say; --require-e2e refuses") {
+  cr::init_sodium();
+  auto settings = connected::settings(true);
+  settings.e2e.room_limit = 3;
+  bool strict = false;
+  SUBCASE("plain") {}
+  SUBCASE("--require-e2e") { strict = true; }
+  settings.e2e.require_e2e = strict;
+  connected c(settings);
+  (void)c.handshake();
+  const auto peers = identities(4);
+  std::vector<natter::user_info> everyone;
+  c.client.on_frame(c.server.seal(big_welcome(peers, c.identity, 256, everyone)));
+  auto events = c.client.take_events();
+  REQUIRE_FALSE(events.empty());
+  std::size_t welcome_at = events.size();
+  std::size_t open_at = events.size();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (const auto* m = std::get_if<natter::server_message>(&events[i]); m && std::holds_alternative<natter::welcome_event>(*m)) {
+      welcome_at = i;
+    }
+    if (const auto* e = std::get_if<nc::e2e_shown_event>(&events[i]); e && e->kind == nc::e2e_shown::room_open) {
+      open_at = i;
+      CHECK(e->room_members == 5);
+      CHECK(e->text.find("lobby has 5 members, more than 3: room texts are NOT end-to-end, the server can read them") == 0);
+    }
+  }
+  CHECK(open_at < welcome_at);  // so the lines typed before the join run labelled for an open room
+  CHECK(c.server.receive(c.client.take_output()).empty());  // all listed: no users request
+
+  const auto ref = c.client.send(natter::say_request{"everyone can read this", {}}, nc::room_route::in_the_clear);
+  REQUIRE(ref.has_value());
+  const auto sent = c.server.receive(c.client.take_output());
+  if (strict) {
+    CHECK(sent.empty());
+    const auto answers = events_of<natter::server_message>(c.client);
+    REQUIRE(answers.size() == 1);
+    const auto& error = std::get<natter::error_event>(answers[0]);
+    CHECK(error.ref == ref);
+    CHECK(error.message == "not sent: the room is open (5 members) and --require-e2e is set");
+    CHECK(c.client.refused() == 1);
+    return;
+  }
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["type"] == "say");
+  CHECK(sent[0]["text"] == "everyone can read this");
+  CHECK(sent[0]["ref"] == *ref);
+  c.client.on_frame(c.server.seal(natter::ack_event{*ref, 5, 0}));
+  const auto answers = events_of<natter::server_message>(c.client);
+  REQUIRE(answers.size() == 1);  // the conversation matches it to its line
+  CHECK(std::get<natter::ack_event>(answers[0]).ref == *ref);
+  CHECK(c.client.unacknowledged() == 0);
+
+  // Whispers stay end to end in an open room.
+  (void)c.client.send(natter::whisper_request{"p000", "psst", {}});
+  const auto whisper = c.server.receive(c.client.take_output());
+  REQUIRE(whisper.size() == 1);
+  CHECK(whisper[0]["type"] == "e2e");
+  CHECK(whisper[0]["kind"] == "handshake");
+
+  // Two leave: 3 members, end to end again, and said so.
+  c.client.on_frame(c.server.seal(natter::presence_event{false, "p002", "", "quit"}));
+  (void)c.client.take_events();
+  c.client.on_frame(c.server.seal(natter::presence_event{false, "p003", "", "quit"}));
+  bool back = false;
+  for (const auto& e : events_of<nc::e2e_shown_event>(c.client)) {
+    back = back || (e.kind == nc::e2e_shown::room_end_to_end && e.room_members == 3 &&
+                    e.text == "lobby has 3 members, 3 at most: room texts are end-to-end again");
+  }
+  CHECK(back);
+  (void)c.client.send(natter::say_request{"sealed", {}});
+  for (const auto& m : c.server.receive(c.client.take_output())) CHECK(m["type"] == "e2e");  // no say in the clear
 }

@@ -201,3 +201,15 @@ TEST_CASE("--config chooses the file; the default follows XDG") {
   CHECK(o.config == "/etc/n.toml");
   CHECK(o.config_given);
 }
+
+TEST_CASE("require_e2e = true is --require-e2e; it must be a boolean") {
+  auto out = parse("");
+  REQUIRE(out.config);
+  CHECK_FALSE(out.config->require_e2e);
+  out = parse("require_e2e = true\n");
+  REQUIRE(out.config);
+  CHECK(out.config->require_e2e);
+  out = parse("require_e2e = \"yes\"\n");
+  CHECK_FALSE(out.config);
+  CHECK(out.error.find("require_e2e") != std::string::npos);
+}

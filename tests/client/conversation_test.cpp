@@ -542,3 +542,118 @@ TEST_CASE("conversation: /fingerprint shows both keys, --trace frames only when 
   tracing.on_event(nc::trace_event{true, 3, 40, "session", 0, 20, "{}"});
   CHECK(tracing.take_lines().at(0).kind == nc::shown_kind::trace);
 }
+
+namespace {
+
+nc::e2e_shown_event room_state(bool open, std::size_t members) {
+  nc::e2e_shown_event e{open ? nc::e2e_shown::room_open : nc::e2e_shown::room_end_to_end,
+                        {},
+                        open ? "lobby has " + std::to_string(members) +
+                                   " members, more than 1000: room texts are NOT end-to-end, the server can read them"
+                             : "lobby has " + std::to_string(members) + " members, 1000 at most: room texts are "
+                                                                        "end-to-end again",
+                        false,
+                        0,
+                        false};
+  e.room_members = members;
+  return e;
+}
+
+std::vector<nc::room_route> routes(const std::vector<nc::conversation_action>& actions) {
+  std::vector<nc::room_route> out;
+  for (const auto& a : actions) {
+    if (const auto* send = std::get_if<nc::send_action>(&a)) out.push_back(send->route);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("conversation: an open room is said loudly, its room texts go in the clear labelled [not e2e], whispers not") {
+  auto config = person();
+  std::vector<std::string> logged;
+  config.log = [&logged](std::string_view line) -> std::optional<std::string> {
+    logged.emplace_back(line);
+    return std::nullopt;
+  };
+  SUBCASE("full screen: the echo carries the label") { config.echo_sent = true; }
+  SUBCASE("line mode: the text is repeated, labelled, once acknowledged") {}
+  nc::conversation c(config, {});
+  // As the session sends it: the open room before the welcome.
+  c.on_event(nc::e2e_shown_event{nc::e2e_shown::notice, {}, "room code now: aaaa (1204 members)", false, 0, false});
+  c.on_event(room_state(true, 1204));
+  join(c);
+  CHECK(c.room_open());
+  const auto announced = c.take_lines();
+  bool loud = false;
+  for (const auto& l : announced) {
+    loud = loud || (l.kind == nc::shown_kind::error &&
+                    l.text == "! [not e2e] lobby has 1204 members, more than 1000: room texts are NOT end-to-end, "
+                              "the server can read them");
+  }
+  CHECK(loud);
+
+  c.on_line("hello big room", noon_ms);
+  c.on_line("/w bob still sealed", noon_ms);
+  const auto actions = c.take_actions();
+  CHECK(sent_texts(actions) == std::vector<std::string>{"hello big room", "bob:still sealed"});
+  CHECK(routes(actions) == std::vector<nc::room_route>{nc::room_route::in_the_clear, nc::room_route::end_to_end});
+  auto lines = c.take_lines();
+  if (config.echo_sent) {
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].text == "16:00 [not e2e] <alice> hello big room");
+  }
+  c.on_event(natter::server_message{natter::ack_event{2, 10, noon_ms}});
+  lines = c.take_lines();
+  if (!config.echo_sent) {
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].text == "16:00 [not e2e] <alice> hello big room");
+    CHECK(lines[0].kind == nc::shown_kind::own_chat);  // stdout: a pipe's output says it too
+  } else {
+    CHECK(lines.empty());
+  }
+  REQUIRE_FALSE(logged.empty());
+  CHECK(logged.back() == "[not e2e] <alice> hello big room");
+
+  // Back under the limit: said, and room texts are end to end (and labelled so) again.
+  c.on_event(room_state(false, 999));
+  CHECK_FALSE(c.room_open());
+  bool said = false;
+  for (const auto& l : c.take_lines()) said = said || l.text.find("* [e2e] lobby has 999 members") == 0;
+  CHECK(said);
+  c.on_line("sealed again", noon_ms);
+  CHECK(routes(c.take_actions()) == std::vector<nc::room_route>{nc::room_route::end_to_end});
+  if (config.echo_sent) CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 [e2e] <alice> sealed again"});
+}
+
+TEST_CASE("conversation: --require-e2e refuses room texts in an open room, each with an error; whispers still go") {
+  auto config = script();
+  config.require_e2e = true;
+  nc::conversation c(config, {});
+  c.on_event(room_state(true, 1204));
+  join(c);
+  (void)c.take_lines();
+  c.on_line("not for the server", noon_ms);
+  CHECK(texts(c.take_lines()) ==
+        std::vector<std::string>{"! not sent: the room is open (1204 members) and --require-e2e is set: not for the server"});
+  CHECK(sent_texts(c.take_actions()).empty());
+  CHECK(c.exit_code() == 1);  // a script learns that a line was refused
+  c.on_line("/w bob fine", noon_ms);
+  CHECK(sent_texts(c.take_actions()) == std::vector<std::string>{"bob:fine"});
+  c.on_event(room_state(false, 900));
+  c.on_line("now it goes", noon_ms);
+  const auto actions = c.take_actions();
+  CHECK(sent_texts(actions) == std::vector<std::string>{"now it goes"});
+  CHECK(routes(actions) == std::vector<nc::room_route>{nc::room_route::end_to_end});
+}
+
+TEST_CASE("conversation: in line mode an action sent in the clear is repeated as an action, labelled") {
+  nc::conversation c(person(), {});
+  c.on_event(room_state(true, 1204));
+  join(c);
+  (void)c.take_lines();
+  c.on_line("/me waves", noon_ms);
+  CHECK(routes(c.take_actions()) == std::vector<nc::room_route>{nc::room_route::in_the_clear});
+  c.on_event(natter::server_message{natter::ack_event{2, 10, noon_ms}});
+  CHECK(texts(c.take_lines()) == std::vector<std::string>{"16:00 [not e2e] * alice waves"});
+}

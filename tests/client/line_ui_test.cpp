@@ -21,12 +21,16 @@ constexpr std::int64_t noon_ms = 1764000000000;
 // Records what the UI asks of the session instead of sending it.
 struct fake_link : nc::session_link {
   std::vector<natter::client_message> sent;
+  std::vector<natter::client::room_route> routes;
   std::vector<bool> trust_answers;
   std::vector<std::string> quits;
   std::size_t unacked = 0;
   std::size_t refusals = 0;
 
-  void submit(natter::client_message message) override { sent.push_back(std::move(message)); }
+  void submit(natter::client_message message, natter::client::room_route route) override {
+    sent.push_back(std::move(message));
+    routes.push_back(route);
+  }
   void answer_trust(bool trusted) override { trust_answers.push_back(trusted); }
   void quit_when_acknowledged(std::string reason) override { quits.push_back(std::move(reason)); }
   [[nodiscard]] std::size_t unacknowledged() const override { return unacked; }

@@ -135,3 +135,17 @@ TEST_CASE("--log-dir and --config") {
   env.xdg_data_home = "/data";
   CHECK(nc::default_log_dir(env) == "/data/natter/logs");
 }
+
+TEST_CASE("--require-e2e and --e2e-room-limit") {
+  auto r = parse({});
+  REQUIRE(r.what == nc::parse_result::action::run);
+  CHECK_FALSE(r.options.require_e2e);
+  CHECK_FALSE(r.options.e2e_room_limit.has_value());
+  r = parse({"--require-e2e", "--e2e-room-limit", "3"});
+  REQUIRE(r.what == nc::parse_result::action::run);
+  CHECK(r.options.require_e2e);
+  CHECK(r.options.e2e_room_limit == std::size_t{3});
+  CHECK(parse({"--e2e-room-limit", "0"}).what == nc::parse_result::action::usage_error);
+  CHECK(parse({"--require-e2e=yes"}).what == nc::parse_result::action::usage_error);
+  CHECK(nc::usage_text().find("--require-e2e") != std::string::npos);
+}

@@ -110,6 +110,15 @@ TEST_CASE("tui state: the status line says end-to-end once the end-to-end layer 
   CHECK(last_line(s).find("[e2e] <bob> sealed hi") != std::string::npos);
   s.on_event(nc::e2e_shown_event{nc::e2e_shown::not_end_to_end, "bob", "open hi", false, 0, false});
   CHECK(last_line(s).find("[not e2e] <bob> open hi") != std::string::npos);
+  // An open room: the status line never says end-to-end while room texts are not.
+  nc::e2e_shown_event open{nc::e2e_shown::room_open, {}, "lobby has 1204 members, more than 1000: ...", false, 0, false};
+  open.room_members = 1204;
+  s.on_event(open);
+  CHECK(s.status() == std::string("127.0.0.1:9900 | alice | open room | key new ") + server_fp);
+  CHECK(s.status().find("end-to-end") == std::string::npos);
+  CHECK(s.status(40).find("open") != std::string::npos);
+  s.on_event(nc::e2e_shown_event{nc::e2e_shown::room_end_to_end, {}, "lobby has 999 members", false, 0, false});
+  CHECK(s.status() == std::string("127.0.0.1:9900 | alice | end-to-end | key new ") + server_fp);
 }
 
 TEST_CASE("tui state: status line shows server, name, fingerprint and pin state") {

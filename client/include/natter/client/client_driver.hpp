@@ -73,7 +73,7 @@ class client_driver final : public session_link {
   // The user's answer to a trust_request_event.
   void answer_trust(bool trusted) override;
   // Sends a request (see client_session::send); one that cannot be sent is reported as a notice.
-  void submit(client_message message) override;
+  void submit(client_message message, room_route route) override;
   void e2e_command(e2e_user_command cmd) override;
   // Sends quit, then waits for the server's bye or close, at most quit_timeout. While waiting
   // to reconnect, ends at once (a closed_event with after_quit).

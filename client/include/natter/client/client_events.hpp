@@ -80,7 +80,10 @@ struct closed_event {
 // What the end-to-end layer shows (e2e_layer): a text a peer sealed and we opened and checked,
 // a text that came without end-to-end protection (an old-style chat event), a warning (a body
 // that failed, a replay, a changed key: show loudly) or a notice (the room code, a new pin).
-enum class e2e_shown { message, not_end_to_end, warning, notice, trace };  // trace: --trace only
+// room_open / room_end_to_end: the room just became open (more members than the end-to-end
+// limit: room texts go as plain say, readable by the server) or end to end again; `text` says
+// so, `room_members` is the count (room_directory.hpp).
+enum class e2e_shown { message, not_end_to_end, warning, notice, trace, room_open, room_end_to_end };  // trace: --trace only
 struct e2e_shown_event {
   e2e_shown kind = e2e_shown::notice;
   std::string from;    // message, not_end_to_end: the sender (authenticated by the body for message)
@@ -90,7 +93,21 @@ struct e2e_shown_event {
   bool verified = false;   // the conversation sets it: the sender's key was verified (/verify)
   std::string to = {};     // a whisper we sent (from is us): its recipient, shown once acknowledged
   bool action = false;     // /me: the text began with e2e_action_prefix (taken off), docs/E2E.md §12
+  std::size_t room_members = 0;  // room_open, room_end_to_end: the members counted
 };
+
+// How a room text is to go, as the conversation labelled it when it showed the line: the
+// session sends it that way, so a line is never shown as end to end when it was not (the
+// conversation learns of an open room through an event, and a line may be on its way meanwhile).
+enum class room_route {
+  end_to_end,    // sealed for the members (the default: every caller that does not say)
+  in_the_clear,  // the room is open: a plain say, readable by the server
+};
+
+// What a room text refused under --require-e2e says (the conversation's and the session's).
+inline std::string require_e2e_refusal(std::size_t members) {
+  return "not sent: the room is open (" + std::to_string(members) + " members) and --require-e2e is set";
+}
 
 // End to end, an action (/me) is a text that begins with this: the body authenticates the whole
 // text, so only its sender can make one, and the server cannot tell an action from a text.

@@ -62,8 +62,9 @@ class client_session {
   // Queues a request. say/whisper/users/whois need a joined session; ping and quit work once the
   // handshake is done. Requests that carry a `ref` get a fresh, strictly increasing one, which is
   // returned. Returns nullopt, sends nothing and emits a notice_event if the request is not
-  // possible now or would not fit in the server's maximum frame.
-  std::optional<std::uint64_t> send(client_message message);
+  // possible now or would not fit in the server's maximum frame. `route`: how a say goes with
+  // the end-to-end layer on (in_the_clear: the conversation showed it as not end to end).
+  std::optional<std::uint64_t> send(client_message message, room_route route = room_route::end_to_end);
 
   // What the user asks of the end-to-end layer (/accept, /verify's safety number).
   void e2e_command(const e2e_user_command& cmd);
@@ -111,6 +112,8 @@ class client_session {
   // The end-to-end layer's part of a server message; true if it was the layer's alone.
   bool e2e_before(const server_message& message, e2e_layer::output& out);
   void apply(e2e_layer::output& out);
+  // After the welcome: ask for the members it did not list (PROTOCOL.md `users`).
+  void request_directory();
   void report_dropped_texts();
   void send_handshake_frame(std::vector<std::uint8_t> body, std::string label, std::string detail);
   void on_established();
@@ -134,6 +137,7 @@ class client_session {
   std::vector<user_info> partial_users_;
   e2e_layer e2e_;
   std::map<std::uint64_t, std::string> control_refs_;  // our handshake/key requests: ref -> to
+  std::optional<std::uint64_t> directory_ref_;         // our own `users` request, until its last page
   std::set<std::uint64_t> texts_sent_;                 // e2e texts sent, not yet answered
   // Texts the layer will not send, reported as errors only once every earlier text is answered,
   // because the conversation matches answers to requests by their order (sent_requests.hpp).

@@ -52,6 +52,7 @@ struct client_config {
   bool bell_on_whisper = true;            // [notifications] bell_on_whisper
   bool logging = false;                   // [logging] enabled
   std::optional<std::filesystem::path> log_dir;  // [logging] dir ("~/" is the home directory)
+  bool require_e2e = false;               // require_e2e = true: as --require-e2e
 };
 
 struct config_outcome {

@@ -69,6 +69,9 @@ struct conversation_config {
   // whispers (our own once acknowledged) and presence, as one line of text without the clock
   // and without fingerprints. An error it returns is shown once, and logging stops.
   std::function<std::optional<std::string>(std::string_view)> log;
+  // --require-e2e: in an open room (more members than the end-to-end limit, room_directory.hpp)
+  // a room text is refused rather than sent where the server can read it.
+  bool require_e2e = false;
 };
 
 // What the config file sets for a conversation, whichever interface runs it.
@@ -77,6 +80,7 @@ struct conversation_preferences {
   bool bell_on_whisper = true;
   std::string clock_format = "%H:%M";
   std::function<std::optional<std::string>(std::string_view)> log;  // see conversation_config::log
+  bool require_e2e = false;  // --require-e2e or the config file's require_e2e
 };
 
 inline void apply_preferences(conversation_config& config, const conversation_preferences& preferences) {
@@ -84,6 +88,7 @@ inline void apply_preferences(conversation_config& config, const conversation_pr
   config.bell_on_whisper = preferences.bell_on_whisper;
   config.clock_format = preferences.clock_format;
   config.log = preferences.log;
+  config.require_e2e = preferences.require_e2e;
 }
 
 // What the conversation reads from the session: client_driver's snapshots in the program.
@@ -147,6 +152,9 @@ class conversation {
   [[nodiscard]] bool joined() const { return joined_; }
   // The session's end-to-end layer is on: it speaks (the room code follows every welcome).
   [[nodiscard]] bool end_to_end() const { return end_to_end_; }
+  // The room is open (the session said so): our room texts go where the server can read them
+  // (labelled [not e2e]), or with --require-e2e not at all. Whispers stay end to end.
+  [[nodiscard]] bool room_open() const { return room_open_; }
   [[nodiscard]] bool quitting() const { return quitting_; }
   [[nodiscard]] bool closed() const { return closed_; }
   [[nodiscard]] bool closed_after_quit() const { return closed_after_quit_; }
@@ -171,6 +179,9 @@ class conversation {
   void on_server_message(const server_message& message);
   void on_welcome(const welcome_event& welcome);
   void on_e2e_shown(e2e_shown_event e);
+  void on_room_state(const e2e_shown_event& e);
+  // "[e2e] " / "[not e2e] " for our own room lines once the end-to-end layer speaks, else "".
+  [[nodiscard]] std::string own_room_label(room_route route) const;
   void on_closed(const closed_event& closed);
   void on_reconnecting(const reconnecting_event& reconnecting);
   // Shows the event's line, if it has one (nullptr if not), so the caller may add to it.
@@ -205,6 +216,9 @@ class conversation {
   std::optional<std::int64_t> linger_until_ms_;
   bool joined_ = false;
   bool end_to_end_ = false;
+  bool room_open_ = false;
+  std::size_t room_members_ = 0;        // as the last room_open event counted them
+  bool open_before_reconnect_ = false;  // the last connection's room was open
   bool quitting_ = false;
   bool input_ended_ = false;
   bool closed_ = false;

@@ -55,6 +55,7 @@ struct line_mark {
 struct send_action {
   client_message message;
   std::uint64_t line_id = 0;  // the echoed line this request carries, if any
+  room_route route = room_route::end_to_end;  // a say: as its line was labelled
 };
 struct quit_action { std::string reason; };  // quit once every say/whisper is acknowledged
 struct trust_action { bool trusted; };        // the answer to a trust_request_event

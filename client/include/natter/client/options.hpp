@@ -54,6 +54,8 @@ struct client_options {
   std::optional<std::filesystem::path> log_dir;  // --log-dir: log the chat there (overrides the file)
   bool accept_peer_key_changes = false;       // --accept-peer-key-changes (bots; dangerous)
   std::optional<std::filesystem::path> e2e_keylog;  // --e2e-keylog: end-to-end message keys
+  bool require_e2e = false;                   // --require-e2e: never send room texts in the clear
+  std::optional<std::size_t> e2e_room_limit;  // --e2e-room-limit (tests): instead of max_e2e_room_members
 };
 
 struct parse_result {

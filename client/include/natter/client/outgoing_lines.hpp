@@ -29,7 +29,8 @@ class outgoing_lines {
   std::uint64_t show(shown_kind kind, std::string text, const std::string& from, outbox& out);
   // Sends a say/whisper now, or holds it for the server's rate. Returns false (and marks or
   // reports it) if it cannot be sent at all.
-  [[nodiscard]] bool send(client_message request, std::uint64_t line_id, outbox& out);
+  [[nodiscard]] bool send(client_message request, std::uint64_t line_id, outbox& out,
+                          room_route route = room_route::end_to_end);
   // Sends held requests as the rate allows.
   void release(outbox& out);
   // The UI is about to hand these actions to the session, in this order.

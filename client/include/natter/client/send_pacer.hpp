@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "natter/clock.hpp"
+#include "natter/client/client_events.hpp"
 #include "natter/messages.hpp"
 #include "natter/rate_limiter.hpp"
 
@@ -21,6 +22,7 @@ namespace natter::client {
 struct paced_request {
   client_message message;
   std::uint64_t line_id = 0;  // the echoed line it belongs to (conversation_output's line ids)
+  room_route route = room_route::end_to_end;  // a say: as its line was labelled
 };
 
 class send_pacer {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "natter/client/client_events.hpp"
 #include "natter/messages.hpp"
 
 namespace natter::client {
@@ -34,12 +35,14 @@ struct sent_request {
   std::string summary;        // what was sent, to name it in an error ("-> *bob* hi")
   bool whisper = false;       // chat: a whisper (summary "-> *bob* hi"), else a broadcast (summary its text)
   std::string to = {};        // a whisper's recipient, as typed (printable): "bob is away"
+  room_route route = room_route::end_to_end;  // a broadcast: how it went
+  bool action = false;                        // a broadcast: /me (summary is the action's text)
 };
 
 class sent_requests {
  public:
   // A request handed to the session; ignored unless the server answers it with a ref.
-  void sent(const client_message& message, std::uint64_t line_id);
+  void sent(const client_message& message, std::uint64_t line_id, room_route route = room_route::end_to_end);
   // The request `message` answers, if it is an answer (ack, error with a ref, users, whois).
   [[nodiscard]] std::optional<sent_request> on_answer(const server_message& message);
   // The connection is gone: every request still waiting, oldest first.

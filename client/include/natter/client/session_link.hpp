@@ -13,8 +13,9 @@ class session_link {
  public:
   virtual ~session_link() = default;
 
-  // Sends a request; one that cannot be sent comes back as a notice_event.
-  virtual void submit(client_message message) = 0;
+  // Sends a request; one that cannot be sent comes back as a notice_event. `route`: how a say
+  // goes (client_session::send), as the conversation labelled it.
+  virtual void submit(client_message message, room_route route) = 0;
   // /accept NAME, /verify NAME's safety number: answered with e2e_shown_events. (A default, so
   // links that carry no end-to-end layer need not care.)
   virtual void e2e_command(e2e_user_command) {}
