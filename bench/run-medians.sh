@@ -46,6 +46,12 @@ scenarios=(
   # fan-out of 4 × 2 000 messages, 100 whisper pairs × 2 000), run one after the other.
   "plain|--no-raw --scenario fanout,whispers"
   "e2e|--no-raw --scenario fanout,whispers --e2e"
+  # The end-to-end client side against a server: a new sender in rooms of 100, 300 and 1 000,
+  # and 1 000 users joining at once.
+  "kd100|--no-raw --scenario key-distribution --members 100"
+  "kd300|--no-raw --scenario key-distribution --members 300"
+  "kd1000|--no-raw --scenario key-distribution --members 1000"
+  "joinstorm1000|--no-raw --scenario join-storm --users 1000"
   "handshakes|--no-raw --scenario handshakes --handshakes 10000 --identities 1000 --concurrency 32"
   "idle2000|--no-raw --scenario idle --idle 2000"
 )

@@ -16,6 +16,12 @@ fields = {
  'handshakes': ['handshakes_per_server_cpu_s','handshakes_per_s','server_sys_s','server_cpu_s','latency_p50_ms','latency_p99_ms','failed'],
  'idle2000': ['server_rss_per_connection_bytes','joins_per_server_cpu_s','joins_per_s'],
 }
+kd = ['all_sessions_s','all_can_read_s','sender_cpu_s','member_cpu_us_each','members_cpu_s','server_cpu_s','bench_cpu_s',
+      'sender_wire_bytes','sender_body_base64_bytes','wire_bytes_written','wire_bytes_read','wire_bytes_per_member','unread']
+fields.update({'kd100': kd, 'kd300': kd, 'kd1000': kd,
+               'joinstorm1000': ['until_last_welcome_s','until_presence_delivered_s','slowest_join_ms','server_cpu_s',
+                                 'bench_cpu_s','joins_per_server_cpu_s','presence_delivered','pin_saves','pin_bytes_written',
+                                 'pinning_wall_s','pinning_cpu_s']})
 rawf = ['box_beforenm_per_s','seal_256B_per_s','seal_16KiB_per_s','frame_per_message_writev64_per_cpu_s','frame_per_message_write_each_per_cpu_s','batch64_frame_write_per_cpu_s']
 def get(name, who, scen, f):
     vals = []
@@ -59,7 +65,9 @@ def ab_e2e():
         print(f'  {mode}: load average before each run {loads}; other processes\' CPU-s during each run {["%.1f" % x for x in others]}'
               + (f'; cores they kept busy (of the machine\'s) {["%.2f" % x for x in cores]}' if cores else ''))
 for name, fs in fields.items():
-    scen = {'fanout50':'fanout','fanout500':'fanout','open500k':'fanout','open250k':'fanout','open100k':'fanout','idle2000':'idle'}.get(name, name)
+    scen = {'fanout50':'fanout','fanout500':'fanout','open500k':'fanout','open250k':'fanout','open100k':'fanout','idle2000':'idle',
+            'kd100':'key_distribution','kd300':'key_distribution','kd1000':'key_distribution',
+            'joinstorm1000':'join_storm'}.get(name, name)
     print('==', name)
     for f in fs:
         line = f'  {f:36}'
