@@ -93,7 +93,8 @@ report run_e2e_client(const bench_options& options) {
   // Sender key: the sender seals every message once for the room; every reader verifies it.
   auto sender = e2e::sender_key_sender::create(std::string("lobby"));
   if (!sender) throw std::runtime_error("sender key refused");
-  auto receiver = e2e::sender_key_receiver::from_distribution(sender->distribution());
+  e2e::bytes distribution = sender->distribution();  // holds the chain key: wiped below
+  auto receiver = e2e::sender_key_receiver::from_distribution(distribution);
   if (!receiver) throw std::runtime_error("distribution refused");
   std::vector<e2e::bytes> room_messages(n);
   time_op(r, "sender_key_seal_sign", n, [&](std::size_t i) {
@@ -125,10 +126,10 @@ report run_e2e_client(const bench_options& options) {
   time_op(r, "pairwise_open", n, [&](std::size_t i) {
     if (bob->open(bodies[i], now).status != e2e::receive_status::ok) ++failures;
   });
-  const e2e::bytes distribution = sender->distribution();
   time_op(r, "distribution_seal", n, [&](std::size_t) {
     if (!alice->seal(distribution)) ++failures;
   });
+  e2e::wipe(distribution);
 
   // KK setup: fresh ephemerals, three DH-class operations per side plus the key conversions.
   std::int64_t initiator_ns = 0, responder_ns = 0;
