@@ -13,6 +13,7 @@
 
 #include "natter/frame.hpp"
 #include "natter/message_build.hpp"
+#include "natter/message_parse.hpp"
 
 namespace natter::bench {
 
@@ -150,6 +151,7 @@ void bench_connection::on_session_handshake_frame(std::span<const std::uint8_t> 
     if (const auto* failure = std::get_if<client::failure_event>(&event)) return fail(failure->message);
     if (const auto* message = std::get_if<server_message>(&event)) {
       if (const auto* error = std::get_if<error_event>(message)) return fail(error->code + ": " + error->message);
+      if (std::holds_alternative<presence_event>(*message)) events_.on_presence(*this);
     }
   }
   if (session_->current() != client::client_session::phase::joined) return;
@@ -215,10 +217,19 @@ void bench_connection::on_plaintext(std::string_view text) {
     const std::string_view type = text.substr(at, 8);
     if (type.starts_with("ack\"")) events_.on_ack(*this);
     else if (type.starts_with("e2e\"")) events_.on_e2e(*this);
+    else if (type.starts_with("presence")) events_.on_presence(*this);
     else if (type.starts_with("pong\"")) events_.on_pong(*this);
     else if (type.starts_with("error\"") || type.starts_with("bye\"")) {
       const std::size_t from = at > 200 ? at - 200 : 0;
       return fail(std::string(text.substr(from, 400)));
+    }
+  }
+  if (parse_e2e_ && state_ == state::joined && contains(text, "\"type\":\"e2e\"")) {
+    for (const auto& item : parse_server_frame(text)) {
+      const auto* message = std::get_if<server_message>(&item);
+      const auto* event = message ? std::get_if<e2e_event>(message) : nullptr;
+      if (event) events_.on_e2e_event(*this, *event);
+      if (state_ != state::joined) return;
     }
   }
 }
@@ -245,6 +256,7 @@ void bench_connection::flush() {
     const ssize_t n = ::write(fd_, out_.data() + out_pos_, out_.size() - out_pos_);
     if (n > 0) {
       out_pos_ += static_cast<std::size_t>(n);
+      bytes_written_ += static_cast<std::uint64_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -28,6 +28,7 @@
 #include "natter/crypto/handshake_v2.hpp"
 #include "natter/crypto/identity_v2.hpp"
 #include "natter/crypto/session_cipher_v2.hpp"
+#include "natter/messages.hpp"
 
 namespace natter::bench {
 
@@ -44,6 +45,11 @@ class connection_events {
   virtual void on_chat(bench_connection& c, std::int64_t sent_ns) = 0;
   // An end-to-end envelope (type e2e) arrived: its body is sealed, so only counted.
   virtual void on_e2e(bench_connection&) {}
+  // The same, parsed, for a connection with parse_e2e(true): what a client's end-to-end layer
+  // is handed (the frame is parsed as JSON, like the client does, only then).
+  virtual void on_e2e_event(bench_connection&, const e2e_event&) {}
+  // A presence notice (a join or a leave of another user).
+  virtual void on_presence(bench_connection&) {}
   virtual void on_ack(bench_connection&) {}
   virtual void on_pong(bench_connection&) {}
   // An error or bye from the server, or the connection ended. The connection is closed after.
@@ -69,6 +75,8 @@ class bench_connection final : public io_handler {
   // An end-to-end body (base64) of `kind` (room: to nobody; whisper: to `to`).
   void send_e2e(std::string_view kind, std::string_view to, std::string_view body_base64);
   void ping();
+  // Parse the frames carrying e2e envelopes and hand them to on_e2e_event (key distribution).
+  void parse_e2e(bool on) { parse_e2e_ = on; }
   void flush();
   void close();
 
@@ -80,6 +88,8 @@ class bench_connection final : public io_handler {
   [[nodiscard]] std::int64_t started_ns() const { return started_ns_; }
   // Bytes read from the socket so far (frames, prefixes and all).
   [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
+  // Bytes written to the socket so far.
+  [[nodiscard]] std::uint64_t bytes_written() const { return bytes_written_; }
 
  private:
   void open_socket(const sockaddr_in& server);
@@ -108,6 +118,8 @@ class bench_connection final : public io_handler {
   std::vector<std::uint8_t> out_;
   std::size_t out_pos_ = 0;
   std::uint64_t bytes_read_ = 0;
+  std::uint64_t bytes_written_ = 0;
+  bool parse_e2e_ = false;
 };
 
 }  // namespace natter::bench

@@ -9,7 +9,8 @@ namespace {
 
 constexpr const char* usage_text =
     "usage: natter-bench [options]\n"
-    "  --scenario LIST       fanout,whispers,handshakes,idle,none (default fanout)\n"
+    "  --scenario LIST       fanout,whispers,handshakes,idle,e2e-client,key-distribution,\n"
+    "                        join-storm,none (default fanout)\n"
     "  --server PATH         natter-server binary (default: the one built with the bench)\n"
     "  --connect PORT        use a running server on 127.0.0.1:PORT instead of starting one\n"
     "  --server-pid PID      with --connect: its pid, for CPU and memory figures\n"
@@ -33,6 +34,10 @@ constexpr const char* usage_text =
     "  --concurrency C       handshakes in flight (default 32)\n"
     "  --idle K              idle joined connections (default 10000)\n"
     "  --hold S              idle: keep the connections open S more seconds (to inspect the server)\n"
+    "  --iterations N        e2e-client: operations timed per figure (default 20000; KK setups\n"
+    "                        N/20); no server is started for it\n"
+    "  --members N           key-distribution: room size, the new sender included (default 1000)\n"
+    "  --users N             join-storm: connections that handshake and join at once (default 1000)\n"
     "  --no-raw              skip the raw crypto + loopback limit\n"
     "  --raw-quick           a short raw measurement\n"
     "  --timeout S           per scenario (default 120)\n"
@@ -100,6 +105,9 @@ parse_result parse_bench_options(int argc, char** argv, bench_options& out) {
     else if (arg == "--identities") ok = number(v, out.identities) && out.identities > 0;
     else if (arg == "--concurrency") ok = number(v, out.concurrency) && out.concurrency > 0;
     else if (arg == "--idle") ok = number(v, out.idle) && out.idle > 0;
+    else if (arg == "--iterations") ok = number(v, out.iterations) && out.iterations >= 20;
+    else if (arg == "--members") ok = number(v, out.members) && out.members >= 2;
+    else if (arg == "--users") ok = number(v, out.users) && out.users >= 2;
     else if (arg == "--hold") ok = number(v, out.hold_s) && out.hold_s >= 0 && out.hold_s <= 3600;
     else if (arg == "--timeout") ok = number(v, out.timeout_s) && out.timeout_s > 0;
     else return bad("unknown option " + arg);

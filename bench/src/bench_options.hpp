@@ -10,7 +10,8 @@
 namespace natter::bench {
 
 struct bench_options {
-  std::vector<std::string> scenarios{"fanout"};  // fanout, whispers, handshakes, idle, none
+  // fanout, whispers, handshakes, idle, e2e-client, key-distribution, join-storm, none
+  std::vector<std::string> scenarios{"fanout"};
   // Server: started by the bench unless --connect is given.
   std::string server_bin;                  // default: the natter-server built next to the bench
   std::optional<std::uint16_t> connect_port;  // use a running server on 127.0.0.1:PORT
@@ -35,6 +36,11 @@ struct bench_options {
   // Idle scale.
   std::size_t idle = 10000;
   double hold_s = 0;                       // keep the idle connections open this long (inspection)
+  // End-to-end client side.
+  std::size_t iterations = 20000;          // e2e-client: operations timed per figure (KK: 1/20 of it)
+  std::size_t members = 1000;              // key-distribution: room members, the new sender included
+  // Join storm.
+  std::size_t users = 1000;                // connections started at once
   // Raw limit.
   bool raw = true;
   bool raw_quick = false;                  // a short raw run (tests)

@@ -2,8 +2,9 @@
 
 namespace natter::bench {
 
-crowd::crowd(const sockaddr_in& server, std::vector<std::string> names)
-    : server_(server), identity_(crypto::identity_v2::generate()), names_(std::move(names)) {
+crowd::crowd(const sockaddr_in& server, std::vector<std::string> names, std::vector<crypto::identity_v2> identities)
+    : server_(server), identity_(crypto::identity_v2::generate()), identities_(std::move(identities)),
+      names_(std::move(names)) {
   conns_.reserve(names_.size());
   for (std::size_t i = 0; i < names_.size(); ++i) conns_.push_back(std::make_unique<bench_connection>(loop_, *this, i));
 }
@@ -14,7 +15,7 @@ bool crowd::join(std::size_t from, std::size_t to, std::size_t concurrency, std:
   while (joined_ - joined_before < to - from && failures_ == 0) {
     const std::size_t done_here = joined_ - joined_before;
     while (next < to && (next - from) - done_here < concurrency) {
-      conns_[next]->start_session(server_, identity_, names_[next]);
+      conns_[next]->start_session(server_, identities_.empty() ? identity_ : identities_[next], names_[next]);
       ++next;
     }
     if (mono_ns() > deadline_ns) {

@@ -15,7 +15,9 @@ namespace natter::bench {
 
 class crowd : public connection_events {
  public:
-  crowd(const sockaddr_in& server, std::vector<std::string> names);
+  // With `identities` (one per name), each connection joins with its own identity key, as end-to-end
+  // peers must (a pairwise session needs two keys); without, all share one.
+  crowd(const sockaddr_in& server, std::vector<std::string> names, std::vector<crypto::identity_v2> identities = {});
 
   // Connects and joins connections [from, to), at most `concurrency` handshakes at a time.
   // False (with problem() set) on a failure or when `deadline_ns` passes.
@@ -35,6 +37,7 @@ class crowd : public connection_events {
   event_loop loop_;
   sockaddr_in server_;
   crypto::identity_v2 identity_;  // one for the whole crowd (the bench server runs with --rate 0)
+  std::vector<crypto::identity_v2> identities_;  // or one per connection
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<bench_connection>> conns_;
   std::size_t joined_ = 0;

@@ -1,4 +1,5 @@
 #include <sodium.h>
+#include <time.h>
 
 #include "natter/crypto/keys.hpp"
 #include "scenarios.hpp"
@@ -15,6 +16,12 @@ void interval_meter::add_to(report& r, const std::string& what, double count) co
   r.add("bench_cpu_s", bench_cpu_, 3);
   // Near 1.0 (of its one thread) means the bench, not the server, limited the rate.
   r.add("bench_cpu_utilisation", bench_cpu_ / wall_s_, 2);
+}
+
+std::int64_t thread_cpu_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
 std::string run_prefix() {

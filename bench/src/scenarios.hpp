@@ -57,7 +57,16 @@ class interval_meter {
 [[nodiscard]] report run_whispers(const bench_options& options, const target& server);
 [[nodiscard]] report run_handshakes(const bench_options& options, const target& server);
 [[nodiscard]] report run_idle(const bench_options& options, const target& server);
+// Client-side end-to-end costs (no server): seal/open per message, KK setup, body overhead.
+[[nodiscard]] report run_e2e_client(const bench_options& options);
+// A new sender in a room of --members: until every member can read it.
+[[nodiscard]] report run_key_distribution(const bench_options& options, const target& server);
+// --users connections handshaking and joining at once.
+[[nodiscard]] report run_join_storm(const bench_options& options, const target& server);
 [[nodiscard]] report run_raw(const bench_options& options, raw_limits& out);
+
+// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), nanoseconds.
+[[nodiscard]] std::int64_t thread_cpu_ns();
 
 // A short random prefix for names, so that runs against one server do not collide.
 [[nodiscard]] std::string run_prefix();
