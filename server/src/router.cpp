@@ -88,6 +88,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   welcome_event welcome;
   std::vector<user_info> first;
   std::size_t online = 0;
+  std::shared_ptr<const snapshot> audience;  // who hears of this join: the members as of now
   {
     std::lock_guard lock(mutex_);
     // Re-check under the lock: two connections may have raced for the same free name.
@@ -98,6 +99,7 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
     snapshot_.reset();
     first = first_users(members_, limits::max_users_per_message);
     online = members_.size();
+    audience = recipients_locked();
   }
 
   joined result;
@@ -114,12 +116,13 @@ std::variant<joined, message_error> router::join(std::shared_ptr<participant> wh
   result.welcome_messages.push_back(serialise(welcome));
 
   presence_event presence{true, entry.name, entry.fingerprint, {}, entry.key_hex};
-  broadcast_except(entry.who.get(), serialise(presence), urgency::soon);
+  deliver_all(*audience, entry.who.get(), serialise(presence), urgency::soon);
   return result;
 }
 
 void router::leave(std::string_view name, const participant* who, leave_reason reason, std::string message) {
   std::string canonical;
+  std::shared_ptr<const snapshot> audience;  // who hears of this leave: the members as of now
   {
     std::lock_guard lock(mutex_);
     const auto it = members_.find(fold_name(name));
@@ -128,9 +131,10 @@ void router::leave(std::string_view name, const participant* who, leave_reason r
     canonical = it->second.name;
     members_.erase(it);
     snapshot_.reset();
+    audience = recipients_locked();
   }
   presence_event presence{false, canonical, {}, std::string(to_string(reason)), {}, std::move(message)};
-  broadcast_except(nullptr, serialise(presence), urgency::soon);
+  deliver_all(*audience, nullptr, serialise(presence), urgency::soon);
 }
 
 std::shared_ptr<const router::snapshot> router::recipients() const {
@@ -138,6 +142,10 @@ std::shared_ptr<const router::snapshot> router::recipients() const {
   // never per recipient. std::atomic<std::shared_ptr> would avoid even that, but libstdc++ 12's
   // implementation is reported as racy by ThreadSanitizer, and a clean TSan run matters more.
   std::lock_guard lock(mutex_);
+  return recipients_locked();
+}
+
+std::shared_ptr<const router::snapshot> router::recipients_locked() const {
   if (!snapshot_) {
     auto fresh = std::make_shared<snapshot>();
     fresh->reserve(members_.size());
@@ -148,8 +156,12 @@ std::shared_ptr<const router::snapshot> router::recipients() const {
 }
 
 void router::broadcast_except(const participant* skip, const shared_message& message, urgency when) const {
-  const auto targets = recipients();
-  for (const auto& target : *targets) {
+  deliver_all(*recipients(), skip, message, when);
+}
+
+void router::deliver_all(const snapshot& targets, const participant* skip, const shared_message& message,
+                         urgency when) {
+  for (const auto& target : targets) {
     if (target.get() == skip) continue;
     if (when == urgency::now) target->deliver(message);
     else target->deliver_soon(message);

@@ -3,6 +3,10 @@
 
 #include <sodium.h>
 
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "natter/crypto/fingerprint_v2.hpp"
 #include "natter/message_parse.hpp"
 #include "natter/server/batch_sealer.hpp"
@@ -286,4 +290,78 @@ TEST_CASE_FIXTURE(fixture, "a welcome listing 256 users of the longest names, wi
   REQUIRE(parsed.size() == 1);
   CHECK(parsed[0].users.size() == limits::max_users_per_message);
   CHECK(parsed[0].users[0].key.size() == 64);
+}
+
+namespace {
+// A participant other threads may deliver to while its own join is still returning.
+struct locked_participant : participant {
+  std::mutex mutex;
+  std::vector<std::string> received;
+  void deliver(shared_message message) override {
+    std::lock_guard lock(mutex);
+    received.push_back(*message);
+  }
+  void deliver_soon(shared_message message) override { deliver(std::move(message)); }
+  void disconnect(leave_reason, std::string) override {}
+};
+}  // namespace
+
+TEST_CASE("router: racing joins and leaves tell each member of every other exactly once") {
+  REQUIRE(sodium_init() >= 0);
+  memory_name_registry names;
+  router routes{names, [] { return std::int64_t{1'700'000'000'000}; }, 65536, 4096};
+  constexpr int threads = 8, per_thread = 25;  // 200 members, well under one welcome page
+  std::vector<std::shared_ptr<locked_participant>> people(threads * per_thread);
+  for (auto& p : people) p = std::make_shared<locked_participant>();
+  std::vector<crypto::ed25519_public_key> keys;
+  for (std::size_t i = 0; i < people.size(); ++i) keys.push_back(random_key());
+  // Everyone also has a short-lived neighbour who joins and leaves while the others join: each
+  // member must hear of a neighbour's leave exactly when it heard of the join.
+  std::vector<std::shared_ptr<locked_participant>> transient(threads);
+  for (auto& p : transient) p = std::make_shared<locked_participant>();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        const std::size_t n = static_cast<std::size_t>(t * per_thread + i);
+        auto result = routes.join(people[n], "u" + std::to_string(n), keys[n], "127.0.0.1:1", 1);
+        if (auto* ok = std::get_if<joined>(&result)) {
+          for (const auto& m : ok->welcome_messages) people[n]->deliver(m);
+        }
+        if (i == per_thread / 2) {
+          const std::string name = "t" + std::to_string(t);
+          auto r = routes.join(transient[static_cast<std::size_t>(t)], name, random_key(), "127.0.0.1:1", 1);
+          if (std::holds_alternative<joined>(r)) routes.leave(name, transient[static_cast<std::size_t>(t)].get(), leave_reason::quit, {});
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  REQUIRE(routes.online() == people.size());
+
+  std::size_t problems = 0;
+  for (std::size_t n = 0; n < people.size(); ++n) {
+    std::map<std::string, int> heard;  // name -> times listed or announced as joined
+    std::map<std::string, int> left;
+    for (const auto& text : people[n]->received) {
+      for (auto& item : parse_server_frame(text)) {
+        const auto& m = std::get<server_message>(item);
+        if (const auto* w = std::get_if<welcome_event>(&m)) {
+          for (const auto& u : w->users) ++heard[u.name];
+        } else if (const auto* p = std::get_if<presence_event>(&m)) {
+          (p->joined ? heard : left)[p->name] += 1;
+        }
+      }
+    }
+    for (std::size_t other = 0; other < people.size(); ++other) {
+      // The welcome lists the joiner itself; every other member exactly once.
+      if (heard["u" + std::to_string(other)] != 1) ++problems;
+    }
+    for (int t = 0; t < threads; ++t) {
+      const std::string name = "t" + std::to_string(t);
+      // Heard of the neighbour's join (listed or announced) exactly when told of its leave.
+      if (heard[name] != left[name] || heard[name] > 1) ++problems;
+    }
+  }
+  CHECK(problems == 0);
 }

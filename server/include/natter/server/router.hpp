@@ -9,6 +9,10 @@
 // participants happens outside it. Broadcasts walk an immutable snapshot of the members, rebuilt
 // lazily after a join or leave: a broadcast holds the mutex only to copy one shared_ptr, and the
 // delivery path takes no lock per recipient.
+//
+// Presence is exact: a join's (or leave's) audience is the snapshot taken in the same critical
+// section that changes the table, so each member hears of another exactly once, in its welcome
+// list or in a presence notice, never both and never neither, however joins race.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -118,7 +122,10 @@ class router {
   using snapshot = std::vector<std::shared_ptr<participant>>;
   enum class urgency { now, soon };
   std::shared_ptr<const snapshot> recipients() const;
+  std::shared_ptr<const snapshot> recipients_locked() const;  // mutex_ held
   void broadcast_except(const participant* skip, const shared_message& message, urgency when) const;
+  static void deliver_all(const snapshot& targets, const participant* skip, const shared_message& message,
+                          urgency when);
   std::vector<user_info> user_list_locked() const;
   // The online member called `name`, with its canonical spelling (and away message); null if none.
   std::shared_ptr<participant> find_online(std::string_view name, std::string& canonical,
