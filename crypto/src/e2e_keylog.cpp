@@ -8,9 +8,15 @@
 
 namespace natter::crypto::e2e {
 
-std::string e2e_keylog_line(chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n, const secret_key& key) {
-  return std::string("NATTER_E2E_KEY ") + (kind == chain_kind::pairwise ? "pairwise " : "room ") + to_hex(id) + " " +
-         std::to_string(n) + " " + to_hex(std::span<const std::uint8_t>(key.data(), key_size));
+std::string e2e_keylog_line(const message_key_use& use, const secret_key& key) {
+  std::string line = "NATTER_E2E_KEY ";
+  line += use.kind == chain_kind::pairwise ? "pairwise " : "room ";
+  line += to_hex(use.id) + " " + std::to_string(use.n) + " ";
+  if (use.kind == chain_kind::pairwise) {
+    line += std::string(use.sender) + "->" + std::string(use.recipient) + " ";
+  }
+  line += to_hex(std::span<const std::uint8_t>(key.data(), key_size));
+  return line;
 }
 
 e2e_keylog_writer::e2e_keylog_writer(const std::filesystem::path& path) {
@@ -26,10 +32,9 @@ e2e_keylog_writer::~e2e_keylog_writer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void e2e_keylog_writer::on_message_key(chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n,
-                                       const secret_key& key) noexcept {
+void e2e_keylog_writer::on_message_key(const message_key_use& use, const secret_key& key) noexcept {
   try {
-    std::string line = e2e_keylog_line(kind, id, n, key) + "\n";
+    std::string line = e2e_keylog_line(use, key) + "\n";
     {
       // One write() per line under O_APPEND: lines from several processes never interleave.
       std::lock_guard lock(mutex_);

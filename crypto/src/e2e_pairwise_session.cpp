@@ -58,7 +58,7 @@ std::optional<bytes> pairwise_session::seal_with_nonce_for_testing(std::span<con
   if (plaintext.size() > max_plaintext_size) return std::nullopt;
   auto mk = send_.step();
   if (!mk) return std::nullopt;
-  if (observer_) observer_->on_message_key(chain_kind::pairwise, id_, mk->n, mk->key);
+  if (observer_) observer_->on_message_key({chain_kind::pairwise, id_, mk->n, own_name_, peer_name_}, mk->key);
   bytes body = write_pairwise_header({id_, mk->n});
   const auto sealed = e2e::seal(mk->key, nonce, body, plaintext);
   if (!sealed) return std::nullopt;  // unreachable: the size was checked
@@ -79,7 +79,9 @@ pairwise_session::opened pairwise_session::open(std::span<const std::uint8_t> bo
   std::optional<bytes> plaintext;
   out.status = receive_.receive(view->header.n, now, [&](const secret_key& mk) {
     plaintext = e2e::open(mk, view->nonce, view->header_bytes, view->ciphertext);
-    if (plaintext && observer_) observer_->on_message_key(chain_kind::pairwise, id_, view->header.n, mk);
+    if (plaintext && observer_) {
+      observer_->on_message_key({chain_kind::pairwise, id_, view->header.n, peer_name_, own_name_}, mk);
+    }
     return plaintext.has_value();
   });
   if (out.status == receive_status::ok) {
@@ -128,7 +130,8 @@ void pairwise_setup::finish(noise::handshake_state& state) {
   chain_key receive(std::move(initiator ? keys->responder_to_initiator : keys->initiator_to_responder), 0,
                     chain_kind::pairwise);
   session_.emplace(
-      pairwise_session(session_id_of(keys->handshake_hash), std::move(send), std::move(receive), initiator));
+      pairwise_session(session_id_of(keys->handshake_hash), std::move(send), std::move(receive), initiator,
+                       own_.name, peer_.name));
   initiator_.reset();
   phase_ = phase::ready;
 }

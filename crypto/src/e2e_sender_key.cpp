@@ -85,7 +85,7 @@ std::optional<bytes> sender_key_sender::seal_with_nonce_for_testing(std::span<co
   if (plaintext.size() > max_plaintext_size) return std::nullopt;
   auto mk = chain_.step();
   if (!mk) return std::nullopt;
-  if (observer_) observer_->on_message_key(chain_kind::sender_key, key_id_, mk->n, mk->key);
+  if (observer_) observer_->on_message_key({chain_kind::sender_key, key_id_, mk->n, {}, {}}, mk->key);
   bytes message = *write_room_header({room_, epoch_, key_id_, mk->n});
   const auto sealed = e2e::seal(mk->key, nonce, message, plaintext);
   if (!sealed) return std::nullopt;  // unreachable: the size was checked
@@ -176,7 +176,9 @@ sender_key_receiver::opened sender_key_receiver::open(std::span<const std::uint8
   std::optional<bytes> plaintext;
   out.status = chain_.receive(view->header.n, now, [&](const secret_key& mk) {
     plaintext = e2e::open(mk, view->nonce, view->header_bytes, view->ciphertext);
-    if (plaintext && observer_) observer_->on_message_key(chain_kind::sender_key, key_id_, view->header.n, mk);
+    if (plaintext && observer_) {
+      observer_->on_message_key({chain_kind::sender_key, key_id_, view->header.n, {}, {}}, mk);
+    }
     return plaintext.has_value();
   });
   if (out.status == receive_status::ok) out.plaintext = std::move(*plaintext);

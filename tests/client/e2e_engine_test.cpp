@@ -293,9 +293,8 @@ namespace {
 // What --e2e-keylog writes, kept in memory.
 struct recording_keys final : crypto::e2e::message_key_observer {
   std::vector<std::string> lines;
-  void on_message_key(crypto::e2e::chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n,
-                      const crypto::secret_key& key) noexcept override {
-    lines.push_back(crypto::e2e::e2e_keylog_line(kind, id, n, key));
+  void on_message_key(const crypto::e2e::message_key_use& use, const crypto::secret_key& key) noexcept override {
+    lines.push_back(crypto::e2e::e2e_keylog_line(use, key));
   }
 };
 
@@ -315,7 +314,7 @@ TEST_CASE("e2e_engine: the key log names one message key per sealed and opened t
   // opened the same three (he has no sender key yet: he never spoke in the room).
   CHECK(alice_keys.lines.size() == 3);
   CHECK(bob_keys.lines.size() == 3);
-  // The whisper's line, found by the body's session id and n, opens it.
+  // The whisper's line, found by the body's session id, n and direction (alice->bob), opens it.
   const auto& whisper = *std::find_if(net.members.at("bob").received.begin(), net.members.at("bob").received.end(),
                                       [](const e2e_event& e) { return e.kind == e2e_kind::whisper; });
   const auto raw = crypto::e2e::from_base64(whisper.body);
@@ -323,7 +322,7 @@ TEST_CASE("e2e_engine: the key log names one message key per sealed and opened t
   const auto view = crypto::e2e::parse_pairwise_body(*raw);
   REQUIRE(view.has_value());
   const std::string prefix = "NATTER_E2E_KEY pairwise " + crypto::to_hex(view->header.id) + " " +
-                             std::to_string(view->header.n) + " ";
+                             std::to_string(view->header.n) + " alice->bob ";
   const auto line = std::find_if(bob_keys.lines.begin(), bob_keys.lines.end(),
                                  [&](const std::string& l) { return l.starts_with(prefix); });
   REQUIRE(line != bob_keys.lines.end());

@@ -26,6 +26,14 @@
 # lines (frame number, length, counter, ciphertext size) equal the dissector's fields frame by
 # frame.
 #
+# End-to-end bodies: alice alone runs with --e2e-keylog. Her key log is format 2 (a pairwise line
+# names its direction) and 0600; with the server's hop key log and hers, the dissector shows her
+# whisper's text in her request and bob's delivery, her room text in her request and both
+# deliveries (natter.e2e.text), every body of the capture opens, none fails its AEAD; with the
+# hop key log alone the same packets show the envelope (kind, from, to, body size) and the texts
+# appear nowhere (-V -x); and with her key log less the whisper's line, the dissector says "no
+# e2e key for pairwise ID #N alice->bob" for bob's delivery ("->bob" for alice's own request).
+#
 # Exit 0 pass, 1 fail, 2 usage, 77 (CTest skip) when tshark is missing or may not capture
 # (not root and no capture permission). Everything is bounded by `timeout`; the trap stops
 # whatever this script started. Artifacts stay in --out DIR (default: a temporary directory,
@@ -149,7 +157,9 @@ step "bob and carol online"
 
 alice_lines=("hello everyone, from alice" "/w bob a whisper from alice to bob"
   "h$(printf '\xc3\xa9')llo $(printf '\xe2\x98\x83') utf-8 from alice")
-printf '%s\n' "${alice_lines[@]}" | run_client alice >"$d/alice.out" 2>"$d/alice.err"
+# alice alone writes the end-to-end key log: bob's and carol's copies of her bodies open with it
+# too, and so do the sender keys they hand her (she opens those).
+printf '%s\n' "${alice_lines[@]}" | run_client alice --e2e-keylog "$d/alice.e2ekeylog" >"$d/alice.out" 2>"$d/alice.err"
 rc=$?
 [[ $rc -eq 0 ]] || fail "alice exited with $rc: $(tail -3 "$d/alice.err")"
 step "alice sent ${#alice_lines[@]} lines"
@@ -234,6 +244,13 @@ cat "$d/bob.err" "$d/carol.err" "$d/alice.err" "$d/poke.out" | grep -E "$trace_r
   for fp in "${fps[@]}"; do echo "fingerprint $fp"; done
   while IFS= read -r json; do echo "json $json"; done <"$d/expected-json.txt"
   echo "secret $secret"
+  # alice's end-to-end texts: shown with both key logs, nowhere without the end-to-end one.
+  echo "e2etext ${alice_lines[0]}"
+  echo "e2etext ${alice_lines[1]#/w bob }"
+  echo "e2etext ${alice_lines[2]}"
+  echo "e2ecount 0 natter.e2e.auth_failed"
+  echo "e2ecount 0 natter.e2e.sender_mismatch"
+  echo "e2ecount 0 natter.e2e.keylog_missing"
   for key in "${statics[@]}"; do [[ -n "$key" ]] && echo "absent $key"; done
   for key in "${identities[@]}"; do [[ -n "$key" ]] && echo "hidden $key"; done
   echo "count 1 natter.mac_failed"
@@ -263,7 +280,7 @@ step "$(grep -c '^json' "$d/live.expect") traced frames to find decrypted, ${#fp
 
 # ---------------------------------------------------------------------------------- the checker
 bash "$checker" --plugin "$plugin" --pcap "$d/capture.pcapng" --keylog "$d/server.keylog" \
-  --expect "$d/live.expect" >"$d/check.txt" 2>&1
+  --e2e-keylog "$d/alice.e2ekeylog" --expect "$d/live.expect" >"$d/check.txt" 2>&1
 rc=$?
 cat "$d/check.txt"
 [[ $rc -eq 0 ]] || fail "check_capture.sh failed ($rc)"
@@ -280,6 +297,78 @@ plaintexts "$d/clients.keylog" >"$d/plaintexts-clients-keylog.txt"
 if ! cmp -s "$d/plaintexts-server-keylog.txt" "$d/plaintexts-clients-keylog.txt"; then
   fail "the clients' key log and the server's decrypt differently"
 fi
+
+# ---------------------------------------------------------------------------------- end-to-end bodies
+# The end-to-end key log alice wrote: format 2 (a pairwise line names its direction), 0600.
+e2elog="$d/alice.e2ekeylog"
+[[ "$(stat -c %a "$e2elog" 2>/dev/null)" == 600 ]] || fail "alice's end-to-end key log is not mode 600"
+pairwise_re='^NATTER_E2E_KEY pairwise [0-9a-f]{16} [0-9]+ [A-Za-z0-9_.-]+->[A-Za-z0-9_.-]+ [0-9a-f]{64}$'
+room_re='^NATTER_E2E_KEY room [0-9a-f]{16} [0-9]+ [0-9a-f]{64}$'
+bad_lines=$(grep -cvE -e "$pairwise_re" -e "$room_re" "$e2elog")
+[[ "$bad_lines" -eq 0 ]] || fail "$bad_lines lines of alice's end-to-end key log are not format 2"
+grep -qE '^NATTER_E2E_KEY pairwise [0-9a-f]{16} [0-9]+ alice->bob ' "$e2elog" || fail "no alice->bob line in the e2e key log"
+grep -qE '^NATTER_E2E_KEY room ' "$e2elog" || fail "no room line in the e2e key log"
+
+# e2e_fields E2E_KEYLOG FILTER FIELD...: the fields of the natter packets matching FILTER, read
+# with the server's hop key log and the given end-to-end key log ("" for none).
+e2e_fields() {
+  local log=$1 filter=$2
+  shift 2
+  local args=()
+  for field in "$@"; do args+=(-e "$field"); done
+  tshark -n -r "$d/capture.pcapng" -X "lua_script:$plugin" -o "natter.keylog_file:$d/server.keylog" \
+    -o "natter.e2e_keylog_file:$log" -Y "$filter" -T fields -E occurrence=a -E separator=' ' "${args[@]}" 2>/dev/null
+}
+count_e2e() { e2e_fields "$1" "$2" frame.number | grep -c .; }
+whisper_text=${alice_lines[1]#/w bob }
+room_text=${alice_lines[0]}
+
+# With both key logs the dissector's layer-2 fields hold the texts: the whisper in alice's request
+# and in bob's delivery, the room text in alice's request and in bob's and carol's deliveries.
+got=$(count_e2e "$e2elog" "natter.e2e.kind == \"whisper\" && natter.e2e.text == \"$whisper_text\"")
+[[ "$got" -eq 2 ]] || fail "the whisper's text is shown in $got packets with both key logs, expected 2"
+got=$(count_e2e "$e2elog" "natter.e2e.kind == \"room\" && natter.e2e.text == \"$room_text\"")
+[[ "$got" -eq 3 ]] || fail "the room text is shown in $got packets with both key logs, expected 3"
+got=$(count_e2e "$e2elog" "natter.e2e.direction == \"alice->bob\" && natter.e2e.text == \"$whisper_text\"")
+[[ "$got" -eq 2 ]] || fail "the whisper is shown as alice->bob in $got packets, expected 2"
+# Every body in the capture was sealed or opened by alice: each one opens, none is "no key".
+got=$(count_e2e "$e2elog" "natter.e2e.no_key")
+[[ "$got" -eq 0 ]] || fail "$got packets have an end-to-end body without a key line, expected none"
+
+# Without the end-to-end key log: the envelope (kind, sender, recipient, size), never the text.
+got=$(count_e2e "" "natter.e2e.kind == \"whisper\" && natter.e2e.from == \"alice\" && natter.e2e.to == \"bob\" && natter.e2e.body_size > 0")
+[[ "$got" -eq 1 ]] || fail "bob's delivery of the whisper shows no envelope from alice to bob without the e2e key log ($got)"
+got=$(count_e2e "" "natter.e2e.kind == \"whisper\" && !natter.e2e.from && natter.e2e.to == \"bob\" && natter.e2e.body_size > 0")
+[[ "$got" -eq 1 ]] || fail "alice's whisper request shows no envelope to bob without the e2e key log ($got)"
+got=$(count_e2e "" "natter.e2e.kind == \"room\" && natter.e2e.from == \"alice\" && natter.e2e.body_size > 0")
+[[ "$got" -ge 2 ]] || fail "the room deliveries show no envelope from alice without the e2e key log ($got)"
+got=$(count_e2e "" "natter.e2e.text")
+[[ "$got" -eq 0 ]] || fail "$got packets show an end-to-end text without the e2e key log"
+tshark -n -r "$d/capture.pcapng" -X "lua_script:$plugin" -o "natter.keylog_file:$d/server.keylog" -V -x \
+  >"$d/without-e2e-keylog.txt" 2>&1
+for text in "$whisper_text" "$room_text"; do
+  grep -qF -- "$text" "$d/without-e2e-keylog.txt" && fail "\"$text\" is visible without the e2e key log"
+done
+
+# A key log without the whisper's line: the dissector names exactly the line it lacks.
+# Its session id and n, from the tree (a frame may hold several e2e messages, so not from -T fields).
+read -r wid wn < <(tshark -n -r "$d/capture.pcapng" -X "lua_script:$plugin" -o "natter.keylog_file:$d/server.keylog" \
+  -o "natter.e2e_keylog_file:$e2elog" -Y "natter.e2e.text == \"$whisper_text\"" -V 2>/dev/null | awk '
+  /End-to-end message: e2e whisper / { inside = 1; id = ""; next }
+  /End-to-end message: / { inside = 0 }
+  inside && /Session id: / { id = $NF }
+  inside && /Message number n/ && id != "" { print id, $NF; exit }')
+wid=${wid//:/}
+grep -vE "^NATTER_E2E_KEY pairwise $wid $wn alice->bob " "$e2elog" >"$d/without-whisper.e2ekeylog"
+if [[ ${#wid} -ne 16 || -z "$wn" ]] || cmp -s "$e2elog" "$d/without-whisper.e2ekeylog"; then
+  fail "the whisper's session id and n ($wid #$wn) do not name a line of the e2e key log"
+else
+  got=$(count_e2e "$d/without-whisper.e2ekeylog" "_ws.expert.message contains \"no e2e key for pairwise $wid #$wn alice->bob\"")
+  [[ "$got" -eq 1 ]] || fail "bob's delivery does not say \"no e2e key for pairwise $wid #$wn alice->bob\" ($got)"
+  got=$(count_e2e "$d/without-whisper.e2ekeylog" "_ws.expert.message contains \"no e2e key for pairwise $wid #$wn ->bob\"")
+  [[ "$got" -eq 1 ]] || fail "alice's request does not say \"no e2e key for pairwise $wid #$wn ->bob\" ($got)"
+fi
+step "end-to-end bodies: opened with alice's e2e key log, envelopes only without it"
 
 # ---------------------------------------------------------------------------------- trace vs tshark
 # Every natter frame of the capture as "stream direction frame-number length counter ciphertext"

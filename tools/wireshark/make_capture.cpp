@@ -44,6 +44,7 @@
 
 #include "natter/crypto/e2e_aead.hpp"
 #include "natter/crypto/e2e_chain.hpp"
+#include "natter/crypto/e2e_keylog.hpp"
 #include "natter/crypto/e2e_pairwise_session.hpp"
 #include "natter/crypto/e2e_sender_key.hpp"
 #include "natter/crypto/e2e_wire.hpp"
@@ -428,8 +429,10 @@ void short_frames_connection(pcap_writer& pcap, expectations& expect) {
 // connection to one server, set up a pairwise session with natter's pairwise_setup (Noise KK,
 // relayed as kind handshake), whisper over it, alice hands bob her sender key for "lobby"
 // (kind key) and writes to the room with it (kind room, delivered to bob in a batch). The
-// server then delivers one whisper to bob altered (its AEAD must fail), alice sends one
-// whisper whose key is left out of the end-to-end key log, and two bodies that do not parse.
+// server then delivers one whisper to bob altered (its AEAD must fail), alice and bob each send
+// one whisper whose key is left out of the end-to-end key log (bob's has the (id, n) of a logged
+// message of alice's: only the line's direction tells them apart), the server names another
+// sender for one of alice's whispers, and alice sends two bodies that do not parse.
 //
 // The end-to-end key log (PREFIX.e2ekeylog, one NATTER_E2E_KEY line per message key) is
 // written by the tool, as the client's would be: the pairwise chain keys come from a second
@@ -457,26 +460,27 @@ void require(bool ok, const char* what) {
 
 struct e2e_logger {
   std::ofstream& out;
-  // Writes the key line of message n of `chain` (stepping the chain to it) and checks that
-  // the key opens `body`'s ciphertext.
-  void log(const char* kind, const std::string& id_hex, e2e::chain_key& chain, std::uint32_t n,
-           std::span<const std::uint8_t> ad, const e2e::aead_nonce& nonce, std::span<const std::uint8_t> ct) {
-    require(chain.index() == n, "the logged chain is not at this message");
+  // Writes the key line of message `use.n` of `chain` (stepping the chain to it), in the
+  // client's own format (e2e_keylog_line), and checks that the key opens `body`'s ciphertext.
+  void log(const e2e::message_key_use& use, e2e::chain_key& chain, std::span<const std::uint8_t> ad,
+           const e2e::aead_nonce& nonce, std::span<const std::uint8_t> ct) {
+    require(chain.index() == use.n, "the logged chain is not at this message");
     auto mk = chain.step();
-    require(mk && mk->n == n, "chain step");
+    require(mk && mk->n == use.n, "chain step");
     require(e2e::open(mk->key, nonce, ad, ct).has_value(), "the logged key does not open its message");
-    out << "NATTER_E2E_KEY " << kind << ' ' << id_hex << ' ' << n << ' ' << hex(mk->key.data(), mk->key.size())
-        << '\n';
+    out << e2e::e2e_keylog_line(use, mk->key) << '\n';
   }
-  void log_pairwise(e2e::chain_key& chain, const bytes& body) {
+  void log_pairwise(e2e::chain_key& chain, const bytes& body, std::string_view sender, std::string_view recipient) {
     const auto v = e2e::parse_pairwise_body(body);
     require(v.has_value(), "pairwise body");
-    log("pairwise", hex(v->header.id), chain, v->header.n, v->header_bytes, v->nonce, v->ciphertext);
+    log({e2e::chain_kind::pairwise, v->header.id, v->header.n, sender, recipient}, chain, v->header_bytes, v->nonce,
+        v->ciphertext);
   }
   void log_room(e2e::chain_key& chain, const bytes& message) {
     const auto v = e2e::parse_room_message(message);
     require(v.has_value(), "room message");
-    log("room", hex(v->header.key_id), chain, v->header.n, v->header_bytes, v->nonce, v->ciphertext);
+    log({e2e::chain_kind::sender_key, v->header.key_id, v->header.n, {}, {}}, chain, v->header_bytes, v->nonce,
+        v->ciphertext);
   }
 };
 
@@ -561,7 +565,7 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
     const auto body = sender.seal_with_nonce_for_testing(str_bytes(text), next_nonce());
     require(body.has_value(), "seal");
     if (logged) {
-      elog.log_pairwise(chain, *body);
+      elog.log_pairwise(chain, *body, from_alice ? "alice" : "bob", from_alice ? "bob" : "alice");
     } else {
       require(chain.step().has_value(), "chain step");
     }
@@ -595,7 +599,7 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
   const bytes distribution = sender->distribution();
   const auto key_body = alice_session->seal_with_nonce_for_testing(distribution, next_nonce());
   require(key_body.has_value(), "seal the distribution");
-  elog.log_pairwise(alice_chain, *key_body);
+  elog.log_pairwise(alice_chain, *key_body, "alice", "bob");
   const auto dist_opened = bob_session->open(*key_body, now);
   require(dist_opened.status == e2e::receive_status::ok, "the distribution opens");
   auto receiver = e2e::sender_key_receiver::from_distribution(dist_opened.plaintext);
@@ -640,6 +644,30 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
   tb.send(1, said(b, 1, e2e_event(108, "alice", "whisper", "bob", w4), expect));
   expect.secret(unlogged);
 
+  // A whisper from bob whose key is left out while alice's message with the same (id, n) is
+  // logged: the dissector picks the line by direction, so it says which key is missing instead
+  // of trying alice's.
+  const std::string unlogged_back = "unlogged words from bob";
+  const bytes w5 = whisper(false, unlogged_back, false);
+  delivered(false, w5, unlogged_back);
+  require(e2e::parse_pairwise_body(w5)->header.n == 1, "bob's second message is n = 1, as alice's key body");
+  tb.send(0, said(b, 0, e2e_request("whisper", "alice", w5, 4), expect));
+  ta.send(1, said(a, 1, e2e_event(109, "bob", "whisper", "alice", w5), expect));
+  expect.secret(unlogged_back);
+  const std::string session_hex = hex(alice_session->id());
+  expect.e2e_count(R"(_ws.expert.message contains "no e2e key for pairwise )" + session_hex + R"( #1 bob->alice")", 1);
+  expect.e2e_count(R"(_ws.expert.message contains "no e2e key for pairwise )" + session_hex + R"( #1 ->alice")", 1);
+
+  // The server names another sender than the one who sealed it: the body opens (the key log
+  // says alice sealed it), and the dissector flags the envelope.
+  const std::string claimed = "alice sealed this, the server says carol";
+  const bytes w6 = whisper(true, claimed, true);
+  delivered(true, w6, claimed);
+  ta.send(0, said(a, 0, e2e_request("whisper", "bob", w6, 10), expect));
+  tb.send(1, said(b, 1, e2e_event(110, "carol", "whisper", "bob", w6), expect));
+  expect.e2e_text(claimed, 2);
+  expect.e2e_count("natter.e2e.sender_mismatch", 1);
+
   // Bodies that are base64 but not the layer's formats (the server routes them unread): a
   // 3-byte whisper, a room message one byte short. Flagged, never a Lua error.
   ta.send(0, said(a, 0, e2e_request("whisper", "bob", bytes{0, 0, 0}, 8), expect));
@@ -669,15 +697,20 @@ void e2e_connections(pcap_writer& pcap, std::ofstream& keylog, std::ofstream& e2
   }
 
   // What each layer shows: without the end-to-end key log every body is "not readable".
-  expect.count("natter.e2e", 18);
+  expect.count("natter.e2e", 22);
   expect.count("natter.e2e.kind == \"handshake\" && natter.e2e.handshake_kind", 4);
-  expect.count("natter.e2e.no_key", 12);
+  expect.count("natter.e2e.no_key", 16);
   expect.count("natter.e2e.text", 0);
   expect.count("natter.e2e.signature", 2);
   expect.count("natter.e2e.auth_failed", 0);
-  expect.e2e_count("natter.e2e.no_key", 2);
+  expect.e2e_count("natter.e2e.no_key", 4);
   expect.e2e_count("natter.e2e.auth_failed", 1);
-  expect.e2e_count("natter.e2e.aead_ok == 1", 9);
+  expect.e2e_count("natter.e2e.aead_ok == 1", 11);
+  // The direction of every body a line opens (or fails to): whisper 1, the key body, the
+  // altered whisper and the claimed one alice->bob, whisper 2 bob->alice; two packets each.
+  expect.e2e_count("natter.e2e.direction == \"alice->bob\"", 8);
+  expect.e2e_count("natter.e2e.direction == \"bob->alice\"", 2);
+  expect.count("natter.e2e.direction", 0);
   expect.e2e_count("natter.e2e.keylog_missing", 0);
   ta.close();
   tb.close();

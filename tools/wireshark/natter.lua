@@ -700,6 +700,8 @@ local f = {
   e2e_aead_ok = ProtoField.bool("natter.e2e.aead_ok", "AEAD verified (XChaCha20-Poly1305)"),
   e2e_plaintext_length = ProtoField.uint32("natter.e2e.plaintext_length", "Plaintext length (unpadded)"),
   e2e_text = ProtoField.string("natter.e2e.text", "Text", base.UNICODE),
+  e2e_direction = ProtoField.string("natter.e2e.direction", "Direction (sender->recipient, from the key log line)",
+    base.UNICODE),
   e2e_dist_room = ProtoField.string("natter.e2e.distribution.room", "Room", base.UNICODE),
   e2e_dist_epoch = ProtoField.uint32("natter.e2e.distribution.epoch", "Epoch"),
   e2e_dist_chain_key = ProtoField.string("natter.e2e.distribution.chain_key", "Chain key"),
@@ -721,6 +723,7 @@ natter.fields = {
   f.e2e_ephemeral, f.e2e_payload, f.e2e_session_id, f.e2e_room, f.e2e_epoch, f.e2e_sender_key_id, f.e2e_n,
   f.e2e_nonce, f.e2e_ciphertext, f.e2e_ciphertext_length, f.e2e_size_bucket, f.e2e_signature,
   f.e2e_signature_status, f.e2e_contents, f.e2e_recipients, f.e2e_aead_ok, f.e2e_plaintext_length, f.e2e_text,
+  f.e2e_direction,
   f.e2e_dist_room, f.e2e_dist_epoch, f.e2e_dist_chain_key, f.e2e_dist_iteration, f.e2e_dist_signing_key,
   f.e2e_dist_sender_key_id,
 }
@@ -761,7 +764,10 @@ e.e2e_auth_failed = ProtoExpert.new("natter.e2e.auth_failed", "End-to-end AEAD c
 e.e2e_bad_padding = ProtoExpert.new("natter.e2e.bad_padding", "Bad padding in an authentic end-to-end body",
   DECRYPTION, ERROR)
 e.e2e_bad_format = ProtoExpert.new("natter.e2e.bad_format", "Malformed end-to-end message", MALFORMED, ERROR)
-for _, x in ipairs({ e.e2e_no_key, e.e2e_keylog_missing, e.e2e_auth_failed, e.e2e_bad_padding, e.e2e_bad_format }) do
+e.e2e_sender_mismatch = ProtoExpert.new("natter.e2e.sender_mismatch",
+  "The envelope's sender is not the one the end-to-end key log names", expert.group.SECURITY, WARN)
+for _, x in ipairs({ e.e2e_no_key, e.e2e_keylog_missing, e.e2e_auth_failed, e.e2e_bad_padding, e.e2e_bad_format,
+  e.e2e_sender_mismatch }) do
   natter.experts[#natter.experts + 1] = x
 end
 
@@ -770,9 +776,10 @@ natter.prefs.port = Pref.uint("TCP port", 9900,
 natter.prefs.max_frame = Pref.uint("Maximum frame size", 65536,
   "Largest frame body accepted; longer length prefixes are flagged as fatal (server --max-frame)")
 natter.prefs.e2e_keylog_file = Pref.string("End-to-end key log file", "",
-  "File of NATTER_E2E_KEY lines (one per message key: pairwise|room, session or sender key id, n, " ..
-  "message key): end-to-end bodies inside decrypted session frames are opened. Needs the key log " ..
-  "file as well, since the bodies travel inside session frames")
+  "File of NATTER_E2E_KEY lines written by natter --e2e-keylog (one per message key: pairwise|room, " ..
+  "session or sender key id, n, for pairwise the direction sender->recipient, message key): " ..
+  "end-to-end bodies inside decrypted session frames are opened. Needs the key log file as well, " ..
+  "since the bodies travel inside session frames")
 natter.prefs.keylog_file = Pref.string("Key log file", "",
   "File of NATTER_V2_SESSION lines written by natter --keylog / NATTER_KEYLOGFILE; " ..
   "session frames of the logged connections are decrypted")
@@ -790,8 +797,8 @@ local dead        -- conversation key ">" source endpoint -> true once framing i
 local pending     -- conversation key ">" source endpoint -> frame started but not completed
 local opened      -- frame key -> { key = session key, status = ..., plain = string or nil }
 local keylog
-local e2e_keylog  -- { path, size, keys = { ["pairwise:<id hex>:<n>"] = message key }, missing }
-local e2e_opened  -- frame key "#" element -> { key, status, plain }
+local e2e_keylog  -- { path, size, keys = { [name] = { { key, sender }... } }, missing } (read_e2e_keylog)
+local e2e_opened  -- frame key "#" element -> { keys, status, plain, sender }
 
 local function reset_e2e_keylog()
   e2e_keylog = { path = nil, size = nil, keys = {}, missing = false }
@@ -1246,40 +1253,58 @@ local E2E_SIG_LEN = 64
 local E2E_MAX_ROOM = 64
 local NOT_READABLE = "end-to-end: not readable without the end-to-end key log"
 
--- NATTER_E2E_KEY <pairwise|room> <id 16 hex> <n> <message key 64 hex>; other lines ignored.
+-- The end-to-end key log (docs/E2E.md §12), format 2:
+--   NATTER_E2E_KEY pairwise <session id 16 hex> <n> <sender>-><recipient> <message key 64 hex>
+--   NATTER_E2E_KEY room <sender key id 16 hex> <n> <message key 64 hex>
+-- Both directions of a pairwise session share its id and count n from 0, so the line names its
+-- direction; the envelope of every pairwise body names the recipient ("to"), so one line is
+-- found for a body: "pairwise:<id>:<n>:<recipient>". Format 1 pairwise lines (no direction) are
+-- still read, under "pairwise:<id>:<n>", and tried only for a body no format 2 line names.
+-- Names are [A-Za-z0-9_.-]. Other lines are ignored.
+local E2E_NAME = "[%w_.%-]+"
+local E2E_PAIRWISE_LINE = "^%s*NATTER_E2E_KEY%s+pairwise%s+(%x+)%s+(%d+)%s+(" .. E2E_NAME .. ")%->(" ..
+  E2E_NAME .. ")%s+(%x+)%s*$"
+local E2E_UNDIRECTED_LINE = "^%s*NATTER_E2E_KEY%s+(%a+)%s+(%x+)%s+(%d+)%s+(%x+)%s*$"
+
 local function read_e2e_keylog(path)
   local fh = io.open(path, "rb")
   if not fh then return nil end
   local content = fh:read("*a") or ""
   fh:close()
   local keys = {}
+  local function add(name, mk, sender)
+    local list = keys[name] or {}
+    local key = crypto.fromhex(mk)
+    for _, k in ipairs(list) do
+      if k.key == key then return end  -- the sealer's and an opener's log may both be given
+    end
+    list[#list + 1] = { key = key, sender = sender }
+    keys[name] = list
+  end
   for line in content:gmatch("[^\r\n]+") do
-    local kind, id, n, mk = line:match("^%s*NATTER_E2E_KEY%s+(%a+)%s+(%x+)%s+(%d+)%s+(%x+)%s*$")
-    if (kind == "pairwise" or kind == "room") and #id == 16 and #mk == 64 and #n <= 10 then
-      -- A list: both directions of a pairwise session share its id and each counts n from 0,
-      -- so one (id, n) names two keys; the AEAD tells which one a body is sealed with.
-      local name = kind .. ":" .. id:lower() .. ":" .. tonumber(n)
-      local list = keys[name] or {}
-      local key = crypto.fromhex(mk)
-      local seen = false
-      for _, k in ipairs(list) do seen = seen or k == key end
-      if not seen then list[#list + 1] = key end
-      keys[name] = list
+    local id, n, sender, recipient, mk = line:match(E2E_PAIRWISE_LINE)
+    if id and #id == 16 and #mk == 64 and #n <= 10 then
+      add("pairwise:" .. id:lower() .. ":" .. tonumber(n) .. ":" .. recipient, mk, sender)
+    else
+      local kind
+      kind, id, n, mk = line:match(E2E_UNDIRECTED_LINE)
+      if (kind == "pairwise" or kind == "room") and #id == 16 and #mk == 64 and #n <= 10 then
+        add(kind .. ":" .. id:lower() .. ":" .. tonumber(n), mk, nil)
+      end
     end
   end
   return keys, #content
 end
 
--- The message keys for (kind, id, n) (a list, see read_e2e_keylog), or nil; re-reads the file when its size changed (the
--- client appends a line per message key), as the hop key log does.
-local function e2e_key_for(kind, id_hex, n)
+-- The key list for `name` (see read_e2e_keylog), or nil; re-reads the file when its size changed
+-- (the client appends a line per message key), as the hop key log does.
+local function e2e_keys_named(name)
   local path = natter.prefs.e2e_keylog_file
   if path == nil or path == "" then return nil end
   if e2e_keylog.path ~= path then
     reset_e2e_keylog()
     e2e_keylog.path = path
   end
-  local name = kind .. ":" .. id_hex .. ":" .. n
   if e2e_keylog.keys[name] then return e2e_keylog.keys[name] end
   local size = file_size(path)
   if size == nil then
@@ -1294,6 +1319,14 @@ local function e2e_key_for(kind, id_hex, n)
   return e2e_keylog.keys[name]
 end
 
+-- The keys for a body: (kind, id, n) from its header and, for a pairwise body, the envelope's
+-- recipient; a format 1 line only when no format 2 line names the body.
+local function e2e_key_for(kind, id_hex, n, recipient)
+  if kind ~= "pairwise" then return e2e_keys_named(kind .. ":" .. id_hex .. ":" .. n) end
+  local keys = recipient and e2e_keys_named("pairwise:" .. id_hex .. ":" .. n .. ":" .. recipient)
+  return keys or e2e_keys_named("pairwise:" .. id_hex .. ":" .. n)
+end
+
 local function be32(s, i)
   local a, b, c, d = s:byte(i, i + 3)
   return ((a * 256 + b) * 256 + c) * 256 + d
@@ -1305,34 +1338,53 @@ local function json_uint(v)
   return nil
 end
 
+-- How a body's direction is written in messages: "alice->bob", "->bob" when the envelope does
+-- not name the sender (a client's request: the sender is the connection's user).
+local function direction_of(env)
+  return (env.from or "") .. "->" .. (env.to or "?")
+end
+
 -- "Only the recipients" when the body cannot be opened: why not.
-local function not_opened(rtree, kind, id_hex, n)
+local function not_opened(rtree, kind, id_hex, n, env)
   local path = natter.prefs.e2e_keylog_file
   local item = add_generated(rtree, f.e2e_recipients, NOT_READABLE)
   if path ~= nil and path ~= "" and e2e_keylog.missing then
     item:add_proto_expert_info(e.e2e_keylog_missing, "key log not found: " .. path)
   elseif path ~= nil and path ~= "" then
-    item:add_proto_expert_info(e.e2e_no_key, string.format(
-      "No NATTER_E2E_KEY line for %s %s n=%d in the end-to-end key log: %s", kind, id_hex, n, NOT_READABLE))
+    local what = kind == "pairwise" and string.format("pairwise %s #%d %s", id_hex, n, direction_of(env)) or
+      string.format("room %s #%d", id_hex, n)
+    item:add_proto_expert_info(e.e2e_no_key, "no e2e key for " .. what .. " in the end-to-end key log: " ..
+      NOT_READABLE)
   else
     item:add_proto_expert_info(e.e2e_no_key, NOT_READABLE)
   end
   return " [e2e not readable]"
 end
 
--- Opens (cached) and shows the content; `what` is "text" or "distribution".
-local function open_and_show(rtree, ekey, kind, id_hex, n, ct, ad, nonce, what)
-  local mks = e2e_key_for(kind, id_hex, n)
-  if not mks then return not_opened(rtree, kind, id_hex, n) end
+-- Opens (cached) and shows the content; `what` is "text" or "distribution", `env` the envelope's
+-- from and to (strings or nil).
+local function open_and_show(rtree, ekey, kind, id_hex, n, ct, ad, nonce, what, env)
+  local mks = e2e_key_for(kind, id_hex, n, env.to)
+  if not mks then return not_opened(rtree, kind, id_hex, n, env) end
   local cached = e2e_opened[ekey]
   if not (cached and cached.keys == mks) then
-    local status, plain
+    local status, plain, sender
+    -- One key for a format 2 line; a format 1 line names both directions' keys, tried in turn.
     for _, mk in ipairs(mks) do
-      status, plain = crypto.open_e2e(ct, ad, nonce, mk)
+      status, plain = crypto.open_e2e(ct, ad, nonce, mk.key)
+      sender = mk.sender
       if status ~= "auth_failed" then break end
     end
-    cached = { keys = mks, status = status, plain = plain }
+    cached = { keys = mks, status = status, plain = plain, sender = sender }
     e2e_opened[ekey] = cached
+  end
+  if cached.sender then
+    local item = add_generated(rtree, f.e2e_direction, cached.sender .. "->" .. env.to)
+    if env.from and env.from ~= cached.sender then
+      item:add_proto_expert_info(e.e2e_sender_mismatch, string.format("The key log says %s sealed this body, " ..
+        "the envelope says it is from %s: the server names another sender (the recipient's client warns)",
+        cached.sender, env.from))
+    end
   end
   if cached.status == "auth_failed" then
     local item = add_generated(rtree, f.e2e_aead_ok, false)
@@ -1375,7 +1427,7 @@ local function open_and_show(rtree, ekey, kind, id_hex, n, ct, ad, nonce, what)
 end
 
 -- The body of a pairwise kind (whisper, key): 1 ‖ session id ‖ n ‖ nonce ‖ ciphertext.
-local function dissect_pairwise_body(raw, btvb, htree, rtree, ekey, what)
+local function dissect_pairwise_body(raw, btvb, htree, rtree, ekey, what, env)
   local len = #raw
   if raw:byte(1) ~= 1 or len < E2E_PAIRWISE_HEADER + E2E_NONCE_LEN + E2E_TAG_LEN + E2E_BLOCK or
       (len - E2E_PAIRWISE_HEADER - E2E_NONCE_LEN - E2E_TAG_LEN) % E2E_BLOCK ~= 0 then
@@ -1393,11 +1445,11 @@ local function dissect_pairwise_body(raw, btvb, htree, rtree, ekey, what)
   add_generated(htree, f.e2e_size_bucket, string.format("%d to %d bytes (%d padded)",
     ct_len - E2E_TAG_LEN - E2E_BLOCK, ct_len - E2E_TAG_LEN - 1, ct_len - E2E_TAG_LEN))
   return open_and_show(rtree, ekey, "pairwise", crypto.tohex(raw:sub(2, 9)), be32(raw, 10),
-    raw:sub(38), raw:sub(1, E2E_PAIRWISE_HEADER), raw:sub(14, 37), what)
+    raw:sub(38), raw:sub(1, E2E_PAIRWISE_HEADER), raw:sub(14, 37), what, env)
 end
 
 -- A room message: 1 ‖ room len ‖ room ‖ epoch ‖ sender key id ‖ n ‖ nonce ‖ ciphertext ‖ signature.
-local function dissect_room_body(raw, btvb, htree, rtree, ekey)
+local function dissect_room_body(raw, btvb, htree, rtree, ekey, env)
   local len = #raw
   local rl = len >= 2 and raw:byte(2) or 0
   local hl = 18 + rl
@@ -1423,7 +1475,7 @@ local function dissect_room_body(raw, btvb, htree, rtree, ekey)
   local nonce_at = hl + 1
   return open_and_show(rtree, ekey, "room", crypto.tohex(raw:sub(7 + rl, 14 + rl)), be32(raw, 15 + rl),
     raw:sub(nonce_at + E2E_NONCE_LEN, len - E2E_SIG_LEN), raw:sub(1, hl), raw:sub(nonce_at, hl + E2E_NONCE_LEN),
-    "text")
+    "text", env)
 end
 
 local function dissect_handshake_body(raw, btvb, htree, rtree)
@@ -1478,14 +1530,15 @@ local function dissect_e2e_message(obj, root, ekey)
   local htree = stree:add(f.e2e_body, btvb:range())
   local rtree = add_generated(etree, f.e2e_recipients, "the body's content, sealed client to client")
   local result
+  local env = { from = type(from) == "string" and from or nil, to = type(to) == "string" and to or nil }
   if kind == "handshake" then
     result = dissect_handshake_body(raw, btvb, htree, rtree)
   elseif kind == "whisper" then
-    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "text")
+    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "text", env)
   elseif kind == "key" then
-    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "distribution")
+    result = dissect_pairwise_body(raw, btvb, htree, rtree, ekey, "distribution", env)
   elseif kind == "room" then
-    result = dissect_room_body(raw, btvb, htree, rtree, ekey)
+    result = dissect_room_body(raw, btvb, htree, rtree, ekey, env)
   else
     stree:add_proto_expert_info(e.e2e_bad_format, "Unknown kind (handshake, key, whisper, room)")
     result = " [unknown kind]"

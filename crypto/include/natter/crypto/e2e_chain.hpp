@@ -57,14 +57,25 @@ enum class receive_status : std::uint8_t {
 };
 [[nodiscard]] std::string_view to_string(receive_status status);
 
+// The message a key seals or opens, named as a dissector finds it: kind, id and n from the
+// body's header, and for a pairwise body its direction by the users' names. The header cannot
+// say the direction (both directions of a session share its id and each counts n from 0), but
+// the envelope around every pairwise body names its recipient ("to"), so names pick one key.
+struct message_key_use {
+  chain_kind kind = chain_kind::pairwise;
+  std::span<const std::uint8_t> id;  // the pairwise session id or the sender key id
+  std::uint32_t n = 0;
+  std::string_view sender;     // pairwise: who sealed it; empty for a sender key (its id is one sender's)
+  std::string_view recipient;  // pairwise: who it is for (the envelope's "to"); empty for a sender key
+};
+
 // Told each message key when it seals or opens a message: the opt-in end-to-end key log
-// (docs/E2E.md "On the wire"). `id` is the pairwise session id or the sender key id. Keys
-// skipped over are not reported until a message they open arrives. Must not throw.
+// (docs/E2E.md "On the wire"). Keys skipped over are not reported until a message they open
+// arrives. Must not throw.
 class message_key_observer {
  public:
   virtual ~message_key_observer() = default;
-  virtual void on_message_key(chain_kind kind, std::span<const std::uint8_t> id, std::uint32_t n,
-                              const secret_key& key) noexcept = 0;
+  virtual void on_message_key(const message_key_use& use, const secret_key& key) noexcept = 0;
 };
 
 // A copy of a secret key (secret_bytes is deliberately not copyable; this is the one explicit way).

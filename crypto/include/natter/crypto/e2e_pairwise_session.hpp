@@ -89,13 +89,17 @@ class pairwise_session {
 
  private:
   friend class pairwise_setup;
-  pairwise_session(session_id id, chain_key send, chain_key receive, bool confirmed)
-      : id_(id), send_(std::move(send)), receive_(std::move(receive)), confirmed_(confirmed) {}
+  pairwise_session(session_id id, chain_key send, chain_key receive, bool confirmed, std::string own_name,
+                   std::string peer_name)
+      : id_(id), send_(std::move(send)), receive_(std::move(receive)), confirmed_(confirmed),
+        own_name_(std::move(own_name)), peer_name_(std::move(peer_name)) {}
 
   session_id id_;
   chain_key send_;
   receive_chain receive_;
   bool confirmed_;
+  std::string own_name_;   // the prologue's names: the key observer names each body's direction
+  std::string peer_name_;
   message_key_observer* observer_ = nullptr;
 };
 
