@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "loopback_socket.hpp"
 #include "natter/crypto/e2e_base64.hpp"
 #include "natter/crypto/e2e_chain.hpp"
 #include "natter/crypto/keys.hpp"
@@ -29,18 +30,6 @@ constexpr auto keylog_wait = std::chrono::seconds(5);
 constexpr std::size_t connection_id_offset = 8;
 constexpr std::size_t connection_id_size = 32;
 
-int connect_loopback(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool send_all(int fd, const std::uint8_t* data, std::size_t size) {
   for (std::size_t sent = 0; sent < size;) {
@@ -95,16 +84,9 @@ struct keyed_relay::connection {
 keyed_relay::keyed_relay(std::uint16_t server_port, std::filesystem::path server_keylog)
     : server_port_(server_port), keylog_(std::move(server_keylog)) {
   attack_ = [](const std::string&, messages frame) { return std::vector<messages>{std::move(frame)}; };
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0) {
-    throw std::runtime_error("keyed_relay: cannot listen");
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  const auto listener = listen_loopback(16, "keyed_relay");
+  listener_ = listener.fd;
+  port_ = listener.port;
   if (::pipe(wake_) != 0) throw std::runtime_error("keyed_relay: pipe failed");
   acceptor_ = std::thread([this] { accept_loop(); });
 }

@@ -8,34 +8,14 @@
 
 #include <stdexcept>
 
+#include "loopback_socket.hpp"
+
 namespace natter::test {
 
-namespace {
-int connect_loopback(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-}  // namespace
-
 recording_proxy::recording_proxy(std::uint16_t target_port) : target_port_(target_port) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 4) != 0) {
-    throw std::runtime_error("recording_proxy: cannot listen");
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  const auto listener = listen_loopback(4, "recording_proxy");
+  listener_ = listener.fd;
+  port_ = listener.port;
   if (::pipe(wake_) != 0) throw std::runtime_error("recording_proxy: pipe failed");
   thread_ = std::thread([this] { run(); });
 }
