@@ -92,3 +92,27 @@ TEST_CASE("an action (/me) carries \"action\":true; without it the bytes are as 
   CHECK(build(server_message{action}) ==
         R"({"from":"alice","id":18,"scope":"all","text":"waves","ts":1764000000001,"type":"message"})");
 }
+
+TEST_CASE("e2e: the envelope's members in the documented order (PROTOCOL.md §4.5); no \"to\" for a room body") {
+  e2e_request whisper;
+  whisper.kind = "whisper";
+  whisper.to = "bob";
+  whisper.body = "AAAA";
+  whisper.ref = 3;
+  CHECK(build(client_message{whisper}) == R"({"body":"AAAA","kind":"whisper","ref":3,"to":"bob","type":"e2e"})");
+  e2e_request room;
+  room.kind = "room";
+  room.body = "AAAA";
+  CHECK(build(client_message{room}) == R"({"body":"AAAA","kind":"room","type":"e2e"})");
+  e2e_event delivered;
+  delivered.id = 5;
+  delivered.ts_ms = 7;
+  delivered.from = "alice";
+  delivered.kind = "room";
+  delivered.body = "AAAA";
+  CHECK(build(server_message{delivered}) == R"({"body":"AAAA","from":"alice","id":5,"kind":"room","ts":7,"type":"e2e"})");
+  delivered.kind = "whisper";
+  delivered.to = "bob";
+  CHECK(build(server_message{delivered}) ==
+        R"({"body":"AAAA","from":"alice","id":5,"kind":"whisper","to":"bob","ts":7,"type":"e2e"})");
+}
