@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <map>
 #include <memory>
@@ -152,7 +153,7 @@ TEST_CASE("hostile server, control: through the keyed relay unchanged, texts arr
 }
 
 TEST_CASE("hostile server: a tampered whisper body and a tampered room body fail authentication and are not shown") {
-  int tampered = 0;
+  std::atomic<int> tampered{0};  // counted on the relay's thread, read here
   hostile_server h;
   auto bob = h.listen("bob");
   h.relay.set_attack(on_each("bob", [&](json m) {
@@ -222,7 +223,7 @@ TEST_CASE("hostile server: a replayed whisper and room text are shown once and t
 }
 
 TEST_CASE("hostile server: a dropped whisper and room text are reported as not arrived, the next ones shown") {
-  bool dropped_whisper = false, dropped_room = false;
+  std::atomic<bool> dropped_whisper{false}, dropped_room{false};  // the relay's thread writes them
   hostile_server h;
   auto bob = h.listen("bob");
   h.relay.set_attack(on_each("bob", [&](json m) {
@@ -260,18 +261,20 @@ TEST_CASE("hostile server: a dropped whisper and room text are reported as not a
 }
 
 TEST_CASE("hostile server: two texts swapped in transit are both shown, in the order they arrive, unflagged") {
-  std::map<std::string, json> held;  // kind -> the first text of that kind, held back
-  std::map<std::string, bool> swapped;
+  std::map<std::string, json> held;  // kind -> the first text of that kind, held back (relay thread only)
+  std::map<std::string, std::atomic<bool>> swapped;  // keys made here, before the relay runs
+  swapped["whisper"] = false;
+  swapped["room"] = false;
   hostile_server h;
   auto bob = h.listen("bob");
   h.relay.set_attack(on_each("bob", [&](json m) {
     for (const std::string kind : {"whisper", "room"}) {
-      if (!is_e2e(m, kind, "alice") || swapped[kind]) continue;
+      if (!is_e2e(m, kind, "alice") || swapped.at(kind)) continue;
       if (!held.contains(kind)) {
         held[kind] = std::move(m);
         return frames{};
       }
-      swapped[kind] = true;
+      swapped.at(kind) = true;
       json first = std::move(held[kind]);
       held.erase(kind);
       return frames{{std::move(m)}, {std::move(first)}};
@@ -284,8 +287,8 @@ TEST_CASE("hostile server: two texts swapped in transit are both shown, in the o
   CHECK(alice.status == 0);
   REQUIRE(bob->wait_for_output("[e2e] *alice* (whisper) " + w1));
   REQUIRE(bob->wait_for_output("[e2e] <alice> " + r1));
-  CHECK(swapped["whisper"]);
-  CHECK(swapped["room"]);
+  CHECK(swapped.at("whisper"));
+  CHECK(swapped.at("room"));
   // Within the receive window (E2E.md §3) a late message opens with the key kept for it, and
   // the client shows each text as it arrives: the second first.
   const std::string out = bob->out();
