@@ -67,7 +67,7 @@ class e2e_layer {
 
   // `own` is borrowed and must outlive the layer.
   e2e_layer(const crypto::identity_v2& own, e2e_settings settings);
-  ~e2e_layer();  // wipes the texts still held
+  ~e2e_layer();  // wipes the texts still held; saves pins not yet saved
   e2e_layer(const e2e_layer&) = delete;
   e2e_layer& operator=(const e2e_layer&) = delete;
 
@@ -87,8 +87,9 @@ class e2e_layer {
   // A say or whisper with its ref; false if it is neither. A say routed in_the_clear goes as a
   // plain say (refused with require_e2e_refusal under --require-e2e).
   bool send_text(const client_message& text, std::uint64_t ref, room_route route, output& out);
-  // The server refused a handshake or key body to `to` (unknown_user).
-  void on_control_refused(const std::string& to, output& out);
+  // The server refused a handshake or key body (`kind`) to `to` with error `code`
+  // (e2e_engine::on_refused: rate_limited is tried again, unknown_user is warned about).
+  void on_control_refused(const std::string& to, std::string_view kind, std::string_view code, output& out);
   void run(const e2e_user_command& cmd, output& out);
   void tick(output& out);
 
@@ -104,7 +105,12 @@ class e2e_layer {
   void warning(output& out, std::string text);
   void trace(output& out, bool outgoing, const std::string& peer, const std::string& kind, const std::string& body);
   peer_pins& pins() { return settings_.pins ? *settings_.pins : own_pins_; }
-  void save();
+  // The peers file is written once per batch of pins, not once per pin (a join storm would
+  // rewrite it for every joiner): a pin marks it dirty, and it is saved at the end of the call
+  // into the layer that first relies on a key it holds (see save_pins_before_use), at the next
+  // tick otherwise (e2e_tick_interval, 1 s), and when the layer is destroyed.
+  void save_pins_now();
+  void save_pins_before_use(const output& out);
 
   const crypto::identity_v2& own_;
   e2e_settings settings_;
@@ -113,6 +119,7 @@ class e2e_layer {
   std::string own_name_;
   std::map<std::string, crypto::ed25519_public_key> changed_;  // folded name -> the key not yet accepted
   room_directory directory_;
+  bool pins_dirty_ = false;  // pins() holds a pin (or an accepted key) the file does not yet
   std::size_t pinned_while_paging_ = 0;  // first-sight pins from the pages: one notice at the end
   // Texts not yet handed to the engine: all of them while the directory is incomplete, and a
   // plain say until every earlier text has left the engine (the server answers in order, and
