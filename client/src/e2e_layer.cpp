@@ -74,6 +74,7 @@ void e2e_layer::trace(output& out, bool outgoing, const std::string& peer, const
 
 void e2e_layer::save_pins_now() {
   pins_dirty_ = false;
+  pins_saved_at_ = settings_.now();
   if (settings_.save_pins) settings_.save_pins(pins());
 }
 
@@ -85,14 +86,17 @@ void e2e_layer::save_pins_now() {
 // unseen. So: before any body leaves the layer (the session writes it to the socket after this
 // returns) or any opened text is shown, the pins are saved. A pin notice may come first: it
 // trusts nothing.
-void e2e_layer::save_pins_before_use(const output& out) {
+// Otherwise a pin is saved at once if the file was not saved in the last pins_save_interval:
+// one peer joining costs one save, off the path of the handshake that follows (which would
+// otherwise wait for the fsyncs), and only a storm is batched, by the tick.
+void e2e_layer::settle_pins(const output& out) {
   if (!pins_dirty_) return;
   bool uses_keys = !out.send.empty();
   for (const auto& event : out.events) {
     const auto* shown = std::get_if<e2e_shown_event>(&event);
     uses_keys = uses_keys || (shown && shown->kind == e2e_shown::message);
   }
-  if (uses_keys) save_pins_now();
+  if (uses_keys || !pins_saved_at_ || settings_.now() - *pins_saved_at_ >= pins_save_interval) save_pins_now();
 }
 
 void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_key& server_key, output& out) {
@@ -118,7 +122,7 @@ void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_ke
   e2e_output e;
   engine_->flush(e);
   drain(e, out);
-  save_pins_before_use(out);
+  settle_pins(out);
 }
 
 void e2e_layer::on_directory_page(const users_event& page, output& out) {
@@ -126,7 +130,7 @@ void e2e_layer::on_directory_page(const users_event& page, output& out) {
   directory_.on_listed(page.users);
   for (const auto& user : page.users) pinned_while_paging_ += saw_key(user.name, user.key, false, out) ? 1 : 0;
   if (!page.more) directory_done(out);
-  save_pins_before_use(out);
+  settle_pins(out);
 }
 
 void e2e_layer::on_directory_refused(output& out) {
@@ -134,7 +138,7 @@ void e2e_layer::on_directory_refused(output& out) {
   warning(out, "the server did not list every member (" + std::to_string(directory_.members()) +
                    " counted): those it did not list cannot read our room texts");
   directory_done(out);
-  save_pins_before_use(out);
+  settle_pins(out);
 }
 
 void e2e_layer::directory_done(output& out) {
@@ -267,7 +271,7 @@ bool e2e_layer::on_message(const server_message& message, output& out) {
   if (directory_.is_complete()) engine_->flush(e);
   drain(e, out);
   release_held(out);  // an event may have let the engine's queue go, and a plain say behind it
-  save_pins_before_use(out);
+  settle_pins(out);
   return consumed;
 }
 
@@ -286,7 +290,7 @@ bool e2e_layer::send_text(const client_message& text, std::uint64_t ref, room_ro
   }
   held_.push_back({ref, text, in_the_clear});
   release_held(out);
-  save_pins_before_use(out);
+  settle_pins(out);
   return true;
 }
 
@@ -334,7 +338,7 @@ void e2e_layer::on_control_refused(const std::string& to, std::string_view kind,
   engine_->on_refused(to, kind, code, settings_.now(), e);
   drain(e, out);
   release_held(out);
-  save_pins_before_use(out);
+  settle_pins(out);
 }
 
 void e2e_layer::tick(output& out) {

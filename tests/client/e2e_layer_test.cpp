@@ -57,10 +57,7 @@ struct layer_fixture {
 TEST_CASE_FIXTURE(layer_fixture, "e2e_layer: a key seen first is pinned and the room code shown") {
   const auto out = welcome(layer, hex(bob));
   CHECK(pins.pinned("127.0.0.1:7777", "bob") == bob.public_key());
-  CHECK(saves == 0);  // nothing relies on it yet: saved at the tick
-  e2e_layer::output ticked;
-  layer.tick(ticked);
-  CHECK(saves == 1);
+  CHECK(saves == 1);  // the first pins: saved at once
   CHECK(shows(out, e2e_shown::notice, "pinned the end-to-end keys of 1 users"));
   CHECK(shows(out, e2e_shown::notice, "room code now: "));
 }
@@ -348,6 +345,7 @@ struct pinning_layer {
   int saves = 0;
   std::size_t pinned_at_last_save = 0;
   std::vector<crypto::identity_v2> others;
+  client::e2e_clock::time_point now = client::e2e_clock::now();
   std::unique_ptr<e2e_layer> layer;
 
   explicit pinning_layer(bool accept_changes = false) {
@@ -356,6 +354,7 @@ struct pinning_layer {
     s.server = "127.0.0.1:7777";
     s.pins = &pins;
     s.accept_key_changes = accept_changes;
+    s.now = [this] { return now; };
     s.save_pins = [this](const client::peer_pins& p) {
       p.save(path);
       ++saves;
@@ -392,7 +391,7 @@ struct pinning_layer {
     users_event page{77, {}, false};
     for (std::size_t i = 0; i < count; ++i) {
       const auto& id = others.emplace_back(crypto::identity_v2::generate());
-      page.users.push_back({name_of(i), "", 0, hex(id)});
+      page.users.push_back({name_of(others.size() - 1), "", 0, hex(id)});
     }
     return page;
   }
@@ -403,47 +402,52 @@ TEST_CASE("e2e_layer: a users page of 256 new keys saves the peers file once, wi
   e2e_layer::output out;
   (void)l.layer->on_message(l.page_of_new_keys(limits::max_users_per_message), out);
   CHECK(layer_fixture::shows(out, e2e_shown::notice, "pinned u255's end-to-end key on first sight"));
-  CHECK(l.saves == 0);  // not once per key
-  l.layer->tick(out);
-  CHECK(l.saves == 1);
+  CHECK(l.saves == 1);  // once for the page, not once per key
   CHECK(l.on_disk() == limits::max_users_per_message);
   l.layer->tick(out);
   CHECK(l.saves == 1);  // nothing new: not saved again
 }
 
-TEST_CASE("e2e_layer: pins are saved before anything is sent that relies on them") {
+TEST_CASE("e2e_layer: pins in quick succession wait for the tick, or for their first use") {
   pinning_layer l;
   e2e_layer::output out;
-  (void)l.layer->on_message(presence_event{true, "u0", "", "", pinning_layer::hex(l.others.emplace_back(
+  (void)l.layer->on_message(l.page_of_new_keys(2), out);
+  REQUIRE(l.saves == 1);
+  // Within pins_save_interval of that save: a storm, batched.
+  (void)l.layer->on_message(presence_event{true, "u2", "", "", pinning_layer::hex(l.others.emplace_back(
                                                                    crypto::identity_v2::generate()))},
                             out);
-  CHECK(l.saves == 0);
-  out = {};
-  CHECK(l.layer->send_text(say_request{"hello", {}}, 3, client::room_route::end_to_end, out));
-  REQUIRE_FALSE(out.send.empty());  // the handshake with u0, for its new key
-  CHECK(l.saves == 1);              // saved before the call returned, so before the session sends
-  CHECK(l.pinned_at_last_save == 1);
-}
-
-TEST_CASE("e2e_layer: pins not yet saved are saved when the layer closes") {
-  std::size_t saved = 0;
-  {
-    pinning_layer l;
-    e2e_layer::output out;
-    (void)l.layer->on_message(l.page_of_new_keys(3), out);
-    CHECK(l.saves == 0);
-    l.layer.reset();
-    CHECK(l.saves == 1);
-    saved = l.on_disk();
+  (void)l.layer->on_message(l.page_of_new_keys(5), out);
+  CHECK(l.saves == 1);
+  SUBCASE("the tick saves them") {
+    l.layer->tick(out);
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 8);
   }
-  CHECK(saved == 3);
+  SUBCASE("a text that needs them saves them first") {
+    out = {};
+    CHECK(l.layer->send_text(say_request{"hello", {}}, 3, client::room_route::end_to_end, out));
+    REQUIRE_FALSE(out.send.empty());  // the handshakes with the new keys
+    CHECK(l.saves == 2);              // saved before the call returned, so before the session sends
+    CHECK(l.pinned_at_last_save == 8);
+  }
+  SUBCASE("closing saves them") {
+    l.layer.reset();
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 8);
+  }
+  SUBCASE("a pin after pins_save_interval is saved at once") {
+    l.now += client::pins_save_interval;
+    (void)l.layer->on_message(l.page_of_new_keys(1), out);
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 9);
+  }
 }
 
 TEST_CASE("e2e_layer: a key change accepted by --accept-peer-key-changes is saved too") {
   pinning_layer l(true);
   e2e_layer::output out;
   (void)l.layer->on_message(l.page_of_new_keys(2), out);
-  l.layer->tick(out);
   REQUIRE(l.saves == 1);
   const auto replacement = crypto::identity_v2::generate();
   out = {};

@@ -18,6 +18,7 @@
 //
 // Failure contract: nothing here throws on server or peer input; a pin file that cannot be
 // saved is reported by save_pins' caller. A directory entry with a malformed key is a warning.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -35,6 +36,12 @@
 #include "natter/messages.hpp"
 
 namespace natter::client {
+
+// The peers file is saved at most this often for pins alone (a join storm would otherwise rewrite
+// it once per joiner); what is pinned meanwhile is saved at the next tick, or before it is used.
+// Short, so that peers joining one by one are saved as they come, off the path of their first
+// handshake (which a save before use would delay by its two fsyncs); a storm is still batched.
+inline constexpr std::chrono::milliseconds pins_save_interval{250};
 
 struct e2e_settings {
   bool enabled = false;     // say/whisper go end to end (the program: always; tests of the plain path: off)
@@ -107,10 +114,11 @@ class e2e_layer {
   peer_pins& pins() { return settings_.pins ? *settings_.pins : own_pins_; }
   // The peers file is written once per batch of pins, not once per pin (a join storm would
   // rewrite it for every joiner): a pin marks it dirty, and it is saved at the end of the call
-  // into the layer that first relies on a key it holds (see save_pins_before_use), at the next
-  // tick otherwise (e2e_tick_interval, 1 s), and when the layer is destroyed.
+  // into the layer if that call relies on a key not yet saved (see settle_pins) or the last save
+  // is pins_save_interval old, else at the next tick (e2e_tick_interval, 1 s), and when the
+  // layer is destroyed.
   void save_pins_now();
-  void save_pins_before_use(const output& out);
+  void settle_pins(const output& out);
 
   const crypto::identity_v2& own_;
   e2e_settings settings_;
@@ -120,6 +128,7 @@ class e2e_layer {
   std::map<std::string, crypto::ed25519_public_key> changed_;  // folded name -> the key not yet accepted
   room_directory directory_;
   bool pins_dirty_ = false;  // pins() holds a pin (or an accepted key) the file does not yet
+  std::optional<e2e_clock::time_point> pins_saved_at_;
   std::size_t pinned_while_paging_ = 0;  // first-sight pins from the pages: one notice at the end
   // Texts not yet handed to the engine: all of them while the directory is incomplete, and a
   // plain say until every earlier text has left the engine (the server answers in order, and
