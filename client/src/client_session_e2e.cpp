@@ -45,9 +45,9 @@ bool client_session::e2e_before(const server_message& message, e2e_layer::output
     }
     const auto it = control_refs_.find(*error->ref);
     if (it == control_refs_.end()) return false;
-    const std::string to = it->second;
+    const control_sent sent = std::move(it->second);
     control_refs_.erase(it);
-    e2e_.on_control_refused(to, out);
+    e2e_.on_control_refused(sent.to, sent.kind, error->code, out);
     return true;
   }
   return e2e_.on_message(message, out);
@@ -68,7 +68,7 @@ void client_session::apply(e2e_layer::output& out) {
         texts_sent_.insert(*s.tag);
       } else {
         body.ref = next_ref_++;
-        control_refs_[*body.ref] = body.to;
+        control_refs_[*body.ref] = {body.to, body.kind};
       }
       request = std::move(body);
     }

@@ -78,6 +78,18 @@ void e2e_engine::forget(peer& p) {
   p.retired.reset();
   p.receiver.reset();
   p.has_epoch.reset();
+  // A new key (or a held one) starts over: the refusals were of what we sent the old one.
+  p.refusals = 0;
+  p.retry_at.reset();
+  p.not_delivered_since.reset();
+}
+
+void e2e_engine::give_up(peer& p, std::string why) {
+  p.setup.reset();
+  p.retry_at.reset();
+  p.refusals = 0;  // a member listed again gets a fresh set of tries
+  p.unreachable = true;
+  p.unreachable_why = std::move(why);
 }
 
 void e2e_engine::hold(const std::string& name) {
@@ -148,7 +160,7 @@ bool e2e_engine::enqueue(waiting_text text, e2e_clock::time_point now, e2e_outpu
 
 bool e2e_engine::ensure_session(peer& p, e2e_clock::time_point now, e2e_output& out) {
   if (p.session || p.candidate) return true;
-  if (p.setup) return false;  // waiting for the answer
+  if (p.setup || p.retry_at) return false;  // waiting for the answer, or for the server's budget
   (void)start_handshake(p, now, out);
   return false;
 }
@@ -156,7 +168,7 @@ bool e2e_engine::ensure_session(peer& p, e2e_clock::time_point now, e2e_output& 
 bool e2e_engine::start_handshake(peer& p, e2e_clock::time_point now, e2e_output& out) {
   auto setup = e2e::pairwise_setup::create(own_, own_name_, {p.name, p.key}, server_static_);
   if (!setup) {
-    p.unreachable = true;
+    give_up(p, "unusable key");
     out.warnings.push_back("no end-to-end session with " + printable(p.name) + " is possible (unusable key)");
     return false;
   }
@@ -185,7 +197,7 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
       } else if (p->held) {
         problem = printable(p->name) + "'s key changed and is not accepted (/accept " + printable(p->name) + ")";
       } else if (p->unreachable) {
-        problem = "no end-to-end session with " + printable(p->name) + " (the handshake went unanswered)";
+        problem = "no end-to-end session with " + printable(p->name) + " (" + p->unreachable_why + ")";
       }
       if (problem.empty()) {
         if (!ensure_session(*p, now, out)) {
@@ -202,6 +214,10 @@ void e2e_engine::release_waiting(e2e_clock::time_point now, e2e_output& out) {
       bool ready = true;
       for (auto& [folded, p] : peers_) {
         if (p.held || p.unreachable) continue;
+        if (p.retry_at) {  // a refused handshake or key, tried again soon: not left out silently
+          ready = false;
+          continue;
+        }
         if (!ensure_session(p, now, out) && !p.unreachable) ready = false;
       }
       if (!ready) return;
@@ -252,6 +268,7 @@ void e2e_engine::send_distribution(peer& p, e2e_clock::time_point now, e2e_outpu
 void e2e_engine::install(peer& p, e2e::pairwise_session session, bool ours, e2e_clock::time_point now,
                          e2e_output& out) {
   p.unreachable = false;
+  p.refusals = 0;
   session.observe_keys(observer_);
   if (p.session && !session.confirmed()) {
     // The peer's rekey, or a replayed init: keep the working session until the new one is shown
@@ -493,12 +510,74 @@ void e2e_engine::report_lost(const peer& p, std::vector<std::uint32_t> lost, e2e
   out.warnings.push_back(messages_word(lost.size()) + " from " + printable(p.name) + " did not arrive");
 }
 
-void e2e_engine::on_refused(const std::string& name, e2e_clock::time_point now, e2e_output& out) {
-  if (peer* p = find(name)) {
-    p->setup.reset();
-    p->unreachable = true;
+void e2e_engine::on_refused(const std::string& name, std::string_view kind, std::string_view code,
+                            e2e_clock::time_point now, e2e_output& out) {
+  peer* p = find(name);
+  if (p && code == errc::rate_limited) {
+    // Over the server's budget for key messages (a big room's join): not the member's fault.
+    if (kind != e2e_kind::handshake) {
+      p->has_epoch.reset();  // our sender key did not reach them: it goes again
+      schedule_retry(*p, now, out);
+    } else if (p->setup) {  // our init
+      p->setup.reset();
+      if (p->session) {
+        p->next_rekey_attempt = now + rekey_retry_after;  // a rekey: the working session goes on
+      } else {
+        schedule_retry(*p, now, out);
+      }
+    } else if (p->candidate) {
+      p->candidate.reset();  // our answer to the peer's rekey: the peer tries again itself
+    } else if (p->session && !p->session_ours && !p->session->confirmed()) {
+      // Our answer to the peer's first init: the peer holds no session, so neither do we; we try
+      // again as the initiator (anything sealed in this one could not be opened).
+      p->session.reset();
+      p->has_epoch.reset();
+      schedule_retry(*p, now, out);
+    }
+  } else if (p && code == errc::unknown_user) {
+    // The server lists this member but will not route to it. Said once it is clear that this
+    // is not a member who has just left (not_delivered_warning_after).
+    give_up(*p, "the server does not deliver to " + printable(p->name));
+    if (!p->not_delivered_since) p->not_delivered_since = now;
+  } else if (p) {
+    const std::string why = "the server refused our key (" + printable(code) + ")";
+    give_up(*p, why);
+    out.warnings.push_back(printable(p->name) + " cannot read your room texts: " + why);
   }
   release_waiting(now, out);
+}
+
+void e2e_engine::schedule_retry(peer& p, e2e_clock::time_point now, e2e_output& out) {
+  ++p.refusals;
+  if (p.refusals >= refused_retry_attempts) {
+    const std::string times = std::to_string(p.refusals);
+    give_up(p, "the server refused our key " + times + " times");
+    out.warnings.push_back(printable(p.name) + " cannot read your room texts: the server refused our key " + times +
+                           " times (over its budget for end-to-end key messages)");
+    return;
+  }
+  p.retry_at = now + refused_retry_first * (1 << (p.refusals - 1));
+}
+
+void e2e_engine::retry_refused(peer& p, e2e_clock::time_point now, e2e_output& out) {
+  if (!p.retry_at || now < *p.retry_at) return;
+  p.retry_at.reset();
+  if (p.session || p.candidate) {
+    ensure_sender();
+    send_distribution(p, now, out);
+  } else {
+    (void)start_handshake(p, now, out);
+  }
+}
+
+void e2e_engine::warn_not_delivered(peer& p, e2e_clock::time_point now, e2e_output& out) {
+  if (!p.not_delivered_since || now - *p.not_delivered_since < not_delivered_warning_after) return;
+  p.not_delivered_since.reset();
+  if (!warned_not_delivered_.insert(fold_name(p.name)).second) return;  // once per member per session
+  const std::string who = printable(p.name);
+  out.warnings.push_back("the server listed " + who + " as a member but does not deliver to them: they cannot read "
+                         "your room texts (a server adding members it does not route to is suspicious; compare "
+                         "the room code)");
 }
 
 void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
@@ -522,12 +601,12 @@ void e2e_engine::tick(e2e_clock::time_point now, e2e_output& out) {
                              " could not be renewed (the handshake went unanswered); it goes on for now");
     }
     if (p.setup && now - p.setup_started >= handshake_timeout) {
-      p.setup.reset();
-      p.unreachable = true;
-      out.warnings.push_back("no end-to-end session with " + printable(p.name) +
-                             ": the handshake went unanswered (" + printable(p.name) +
-                             " cannot read what we say in the room)");
+      give_up(p, "the handshake went unanswered");
+      out.warnings.push_back(printable(p.name) + " cannot read your room texts: the handshake went unanswered "
+                             "(no end-to-end session with " + printable(p.name) + ")");
     }
+    retry_refused(p, now, out);
+    warn_not_delivered(p, now, out);
     maybe_rekey(p, now, out);  // by age
   }
   release_waiting(now, out);

@@ -14,6 +14,10 @@ e2e_layer::e2e_layer(const crypto::identity_v2& own, e2e_settings settings)
     : own_(own), settings_(std::move(settings)), directory_(settings_.room_limit) {}
 
 e2e_layer::~e2e_layer() {
+  try {
+    if (pins_dirty_) save_pins_now();  // on close: what was pinned is kept
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; save_pins reports its own errors
+  }
   for (auto& held : held_) {
     std::visit(overloaded{[](say_request& m) { crypto::e2e::wipe(m.text); },
                           [](whisper_request& m) { crypto::e2e::wipe(m.text); }, [](auto&) {}},
@@ -68,8 +72,31 @@ void e2e_layer::trace(output& out, bool outgoing, const std::string& peer, const
                                           false, 0, false});
 }
 
-void e2e_layer::save() {
+void e2e_layer::save_pins_now() {
+  pins_dirty_ = false;
+  pins_saved_at_ = settings_.now();
   if (settings_.save_pins) settings_.save_pins(pins());
+}
+
+// The order that matters: a key is *used* only once it is on disk. Until then, losing it in a
+// crash costs nothing, since the next run meets it on first sight again just as this one did.
+// Once we have sealed something for a key (a handshake, a key, a text) or shown a text opened
+// with it, we have trusted it; if it were then lost, the next run would pin whatever key the
+// server gave for that name without a word, and a substitution between the runs would go
+// unseen. So: before any body leaves the layer (the session writes it to the socket after this
+// returns) or any opened text is shown, the pins are saved. A pin notice may come first: it
+// trusts nothing.
+// Otherwise a pin is saved at once if the file was not saved in the last pins_save_interval:
+// one peer joining costs one save, off the path of the handshake that follows (which would
+// otherwise wait for the fsyncs), and only a storm is batched, by the tick.
+void e2e_layer::settle_pins(const output& out) {
+  if (!pins_dirty_) return;
+  bool uses_keys = !out.send.empty();
+  for (const auto& event : out.events) {
+    const auto* shown = std::get_if<e2e_shown_event>(&event);
+    uses_keys = uses_keys || (shown && shown->kind == e2e_shown::message);
+  }
+  if (uses_keys || !pins_saved_at_ || settings_.now() - *pins_saved_at_ >= pins_save_interval) save_pins_now();
 }
 
 void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_key& server_key, output& out) {
@@ -89,13 +116,13 @@ void e2e_layer::on_welcome(const welcome_event& welcome, const crypto::public_ke
     return;
   }
   if (pinned > 0) {
-    save();
     notice(out, "pinned the end-to-end keys of " + std::to_string(pinned) + " users seen here for the first time");
   }
   report_room_change(out);
   e2e_output e;
   engine_->flush(e);
   drain(e, out);
+  settle_pins(out);
 }
 
 void e2e_layer::on_directory_page(const users_event& page, output& out) {
@@ -103,6 +130,7 @@ void e2e_layer::on_directory_page(const users_event& page, output& out) {
   directory_.on_listed(page.users);
   for (const auto& user : page.users) pinned_while_paging_ += saw_key(user.name, user.key, false, out) ? 1 : 0;
   if (!page.more) directory_done(out);
+  settle_pins(out);
 }
 
 void e2e_layer::on_directory_refused(output& out) {
@@ -110,12 +138,12 @@ void e2e_layer::on_directory_refused(output& out) {
   warning(out, "the server did not list every member (" + std::to_string(directory_.members()) +
                    " counted): those it did not list cannot read our room texts");
   directory_done(out);
+  settle_pins(out);
 }
 
 void e2e_layer::directory_done(output& out) {
   directory_.complete();
   if (const std::size_t pinned = std::exchange(pinned_while_paging_, 0); pinned > 0) {
-    save();
     notice(out, "pinned the end-to-end keys of " + std::to_string(pinned) + " users seen here for the first time");
   }
   report_room_change(out);
@@ -162,8 +190,8 @@ bool e2e_layer::saw_key(const std::string& name, const std::string& key_hex, boo
   }
   switch (pins().check(settings_.server, name, *key)) {
     case peer_pin_status::new_pin:
+      pins_dirty_ = true;
       if (announce) {
-        save();
         notice(out, "pinned " + who + "'s end-to-end key on first sight: " + crypto::fingerprint_v2(*key));
       }
       engine_->on_directory(name, *key);
@@ -178,7 +206,7 @@ bool e2e_layer::saw_key(const std::string& name, const std::string& key_hex, boo
   const std::string pinned_fp = crypto::fingerprint_v2(*pins().pinned(settings_.server, name));
   if (settings_.accept_key_changes) {
     pins().accept(settings_.server, name, *key);
-    save();
+    pins_dirty_ = true;
     engine_->on_directory(name, *key);
     warning(out, "WARNING: " + who + "'s end-to-end key CHANGED (was " + pinned_fp + ", now " +
                      crypto::fingerprint_v2(*key) + "); accepted because of --accept-peer-key-changes");
@@ -243,6 +271,7 @@ bool e2e_layer::on_message(const server_message& message, output& out) {
   if (directory_.is_complete()) engine_->flush(e);
   drain(e, out);
   release_held(out);  // an event may have let the engine's queue go, and a plain say behind it
+  settle_pins(out);
   return consumed;
 }
 
@@ -261,6 +290,7 @@ bool e2e_layer::send_text(const client_message& text, std::uint64_t ref, room_ro
   }
   held_.push_back({ref, text, in_the_clear});
   release_held(out);
+  settle_pins(out);
   return true;
 }
 
@@ -301,12 +331,14 @@ void e2e_layer::release_held(output& out) {
   }
 }
 
-void e2e_layer::on_control_refused(const std::string& to, output& out) {
+void e2e_layer::on_control_refused(const std::string& to, std::string_view kind, std::string_view code,
+                                   output& out) {
   if (!engine_) return;
   e2e_output e;
-  engine_->on_refused(to, settings_.now(), e);
+  engine_->on_refused(to, kind, code, settings_.now(), e);
   drain(e, out);
   release_held(out);
+  settle_pins(out);
 }
 
 void e2e_layer::tick(output& out) {
@@ -322,6 +354,7 @@ void e2e_layer::tick(output& out) {
   engine_->tick(now, e);
   drain(e, out);
   release_held(out);
+  if (pins_dirty_) save_pins_now();  // a second at most after the pins of a join storm
 }
 
 void e2e_layer::run(const e2e_user_command& cmd, output& out) {
@@ -350,7 +383,7 @@ void e2e_layer::run(const e2e_user_command& cmd, output& out) {
   }
   pins().accept(settings_.server, cmd.name, it->second);
   changed_.erase(it);
-  save();
+  save_pins_now();  // the user's own decision: kept at once
   engine_->release(cmd.name);
   notice(out, "accepted " + who + "'s new end-to-end key; /verify " + who + " to compare the safety number");
 }

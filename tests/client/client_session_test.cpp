@@ -91,6 +91,10 @@ struct fake_server {
   natter::bytes seal(const natter::server_message& m) { return seal(natter::build(m)); }
 };
 
+// How far the session's end-to-end clock is ahead of the real one: a test moves it on to see
+// what the layer does later (and puts it back).
+nc::e2e_clock::duration e2e_clock_ahead{};
+
 struct connected {
   cr::identity_v2 identity = cr::identity_v2::generate();
   fake_server server;
@@ -103,6 +107,7 @@ struct connected {
     nc::session_settings s{"alice", true, nullptr, nullptr, {}};
     s.e2e.enabled = e2e;
     s.e2e.server = "127.0.0.1:9900";
+    s.e2e.now = [] { return nc::e2e_clock::now() + e2e_clock_ahead; };
     return s;
   }
 
@@ -437,6 +442,35 @@ TEST_CASE("end to end in the session: texts become e2e requests; answers to our 
     CHECK(error.message.find("bob") != std::string::npos);
     CHECK(c.client.unacknowledged() == 0);
     CHECK(c.client.refused() == 1);
+  }
+  SUBCASE("a handshake refused over the server's budget is sent again later; the whisper waits") {
+    c.client.on_frame(c.server.seal(
+        natter::error_event{"rate_limited", "too many end-to-end key messages; slow down", sent[0]["ref"].get<std::uint64_t>()}));
+    CHECK(events_of<natter::server_message>(c.client).empty());  // not the conversation's, and not a failure
+    CHECK(c.client.unacknowledged() == 1);
+    c.client.tick();
+    CHECK(c.server.receive(c.client.take_output()).empty());  // not at once
+    e2e_clock_ahead = nc::refused_retry_first;
+    c.client.tick();
+    e2e_clock_ahead = {};
+    const auto again = c.server.receive(c.client.take_output());
+    REQUIRE(again.size() == 1);
+    CHECK(again[0]["kind"] == "handshake");
+    CHECK(again[0]["to"] == "bob");
+    CHECK(c.client.refused() == 0);
+  }
+  SUBCASE("a handshake refused unknown_user names the member once it is clear it did not just leave") {
+    c.client.on_frame(c.server.seal(natter::error_event{"unknown_user", "no bob", sent[0]["ref"].get<std::uint64_t>()}));
+    (void)events_of<nc::e2e_shown_event>(c.client);
+    e2e_clock_ahead = nc::not_delivered_warning_after;
+    c.client.tick();
+    e2e_clock_ahead = {};
+    bool warned = false;
+    for (const auto& e : events_of<nc::e2e_shown_event>(c.client)) {
+      warned = warned || (e.kind == nc::e2e_shown::warning &&
+                          e.text.find("the server listed bob as a member but does not deliver to them") != std::string::npos);
+    }
+    CHECK(warned);
   }
   SUBCASE("--trace describes the end-to-end layer too (the fixture traces)") {
     bool described = false;

@@ -284,6 +284,160 @@ TEST_CASE("e2e_engine: an unanswered handshake drops what waited, after the time
   CHECK(net.warned("alice", "went unanswered"));
 }
 
+std::size_t count_warnings(const e2e_net& net, const std::string& name, std::string_view part) {
+  std::size_t n = 0;
+  for (const auto& w : net.members.at(name).warnings) n += w.find(part) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+TEST_CASE("e2e_engine: a member the server lists but does not deliver to is warned about, once") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  auto& alice = *net.members.at("alice").engine;
+  // A ghost: in alice's directory, unknown to the relay (which refuses with unknown_user).
+  alice.on_directory("ghost", identity_of(0x99).public_key());
+  net.say("alice", "one", 1);
+  net.run();
+  CHECK(net.texts("bob") == strings{"alice: one"});  // the room goes on without the ghost
+  // Not at once: a member who has just left is refused too, before its `left` notice may come.
+  CHECK(count_warnings(net, "alice", "ghost") == 0);
+  net.now += client::not_delivered_warning_after;
+  net.tick_all();
+  const std::string warning =
+      "the server listed ghost as a member but does not deliver to them: they cannot read your room texts";
+  CHECK(count_warnings(net, "alice", warning) == 1);
+  CHECK(count_warnings(net, "alice", "compare the room code") == 1);
+
+  SUBCASE("once per member: listed again and refused again, it is not repeated") {
+    alice.on_directory("ghost", identity_of(0x99).public_key());
+    for (std::uint64_t tag = 2; tag < 5; ++tag) {
+      net.say("alice", "more", tag);
+      net.run();
+      net.now += client::not_delivered_warning_after;
+      net.tick_all();
+    }
+    CHECK(count_warnings(net, "alice", "ghost") == 1);
+    CHECK(net.texts("bob").size() == 4);
+  }
+  SUBCASE("a whisper to the ghost is dropped, saying why") {
+    net.whisper("alice", "ghost", "boo", 9);
+    net.run();
+    REQUIRE(net.members.at("alice").dropped.size() == 1);
+    CHECK(net.members.at("alice").dropped[0].reason.find("does not deliver to ghost") != std::string::npos);
+  }
+}
+
+TEST_CASE("e2e_engine: a member refused because it has just left is not called a ghost") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  auto& alice = *net.members.at("alice").engine;
+  alice.on_directory("carol", identity_of(0xc0).public_key());  // gone already; her `left` is on its way
+  net.say("alice", "hi", 1);
+  net.run();
+  alice.on_left("carol");
+  net.now += client::not_delivered_warning_after;
+  net.tick_all();
+  CHECK(count_warnings(net, "alice", "carol") == 0);
+  CHECK(net.members.at("alice").warnings.empty());
+}
+
+// Handshake and key bodies the relay has refused over its budget, by recipient and kind.
+struct budget {
+  explicit budget(int first) : refuse_first(first) {}
+  int refuse_first;  // this many of alice's control bodies are refused (-1: all)
+  std::vector<std::string> refused;
+  std::function<std::string(const std::string&, const e2e_request&)> hook() {
+    return [this](const std::string& from, const e2e_request& r) {
+      const std::string what = from + "->" + r.to + " " + r.kind;
+      if (from == "alice" && (refuse_first < 0 || static_cast<int>(refused.size()) < refuse_first)) {
+        refused.push_back(what);
+        return std::string(errc::rate_limited);
+      }
+      return std::string();
+    };
+  }
+};
+
+TEST_CASE("e2e_engine: a handshake refused over the server's budget is tried again, with backoff") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  budget b(2);
+  net.refuse = b.hook();
+  net.say("alice", "patience", 1);
+  net.run();
+  REQUIRE(b.refused == std::vector<std::string>{"alice->bob handshake"});
+  CHECK(net.texts("bob").empty());  // the text waits for bob: not sent without him
+  CHECK(net.members.at("alice").engine->waiting() == 1);
+  net.now += client::refused_retry_first - std::chrono::milliseconds(1);
+  net.tick_all();
+  CHECK(b.refused.size() == 1);  // not before its time
+  net.now += std::chrono::milliseconds(1);
+  net.tick_all();
+  net.run();
+  CHECK(b.refused.size() == 2);  // the second try, refused too: the next waits twice as long
+  net.now += client::refused_retry_first;
+  net.tick_all();
+  net.run();
+  CHECK(b.refused.size() == 2);
+  CHECK(net.texts("bob").empty());
+  net.now += client::refused_retry_first;
+  net.tick_all();
+  net.run();
+  CHECK(b.refused.size() == 2);
+  CHECK(net.texts("bob") == strings{"alice: patience"});
+  CHECK(net.members.at("alice").warnings.empty());
+  CHECK(net.members.at("alice").dropped.empty());
+}
+
+TEST_CASE("e2e_engine: a member the server keeps refusing over its budget is given up, with a warning") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  net.join("carol", 0xc0);
+  budget b(-1);
+  net.refuse = [&b, all = b.hook()](const std::string& from, const e2e_request& r) {
+    return r.to == "bob" ? all(from, r) : std::string();  // only bob's are refused
+  };
+  net.say("alice", "without bob", 1);
+  net.run();
+  for (int i = 0; i < 10; ++i) {
+    net.now += client::refused_retry_first;
+    net.tick_all();
+    net.run();
+  }
+  CHECK(b.refused.size() == static_cast<std::size_t>(client::refused_retry_attempts));  // bounded
+  CHECK(count_warnings(net, "alice", "bob cannot read your room texts: the server refused our key 4 times") == 1);
+  CHECK(net.texts("carol") == strings{"alice: without bob"});  // the room went on, once it gave up
+}
+
+TEST_CASE("e2e_engine: our sender key refused over the server's budget goes again; texts wait for it") {
+  e2e_net net;
+  net.join("alice", 0xa1);
+  net.join("bob", 0xb0);
+  bool refused_once = false;
+  net.refuse = [&](const std::string& from, const e2e_request& r) {
+    if (from != "alice" || r.kind != e2e_kind::key || refused_once) return std::string();
+    refused_once = true;
+    return std::string(errc::rate_limited);
+  };
+  net.say("alice", "first", 1);
+  net.run();
+  REQUIRE(refused_once);
+  CHECK(net.texts("bob").empty());  // its key did not arrive: bob cannot read it (and says so)
+  CHECK(net.warned("bob", "no sender key from alice yet"));
+  net.say("alice", "second", 2);
+  net.run();
+  CHECK(net.texts("bob").empty());  // waits for the key to go again
+  net.now += client::refused_retry_first;
+  net.tick_all();
+  net.run();
+  CHECK(net.texts("bob") == strings{"alice: second"});
+  CHECK(net.members.at("alice").warnings.empty());
+}
+
 }  // namespace
 }  // namespace natter::test
 

@@ -1,12 +1,16 @@
 // e2e_layer: the directory through the peer pins, texts through the engine, what is shown.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <set>
 
 #include "e2e_test_net.hpp"
 #include "natter/client/e2e_layer.hpp"
+#include "natter/limits.hpp"
 
 namespace natter::test {
 namespace {
@@ -53,7 +57,7 @@ struct layer_fixture {
 TEST_CASE_FIXTURE(layer_fixture, "e2e_layer: a key seen first is pinned and the room code shown") {
   const auto out = welcome(layer, hex(bob));
   CHECK(pins.pinned("127.0.0.1:7777", "bob") == bob.public_key());
-  CHECK(saves == 1);
+  CHECK(saves == 1);  // the first pins: saved at once
   CHECK(shows(out, e2e_shown::notice, "pinned the end-to-end keys of 1 users"));
   CHECK(shows(out, e2e_shown::notice, "room code now: "));
 }
@@ -323,6 +327,135 @@ TEST_CASE("e2e_layer: a server that does not finish the pages is waited for dire
   CHECK(layer_fixture::shows(out, e2e_shown::warning, "did not finish listing the members"));
   REQUIRE(out.send.size() == 1);  // the one peer it listed
   CHECK(std::get<e2e_request>(out.send[0].request).to == "p000");
+}
+
+}  // namespace
+}  // namespace natter::test
+
+namespace natter::test {
+namespace {
+
+// A real `peers` file in a directory of its own, and a layer that saves to it as the program does.
+struct pinning_layer {
+  crypto::identity_v2 alice = identity_of(0xa1);
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("natter-pins-test-" + std::to_string(::getpid()) + "-" + std::to_string(++serial()));
+  std::filesystem::path path = dir / "peers";
+  client::peer_pins pins;
+  int saves = 0;
+  std::size_t pinned_at_last_save = 0;
+  std::vector<crypto::identity_v2> others;
+  client::e2e_clock::time_point now = client::e2e_clock::now();
+  std::unique_ptr<e2e_layer> layer;
+
+  explicit pinning_layer(bool accept_changes = false) {
+    client::e2e_settings s;
+    s.enabled = true;
+    s.server = "127.0.0.1:7777";
+    s.pins = &pins;
+    s.accept_key_changes = accept_changes;
+    s.now = [this] { return now; };
+    s.save_pins = [this](const client::peer_pins& p) {
+      p.save(path);
+      ++saves;
+      pinned_at_last_save = on_disk();
+    };
+    layer = std::make_unique<e2e_layer>(alice, s);
+    e2e_layer::output out;
+    welcome_event w;
+    w.name = "alice";
+    w.users = {{"alice", "", 0, hex(alice)}};
+    w.user_count = 1;
+    layer->on_welcome(w, test_server_key(), out);
+  }
+  ~pinning_layer() {
+    layer.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  pinning_layer(const pinning_layer&) = delete;
+  pinning_layer& operator=(const pinning_layer&) = delete;
+  static int& serial() {
+    static int n = 0;
+    return n;
+  }
+  static std::string hex(const crypto::identity_v2& id) { return crypto::to_hex(id.public_key().bytes); }
+  static std::string name_of(std::size_t i) { return "u" + std::to_string(i); }
+  [[nodiscard]] std::size_t on_disk() const {
+    const auto loaded = client::peer_pins::load(path);
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < 300; ++i) n += loaded.pinned("127.0.0.1:7777", name_of(i)) ? 1 : 0;
+    return n;
+  }
+  users_event page_of_new_keys(std::size_t count) {
+    users_event page{77, {}, false};
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& id = others.emplace_back(crypto::identity_v2::generate());
+      page.users.push_back({name_of(others.size() - 1), "", 0, hex(id)});
+    }
+    return page;
+  }
+};
+
+TEST_CASE("e2e_layer: a users page of 256 new keys saves the peers file once, with all of them") {
+  pinning_layer l;
+  e2e_layer::output out;
+  (void)l.layer->on_message(l.page_of_new_keys(limits::max_users_per_message), out);
+  CHECK(layer_fixture::shows(out, e2e_shown::notice, "pinned u255's end-to-end key on first sight"));
+  CHECK(l.saves == 1);  // once for the page, not once per key
+  CHECK(l.on_disk() == limits::max_users_per_message);
+  l.layer->tick(out);
+  CHECK(l.saves == 1);  // nothing new: not saved again
+}
+
+TEST_CASE("e2e_layer: pins in quick succession wait for the tick, or for their first use") {
+  pinning_layer l;
+  e2e_layer::output out;
+  (void)l.layer->on_message(l.page_of_new_keys(2), out);
+  REQUIRE(l.saves == 1);
+  // Within pins_save_interval of that save: a storm, batched.
+  (void)l.layer->on_message(presence_event{true, "u2", "", "", pinning_layer::hex(l.others.emplace_back(
+                                                                   crypto::identity_v2::generate()))},
+                            out);
+  (void)l.layer->on_message(l.page_of_new_keys(5), out);
+  CHECK(l.saves == 1);
+  SUBCASE("the tick saves them") {
+    l.layer->tick(out);
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 8);
+  }
+  SUBCASE("a text that needs them saves them first") {
+    out = {};
+    CHECK(l.layer->send_text(say_request{"hello", {}}, 3, client::room_route::end_to_end, out));
+    REQUIRE_FALSE(out.send.empty());  // the handshakes with the new keys
+    CHECK(l.saves == 2);              // saved before the call returned, so before the session sends
+    CHECK(l.pinned_at_last_save == 8);
+  }
+  SUBCASE("closing saves them") {
+    l.layer.reset();
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 8);
+  }
+  SUBCASE("a pin after pins_save_interval is saved at once") {
+    l.now += client::pins_save_interval;
+    (void)l.layer->on_message(l.page_of_new_keys(1), out);
+    CHECK(l.saves == 2);
+    CHECK(l.on_disk() == 9);
+  }
+}
+
+TEST_CASE("e2e_layer: a key change accepted by --accept-peer-key-changes is saved too") {
+  pinning_layer l(true);
+  e2e_layer::output out;
+  (void)l.layer->on_message(l.page_of_new_keys(2), out);
+  REQUIRE(l.saves == 1);
+  const auto replacement = crypto::identity_v2::generate();
+  out = {};
+  (void)l.layer->on_message(presence_event{true, "u1", "", "", pinning_layer::hex(replacement)}, out);
+  CHECK(layer_fixture::shows(out, e2e_shown::warning, "u1's end-to-end key CHANGED"));
+  l.layer->tick(out);
+  CHECK(l.saves == 2);
+  CHECK(client::peer_pins::load(l.path).pinned("127.0.0.1:7777", "u1") == replacement.public_key());
 }
 
 }  // namespace

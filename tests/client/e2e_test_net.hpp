@@ -52,6 +52,10 @@ struct e2e_net {
   client::e2e_clock::time_point now{};
   // Called for each delivery before it happens; return false to drop it. May change the event.
   std::function<bool(const std::string& to, e2e_event&)> tamper = [](const std::string&, e2e_event&) { return true; };
+  // Called for each handshake and key body before it is routed: an error code refuses it, as a
+  // server over its budget does (rate_limited). Empty: routed.
+  std::function<std::string(const std::string& from, const e2e_request&)> refuse =
+      [](const std::string&, const e2e_request&) { return std::string(); };
   std::uint64_t next_id = 1;
   client::e2e_rekey_settings rekey{};  // for engines made by join() from then on
 
@@ -100,7 +104,12 @@ struct e2e_net {
   }
   void route(const std::string& from, const e2e_request& r) {
     e2e_event ev{next_id++, 0, from, r.kind, r.to, r.body};
-    if (r.kind == e2e_kind::room) {
+    const bool control = r.kind == e2e_kind::handshake || r.kind == e2e_kind::key;
+    if (const std::string code = control ? refuse(from, r) : std::string(); !code.empty()) {
+      client::e2e_output out;
+      members.at(from).engine->on_refused(r.to, r.kind, code, now, out);
+      take(from, out);
+    } else if (r.kind == e2e_kind::room) {
       for (auto& [name, m] : members) {
         if (name != from && !gone.contains(name)) wire.push_back({name, ev});
       }
@@ -108,7 +117,7 @@ struct e2e_net {
       wire.push_back({r.to, ev});
     } else if (r.kind != e2e_kind::whisper) {
       client::e2e_output out;
-      members.at(from).engine->on_refused(r.to, now, out);
+      members.at(from).engine->on_refused(r.to, r.kind, errc::unknown_user, now, out);
       take(from, out);
     }
   }

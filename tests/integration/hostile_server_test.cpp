@@ -388,10 +388,15 @@ TEST_CASE("hostile server: a ghost member added to the directory changes the roo
     return frames{std::move(frame), {ghost}};
   });
   const std::string room = marker("ROOM");
-  const auto bob = h.type("bob", room + "\n");
+  // Bob stays long enough for the ghost's refusal to be told (not_delivered_warning_after, 2 s,
+  // checked on the client's 1 s tick).
+  const auto bob = h.type("bob", room + "\n", 3500);
   INFO(bob.out);
   INFO(bob.err);
   CHECK(bob.status == 0);
+  // The server refused the handshake to the ghost (unknown_user): bob is told, once.
+  CHECK(count_of(bob.err, "! [e2e] the server listed ghost as a member but does not deliver to them: they cannot "
+                          "read your room texts") == 1);
   CHECK(bob.out.find("* [e2e] pinned ghost's end-to-end key on first sight: " + fingerprint_of(ghost_key)) !=
         std::string::npos);
   CHECK(bob.out.find("(3 members; compare it with the others to see that nobody was added)") != std::string::npos);

@@ -136,7 +136,11 @@ class client_session {
   std::size_t refused_ = 0;
   std::vector<user_info> partial_users_;
   e2e_layer e2e_;
-  std::map<std::uint64_t, std::string> control_refs_;  // our handshake/key requests: ref -> to
+  struct control_sent {
+    std::string to;
+    std::string kind;  // handshake or key
+  };
+  std::map<std::uint64_t, control_sent> control_refs_;  // our handshake/key requests, by ref
   std::optional<std::uint64_t> directory_ref_;         // our own `users` request, until its last page
   std::set<std::uint64_t> texts_sent_;                 // e2e texts sent, not yet answered
   // Texts the layer will not send, reported as errors only once every earlier text is answered,

@@ -31,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,19 @@ inline constexpr std::chrono::hours rekey_after_age{1};
 inline constexpr std::chrono::seconds old_session_grace{30};
 // A rekey that went unanswered or failed is tried again after this long (the old session goes on).
 inline constexpr std::chrono::seconds rekey_retry_after{60};
+// A handshake or key body the server refused over its own budget (rate_limited: limits::
+// e2e_control_rate, _burst, PROTOCOL.md §10) is tried again: after refused_retry_first, then
+// twice as long each time, refused_retry_attempts sends in all (the first included); then the
+// member is given up with a warning. The budget refills at 200 bodies a second, so a join that
+// overran it by thousands is through in a few seconds; texts wait meanwhile (as for an answer),
+// so the member is not silently left out: at most 1 + 2 + 4 s.
+inline constexpr std::chrono::milliseconds refused_retry_first{1000};
+inline constexpr int refused_retry_attempts = 4;
+// A member the server refuses to deliver to (unknown_user) though it lists them is warned about
+// once this long after the refusal, if still listed: a member who has just left is refused too,
+// and the notice of its leaving may come after the refusal (the server holds presence for up to
+// 1 s, --presence-delay), which is no reason to alarm anyone.
+inline constexpr std::chrono::seconds not_delivered_warning_after{2};
 
 // The rekey thresholds: the defaults are what a client runs with; tests inject small ones.
 struct e2e_rekey_settings {
@@ -139,8 +153,11 @@ class e2e_engine {
 
   // An e2e event the server routed to us.
   void on_event(const e2e_event& event, e2e_clock::time_point now, e2e_output& out);
-  // The server refused a handshake or key body to `name` (unknown_user: offline).
-  void on_refused(const std::string& name, e2e_clock::time_point now, e2e_output& out);
+  // The server refused a handshake or key body (`kind`) to `name` with error `code`:
+  // rate_limited (over its budget) is retried with backoff; unknown_user (it does not deliver to
+  // that name) and anything else give the member up for now, with a warning once per member.
+  void on_refused(const std::string& name, std::string_view kind, std::string_view code, e2e_clock::time_point now,
+                  e2e_output& out);
   // Expiry of missing messages and of unanswered handshakes; call every second or so.
   void tick(e2e_clock::time_point now, e2e_output& out);
   // Emits "room code now: …" if membership or a key changed since the last call.
@@ -161,6 +178,12 @@ class e2e_engine {
     crypto::ed25519_public_key key;
     bool held = false;
     bool unreachable = false;  // the last handshake went unanswered or was refused
+    std::string unreachable_why;  // why, for a whisper dropped because of it
+    // Refusals over the server's budget: how many in a row, and when we try again (handshake, or
+    // our sender key if the session exists). Until then texts wait for this member.
+    int refusals = 0;
+    std::optional<e2e_clock::time_point> retry_at;
+    std::optional<e2e_clock::time_point> not_delivered_since;  // refused unknown_user: warn if still listed
     std::optional<crypto::e2e::pairwise_setup> setup;
     e2e_clock::time_point setup_started{};
     std::optional<crypto::e2e::pairwise_session> session;
@@ -214,6 +237,12 @@ class e2e_engine {
   void show_text(const peer& p, std::string text, bool whisper, e2e_output& out);
   void report_lost(const peer& p, std::vector<std::uint32_t> lost, e2e_output& out);
   void forget(peer& p);  // drops sessions and sender key; rotation if it had ours
+  // The member cannot read our room texts (`why`): no more tries until the directory lists it again.
+  void give_up(peer& p, std::string why);
+  // A refusal over the server's budget: the next try is scheduled, or the member is given up.
+  void schedule_retry(peer& p, e2e_clock::time_point now, e2e_output& out);
+  void retry_refused(peer& p, e2e_clock::time_point now, e2e_output& out);
+  void warn_not_delivered(peer& p, e2e_clock::time_point now, e2e_output& out);
 
   const crypto::identity_v2& own_;
   std::string own_name_;
@@ -224,6 +253,7 @@ class e2e_engine {
   bool rotate_before_next_send_ = false;
   std::deque<waiting_text> waiting_;
   std::optional<std::string> shown_room_code_;
+  std::set<std::string> warned_not_delivered_;  // folded names: that warning comes once a session
   crypto::e2e::message_key_observer* observer_ = nullptr;
 };
 

@@ -18,6 +18,7 @@
 //
 // Failure contract: nothing here throws on server or peer input; a pin file that cannot be
 // saved is reported by save_pins' caller. A directory entry with a malformed key is a warning.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -35,6 +36,12 @@
 #include "natter/messages.hpp"
 
 namespace natter::client {
+
+// The peers file is saved at most this often for pins alone (a join storm would otherwise rewrite
+// it once per joiner); what is pinned meanwhile is saved at the next tick, or before it is used.
+// Short, so that peers joining one by one are saved as they come, off the path of their first
+// handshake (which a save before use would delay by its two fsyncs); a storm is still batched.
+inline constexpr std::chrono::milliseconds pins_save_interval{250};
 
 struct e2e_settings {
   bool enabled = false;     // say/whisper go end to end (the program: always; tests of the plain path: off)
@@ -67,7 +74,7 @@ class e2e_layer {
 
   // `own` is borrowed and must outlive the layer.
   e2e_layer(const crypto::identity_v2& own, e2e_settings settings);
-  ~e2e_layer();  // wipes the texts still held
+  ~e2e_layer();  // wipes the texts still held; saves pins not yet saved
   e2e_layer(const e2e_layer&) = delete;
   e2e_layer& operator=(const e2e_layer&) = delete;
 
@@ -87,8 +94,9 @@ class e2e_layer {
   // A say or whisper with its ref; false if it is neither. A say routed in_the_clear goes as a
   // plain say (refused with require_e2e_refusal under --require-e2e).
   bool send_text(const client_message& text, std::uint64_t ref, room_route route, output& out);
-  // The server refused a handshake or key body to `to` (unknown_user).
-  void on_control_refused(const std::string& to, output& out);
+  // The server refused a handshake or key body (`kind`) to `to` with error `code`
+  // (e2e_engine::on_refused: rate_limited is tried again, unknown_user is warned about).
+  void on_control_refused(const std::string& to, std::string_view kind, std::string_view code, output& out);
   void run(const e2e_user_command& cmd, output& out);
   void tick(output& out);
 
@@ -104,7 +112,13 @@ class e2e_layer {
   void warning(output& out, std::string text);
   void trace(output& out, bool outgoing, const std::string& peer, const std::string& kind, const std::string& body);
   peer_pins& pins() { return settings_.pins ? *settings_.pins : own_pins_; }
-  void save();
+  // The peers file is written once per batch of pins, not once per pin (a join storm would
+  // rewrite it for every joiner): a pin marks it dirty, and it is saved at the end of the call
+  // into the layer if that call relies on a key not yet saved (see settle_pins) or the last save
+  // is pins_save_interval old, else at the next tick (e2e_tick_interval, 1 s), and when the
+  // layer is destroyed.
+  void save_pins_now();
+  void settle_pins(const output& out);
 
   const crypto::identity_v2& own_;
   e2e_settings settings_;
@@ -113,6 +127,8 @@ class e2e_layer {
   std::string own_name_;
   std::map<std::string, crypto::ed25519_public_key> changed_;  // folded name -> the key not yet accepted
   room_directory directory_;
+  bool pins_dirty_ = false;  // pins() holds a pin (or an accepted key) the file does not yet
+  std::optional<e2e_clock::time_point> pins_saved_at_;
   std::size_t pinned_while_paging_ = 0;  // first-sight pins from the pages: one notice at the end
   // Texts not yet handed to the engine: all of them while the directory is incomplete, and a
   // plain say until every earlier text has left the engine (the server answers in order, and
