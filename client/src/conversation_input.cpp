@@ -226,9 +226,19 @@ void conversation::tick() {
 
 void conversation::release_finished_lines() {
   // A line is finished once nothing of it waits here and the send window has room: only then
-  // may the reader hand over more (a huge piped file never piles up in memory).
+  // may the reader hand over more (a huge piped file never piles up in memory). The window
+  // counts what this conversation knows it sent as well as what the session reports: the
+  // session's count (probes_) lags behind the requests still on their way to it, and a script
+  // faster than the I/O thread would otherwise hand over thousands of texts in that lag, which
+  // then leave at once (end to end: when their sessions are ready) and overflow the client's
+  // outgoing buffer.
+  const auto in_flight = [this] {
+    std::size_t ours = outgoing_.awaiting_answer();
+    for (const auto& action : out_.actions) ours += std::holds_alternative<send_action>(action) ? 1 : 0;
+    return std::max(probes_.progress().unacknowledged, ours);
+  };
   while (held_lines_ > 0 && waiting_for_join_.empty() && outgoing_.idle() &&
-         (config_.interactive || probes_.progress().unacknowledged < send_window)) {
+         (config_.interactive || in_flight() < send_window)) {
     --held_lines_;
     ++finished_lines_;
   }

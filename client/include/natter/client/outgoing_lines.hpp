@@ -47,6 +47,8 @@ class outgoing_lines {
 
   // Nothing waits for the rate.
   [[nodiscard]] bool idle() const { return pacer_.idle(); }
+  // Requests handed to the session and not answered yet (as handed_over() recorded them).
+  [[nodiscard]] std::size_t awaiting_answer() const { return sent_.waiting(); }
 
  private:
   bool echo_;
