@@ -33,21 +33,6 @@ std::string format_delay(std::int64_t ms) {
   return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + " s";
 }
 
-// Each line made printable on its own: the key-change warning is several lines, and printable()
-// of the whole text would turn its newlines into U+FFFD and the warning into one long line.
-std::string printable_lines(std::string_view text) {
-  std::string out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = text.find('\n', start);
-    out += printable(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) break;
-    out += '\n';
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 conversation::conversation(conversation_config config, verified_store verified, conversation_probes probes)

@@ -109,20 +109,6 @@ std::string format_trace(const trace_event& t) {
   return out;
 }
 
-// Each line printable on its own (a key-change warning spans several lines).
-std::string printable_lines(std::string_view text) {
-  std::string out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = text.find('\n', start);
-    out += printable(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) break;
-    out += '\n';
-    start = end + 1;
-  }
-  return out;
-}
-
 // Every line says which protection it had: "[e2e]" sealed by the sender's client for ours,
 // "[not e2e]" readable by the server (docs/E2E.md "On the wire"). Plain ASCII, so pipes and
 // --plain logs can be grepped for it; a verified sender's name carries ✓.

@@ -130,6 +130,19 @@ std::string printable(std::string_view untrusted) {
   return out;
 }
 
+std::string printable_lines(std::string_view untrusted) {
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = untrusted.find('\n', start);
+    out += printable(untrusted.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 std::vector<std::string_view> split_words(std::string_view line) {
   std::vector<std::string_view> words;
   std::size_t i = 0;

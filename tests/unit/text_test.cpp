@@ -239,3 +239,10 @@ TEST_CASE("split_words: runs between spaces and tabs, none empty") {
   CHECK(split_words(" \t ").empty());
   CHECK(split_words("one") == std::vector<std::string_view>{"one"});
 }
+
+TEST_CASE("printable_lines: each line made printable, the newlines kept") {
+  CHECK(natter::printable_lines("one\ntwo\x1b[2J\n") == "one\ntwo\xEF\xBF\xBD[2J\n");
+  CHECK(natter::printable_lines("") == "");
+  CHECK(natter::printable_lines("a\r\nb") == "a\xEF\xBF\xBD\nb");
+  CHECK(natter::printable("a\nb") == "a\xEF\xBF\xBD" "b");  // printable() alone would join them
+}

@@ -28,6 +28,9 @@ namespace natter {
 // Replaces control characters (and invalid UTF-8) with U+FFFD for showing untrusted text on a
 // terminal, e.g. a server's refusal reason.
 [[nodiscard]] std::string printable(std::string_view untrusted);
+// printable() of each line on its own, keeping the newlines: a several-line warning (a key
+// change) stays several lines instead of one long line with U+FFFD where the newlines were.
+[[nodiscard]] std::string printable_lines(std::string_view untrusted);
 
 // The words of one line of a natter text file (known peers, verified marks): runs of anything
 // but spaces and tabs, as views into `line`.
